@@ -1,0 +1,42 @@
+# Every target installs what it needs first; `make dev` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: install package lint typecheck test dev invoke bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+## package: `chalice package` every app into build/<app>/ (what Pulumi deploys)
+package: $(STAMP)
+	$(BIN)/python -m infra.packaging
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## test: lint, type-check, then the whole pytest suite
+test: package lint typecheck
+	$(BIN)/python -m pytest
+
+## dev: the local stack (moto server, resources from the Pulumi program, apps on loopback)
+dev: package
+	$(BIN)/python -m shared.local up
+
+## bench: performance figures against a baseline in the same run
+bench: package
+	$(BIN)/python bench/router_bench.py
+
+clean:
+	rm -rf build .local .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,45 @@
+"""comms: AI multi-channel outreach (seed 004). Routes only; the logic is in chalicelib/comms."""
+
+from __future__ import annotations
+
+from chalice.app import Chalice, Response
+
+from chalicelib.comms import wiring
+from chalicelib.comms.responses import error_response, json_response
+from chalicelib.comms.router.exceptions import RouterError
+from chalicelib.comms.router.service import initiate_conversation
+from shared.errors import ConfigurationError
+from shared.observability import logger
+
+app = Chalice(app_name="comms")
+log = logger("comms-router")
+
+
+@app.route(
+    "/initiate-conversation",
+    methods=["POST"],
+    api_key_required=True,
+    content_types=["application/json"],
+)
+def initiate_conversation_route() -> Response:
+    try:
+        request = app.current_request
+        accepted = initiate_conversation(
+            request.raw_body if request else None, wiring.company_configs(), wiring.channel_queues()
+        )
+    except RouterError as err:
+        log.info("request refused", extra={"error_code": err.error_code, "reason": err.message})
+        return error_response(err)
+    except ConfigurationError:
+        log.exception("router misconfigured")
+        return error_response(RouterError("the service is misconfigured"))
+    log.info(
+        "conversation queued",
+        extra={
+            "request_id": accepted.request_id,
+            "conversation_id": accepted.conversation_id,
+            "channel": accepted.channel,
+            "message_id": accepted.message_id,
+        },
+    )
+    return json_response(200, accepted.as_body())

@@ -1,0 +1,1 @@
+"""The comms app's logic: the channel router (and, later, the channel processors)."""

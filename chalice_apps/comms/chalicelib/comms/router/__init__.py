@@ -1,0 +1,1 @@
+"""Channel router: validate a conversation request, check the company config, queue it."""

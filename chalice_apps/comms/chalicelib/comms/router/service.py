@@ -1,0 +1,111 @@
+"""POST /initiate-conversation as a plain function of its dependencies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+from chalicelib.comms.router.company_config import CompanyConfigRepository
+from chalicelib.comms.router.context import build_context, conversation_id_for
+from chalicelib.comms.router.dispatch import ChannelQueues
+from chalicelib.comms.router.exceptions import (
+    ChannelNotAllowedError,
+    CompanyConfigInvalidError,
+    CompanyNotFoundError,
+    ProjectInactiveError,
+    QueueUnavailableError,
+)
+from chalicelib.comms.router.models import CompanyConfig
+from chalicelib.comms.router.validation import parse_request
+from shared.errors import TransientError
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A queued conversation request: what the 200 response reports."""
+
+    request_id: str
+    conversation_id: str
+    queued_at: str
+    channel: str
+    message_id: str
+
+    def as_body(self) -> dict[str, str]:
+        return {
+            "status": "success",
+            "request_id": self.request_id,
+            "conversation_id": self.conversation_id,
+            "queued_at": self.queued_at,
+        }
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def initiate_conversation(
+    raw_body: bytes | str | None,
+    configs: CompanyConfigRepository,
+    queues: ChannelQueues,
+    now: Callable[[], datetime] = _utcnow,
+) -> Accepted:
+    """Validate, check the company config, and queue the context object.
+
+    Every check runs before the single SQS send, so a refused request queues nothing.
+
+    Raises:
+        MalformedJsonError, InvalidRequestError: 400.
+        CompanyNotFoundError: 404.
+        ProjectInactiveError, ChannelNotAllowedError: 403.
+        CompanyConfigInvalidError: the stored item is unusable (500).
+        QueueUnavailableError: DynamoDB or SQS failed after retries (503, safe to retry:
+            the conversation id is derived from the request, so a retry never duplicates).
+    """
+    request, body = parse_request(raw_body)
+    company = request.company_data
+    request_id = str(request.request_data.request_id)
+    channel = request.request_data.channel_method
+
+    try:
+        item = configs.get(company.company_id, company.project_id)
+    except TransientError as err:
+        raise QueueUnavailableError(str(err), request_id) from err
+    if item is None:
+        raise CompanyNotFoundError(
+            f"no project '{company.project_id}' for company '{company.company_id}'", request_id
+        )
+    try:
+        config = CompanyConfig.model_validate(item)
+    except ValidationError as err:
+        raise CompanyConfigInvalidError(
+            f"the stored config of this project is invalid: {err.error_count()} problem(s)",
+            request_id,
+        ) from err
+    if config.project_status != "active":
+        raise ProjectInactiveError(
+            f"project '{company.project_id}' is {config.project_status}, not active", request_id
+        )
+    if channel not in config.allowed_channels:
+        raise ChannelNotAllowedError(
+            f"channel '{channel}' is not allowed for this project "
+            f"(allowed: {', '.join(config.allowed_channels) or 'none'})",
+            request_id,
+        )
+
+    conversation_id = conversation_id_for(company.company_id, company.project_id, request_id)
+    queued_at = now()
+    context = build_context(body, item, conversation_id, queued_at)
+    try:
+        message_id = queues.send(channel, context)
+    except TransientError as err:
+        raise QueueUnavailableError(str(err), request_id) from err
+    return Accepted(
+        request_id=request_id,
+        conversation_id=conversation_id,
+        queued_at=context["conversation_data"]["conversation_start_timestamp"],
+        channel=channel,
+        message_id=message_id,
+    )

@@ -1,0 +1,1 @@
+"""The Pulumi program (``__main__``) and the components it composes."""

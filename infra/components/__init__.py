@@ -1,0 +1,1 @@
+"""Building blocks the systems are composed of; one ComponentResource per concern."""

@@ -1,0 +1,173 @@
+"""Everything one Chalice package asks for: a function per handler, its SQS sources, its
+schedules and its REST API. Nothing here repeats what the package already says."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.components.chalice_package import ChalicePackage, PackagedHandler
+from infra.components.function import FunctionAccess, PackagedFunction, PackagedFunctionArgs
+from infra.components.queue import QueueWithDlq
+from infra.components.rest_api import KeyedRestApi, KeyedRestApiArgs
+from infra.settings import StackSettings
+from shared.names import physical
+
+# What the Lambda service needs to poll a queue for a function (event source mapping).
+SQS_CONSUMER_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+# AWS's guidance: a queue's visibility timeout is at least six times its consumer's timeout,
+# or a message still being worked on (or retried by Lambda) becomes visible again.
+VISIBILITY_TO_TIMEOUT = 6
+
+
+def kebab(logical_id: str) -> str:
+    """``APIHandler`` -> ``api-handler``, ``WhatsappProcessor`` -> ``whatsapp-processor``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", logical_id).lower()
+
+
+@dataclass
+class ChaliceAppArgs:
+    package: ChalicePackage
+    settings: StackSettings
+    tags: dict[str, str]
+    # Per handler (by the package's logical id): environment and IAM statements. Every
+    # handler of the package must be listed, so none ships without a decision on its rights.
+    access: dict[str, FunctionAccess]
+    # The queues ``@app.on_sqs_message(queue=...)`` names, by that name.
+    queues: dict[str, QueueWithDlq] = field(default_factory=dict)
+    # Schedule expressions that override the package's, by logical id (stack config).
+    schedules: dict[str, str] = field(default_factory=dict)
+    api_name: str | None = None
+    keyless_paths: dict[str, str] = field(default_factory=dict)
+
+
+class ChaliceApp(pulumi.ComponentResource):
+    def __init__(
+        self, name: str, args: ChaliceAppArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("fleet:compute:ChaliceApp", name, None, opts)
+        package, settings = args.package, args.settings
+        undeclared = sorted(set(package.handlers) - set(args.access))
+        if undeclared:
+            raise ValueError(f"{package.app}: no access declared for handlers {undeclared}")
+        code = pulumi.FileArchive(str(package.zip_path))
+        self.functions: dict[str, PackagedFunction] = {}
+        for logical_id, handler in package.handlers.items():
+            access = self._with_sqs_rights(handler, args.access[logical_id], args.queues)
+            function_name = physical(f"{package.app}-{kebab(logical_id)}", settings.stack)
+            function = PackagedFunction(
+                f"{name}-{kebab(logical_id)}",
+                PackagedFunctionArgs(
+                    function_name=function_name,
+                    service_name=f"{package.app}-{kebab(logical_id)}",
+                    handler=handler,
+                    code=code,
+                    access=access,
+                    stack=settings.stack,
+                    log_level=settings.log_level,
+                    log_retention_days=settings.log_retention_days,
+                    memory_mb=settings.lambda_memory_mb,
+                    tags=args.tags,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.functions[logical_id] = function
+            self._connect_queues(name, handler, function, args.queues)
+            self._schedule(name, handler, function, args.schedules.get(logical_id), args.tags)
+
+        self.api: KeyedRestApi | None = None
+        if package.swagger is not None and package.api_handler is not None:
+            if args.api_name is None:
+                raise ValueError(f"{package.app} has routes: give its API a name")
+            self.api = KeyedRestApi(
+                f"{name}-rest",
+                KeyedRestApiArgs(
+                    api_name=args.api_name,
+                    stage_name=settings.stack,
+                    swagger=package.swagger,
+                    handler=self.functions[package.api_handler].function,
+                    throttle=settings.api_throttle,
+                    quota=settings.api_quota,
+                    tags=args.tags,
+                    keyless_paths=args.keyless_paths,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.register_outputs({})
+
+    @staticmethod
+    def _with_sqs_rights(
+        handler: PackagedHandler, access: FunctionAccess, queues: dict[str, QueueWithDlq]
+    ) -> FunctionAccess:
+        missing = [s.queue for s in handler.sqs_sources if s.queue not in queues]
+        if missing:
+            raise ValueError(f"{handler.logical_id} consumes unknown queues {missing}")
+        if not handler.sqs_sources:
+            return access
+        consume = {
+            "Sid": "ConsumeOwnQueue",
+            "Action": SQS_CONSUMER_ACTIONS,
+            "Resource": [queues[s.queue].arn for s in handler.sqs_sources],
+        }
+        return FunctionAccess(access.environment, [consume, *access.statements])
+
+    def _connect_queues(
+        self,
+        name: str,
+        handler: PackagedHandler,
+        function: PackagedFunction,
+        queues: dict[str, QueueWithDlq],
+    ) -> None:
+        for source in handler.sqs_sources:
+            queue = queues[source.queue]
+            if queue.visibility_timeout_seconds < VISIBILITY_TO_TIMEOUT * handler.timeout_seconds:
+                raise ValueError(
+                    f"{handler.logical_id}: queue '{source.queue}' has a visibility timeout of "
+                    f"{queue.visibility_timeout_seconds}s, under {VISIBILITY_TO_TIMEOUT} x the "
+                    f"function's {handler.timeout_seconds}s timeout"
+                )
+            aws.lambda_.EventSourceMapping(
+                f"{name}-{kebab(handler.logical_id)}-{source.queue}-source",
+                event_source_arn=queue.arn,
+                function_name=function.arn,
+                batch_size=source.batch_size,
+                maximum_batching_window_in_seconds=source.batching_window_seconds,
+                # Chalice cannot set this: without it one failed message re-runs the batch.
+                function_response_types=["ReportBatchItemFailures"],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[function.policy]),
+            )
+
+    def _schedule(
+        self,
+        name: str,
+        handler: PackagedHandler,
+        function: PackagedFunction,
+        override: str | None,
+        tags: dict[str, str],
+    ) -> None:
+        for index, expression in enumerate(handler.schedules):
+            resource = f"{name}-{kebab(handler.logical_id)}-schedule-{index}"
+            rule = aws.cloudwatch.EventRule(
+                resource,
+                schedule_expression=override or expression,
+                description=f"Runs {handler.logical_id} ({handler.handler})",
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            aws.cloudwatch.EventTarget(
+                f"{resource}-target",
+                rule=rule.name,
+                arn=function.arn,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            aws.lambda_.Permission(
+                f"{resource}-invoke",
+                action="lambda:InvokeFunction",
+                function=function.function.name,
+                principal="events.amazonaws.com",
+                source_arn=rule.arn,
+                opts=pulumi.ResourceOptions(parent=self),
+            )

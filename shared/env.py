@@ -1,0 +1,34 @@
+"""Names of the environment variables that the Pulumi program sets on each function.
+
+Infra writes them, the apps read them, tests set them; nobody spells them twice.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Final
+
+from shared.errors import ConfigurationError
+
+STACK: Final = "FLEET_STACK"
+LOG_LEVEL: Final = "POWERTOOLS_LOG_LEVEL"
+SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
+METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
+
+COMPANY_DATA_TABLE: Final = "COMPANY_DATA_TABLE"
+# JSON object mapping each channel to its queue URL: {"whatsapp": "https://sqs...", ...}
+CHANNEL_QUEUE_URLS: Final = "CHANNEL_QUEUE_URLS"
+CONFIG_CACHE_SECONDS: Final = "CONFIG_CACHE_SECONDS"
+
+
+def require(name: str) -> str:
+    """Read a variable the deployment must set.
+
+    Raises:
+        ConfigurationError: the variable is missing or empty, naming it, so a misdeployed
+            function fails on its first request with a message an operator can act on.
+    """
+    value = os.environ.get(name, "")
+    if not value:
+        raise ConfigurationError(f"environment variable {name} is not set")
+    return value

@@ -1,0 +1,141 @@
+"""Pulumi mocks that create what the program declares in moto (in-process or the server).
+
+Tables, queues and topics become real moto resources with the declared keys, indexes, TTL,
+redrive and attributes; their outputs (ARN, URL) are moto's. Resources that only matter to
+AWS itself (roles, policies, functions, log groups, alarms, the API) get realistic made-up
+outputs, and the local runtime reads their inputs (a function's handler and environment).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from pulumi.runtime.mocks import MockResourceArgs
+
+from shared.local.fake_arns import fake_outputs
+from shared.local.program import RecordingMocks
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+
+# Pulumi's queue inputs -> SQS attribute names.
+_QUEUE_ATTRIBUTES = {
+    "visibilityTimeoutSeconds": "VisibilityTimeout",
+    "messageRetentionSeconds": "MessageRetentionPeriod",
+    "delaySeconds": "DelaySeconds",
+    "receiveWaitTimeSeconds": "ReceiveMessageWaitTimeSeconds",
+    "maxMessageSize": "MaximumMessageSize",
+    "redrivePolicy": "RedrivePolicy",
+    "sqsManagedSseEnabled": "SqsManagedSseEnabled",
+}
+
+
+def _attribute(value: Any) -> str:
+    """SQS attribute text: Pulumi hands numbers over as floats and SQS wants "600", "true"."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _tags(inputs: dict[str, Any]) -> list[Any]:
+    return [{"Key": k, "Value": v} for k, v in (inputs.get("tags") or {}).items()]
+
+
+def _index(spec: dict[str, Any], hash_key: str | None = None) -> dict[str, Any]:
+    schema = [{"AttributeName": hash_key or spec["hashKey"], "KeyType": "HASH"}]
+    if spec.get("rangeKey"):
+        schema.append({"AttributeName": spec["rangeKey"], "KeyType": "RANGE"})
+    projection: dict[str, Any] = {"ProjectionType": spec.get("projectionType", "ALL")}
+    if spec.get("nonKeyAttributes"):
+        projection["NonKeyAttributes"] = spec["nonKeyAttributes"]
+    return {"IndexName": spec["name"], "KeySchema": schema, "Projection": projection}
+
+
+class MotoMocks(RecordingMocks):
+    """Creates each declared table, queue and topic through boto3 (pointed at moto)."""
+
+    def __init__(self, region: str, session: boto3.session.Session | None = None) -> None:
+        super().__init__(region)
+        self._session = session or boto3.session.Session(region_name=region)
+
+    def create(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        match args.typ:
+            case "aws:dynamodb/table:Table":
+                return self._table(inputs)
+            case "aws:sqs/queue:Queue":
+                return self._queue(inputs)
+            case "aws:sns/topic:Topic":
+                return self._topic(inputs)
+            case _:
+                return fake_outputs(args.typ, args.name, inputs, self.region)
+
+    def _table(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        client: DynamoDBClient = self._session.client("dynamodb")
+        name = inputs["name"]
+        schema = [{"AttributeName": inputs["hashKey"], "KeyType": "HASH"}]
+        if inputs.get("rangeKey"):
+            schema.append({"AttributeName": inputs["rangeKey"], "KeyType": "RANGE"})
+        request: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": schema,
+            "AttributeDefinitions": [
+                {"AttributeName": a["name"], "AttributeType": a["type"]}
+                for a in inputs["attributes"]
+            ],
+            "BillingMode": inputs.get("billingMode", "PAY_PER_REQUEST"),
+            "SSESpecification": {
+                "Enabled": bool((inputs.get("serverSideEncryption") or {}).get("enabled"))
+            },
+            "DeletionProtectionEnabled": bool(inputs.get("deletionProtectionEnabled")),
+        }
+        if inputs.get("globalSecondaryIndexes"):
+            request["GlobalSecondaryIndexes"] = [
+                _index(i) for i in inputs["globalSecondaryIndexes"]
+            ]
+        if inputs.get("localSecondaryIndexes"):
+            request["LocalSecondaryIndexes"] = [
+                _index(i, hash_key=inputs["hashKey"]) for i in inputs["localSecondaryIndexes"]
+            ]
+        if inputs.get("tags"):
+            request["Tags"] = _tags(inputs)
+        table = client.create_table(**request)["TableDescription"]
+        ttl = inputs.get("ttl") or {}
+        if ttl.get("enabled"):
+            client.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["attributeName"]},
+            )
+        if (inputs.get("pointInTimeRecovery") or {}).get("enabled"):
+            client.update_continuous_backups(
+                TableName=name,
+                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+            )
+        return name, {**inputs, "arn": table["TableArn"], "streamArn": table.get("LatestStreamArn")}
+
+    def _queue(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        client: SQSClient = self._session.client("sqs")
+        attributes: dict[Any, str] = {
+            attr: _attribute(inputs[key])
+            for key, attr in _QUEUE_ATTRIBUTES.items()
+            if inputs.get(key) is not None
+        }
+        if inputs.get("fifoQueue"):
+            attributes["FifoQueue"] = "true"
+        url = client.create_queue(
+            QueueName=inputs["name"], Attributes=attributes, tags=inputs.get("tags") or {}
+        )["QueueUrl"]
+        arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        return url, {**inputs, "arn": arn, "url": url}
+
+    def _topic(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        client: SNSClient = self._session.client("sns")
+        arn = client.create_topic(Name=inputs["name"], Tags=_tags(inputs))["TopicArn"]
+        return arn, {**inputs, "arn": arn}

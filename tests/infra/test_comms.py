@@ -1,0 +1,153 @@
+"""comms infrastructure: the seed's table, queues, DLQs, alarms, API and the router's rights."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shared.local.program import RecordingMocks
+from shared.names import CHANNELS, channel_dlq, channel_queue, physical
+from tests.infra.conftest import STACKS, policy_statements, setting, urn
+
+QUEUE = "aws:sqs/queue:Queue"
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_company_data_table_has_the_seed_schema(
+    stacks: dict[str, RecordingMocks], name: str
+) -> None:
+    table = stacks[name].named("aws:dynamodb/table:Table", physical("company-data", name))
+    assert table.inputs["hashKey"] == "company_id"
+    assert table.inputs["rangeKey"] == "project_id"
+    assert {a["name"]: a["type"] for a in table.inputs["attributes"]} == {
+        "company_id": "S",
+        "project_id": "S",
+    }
+
+
+@pytest.mark.parametrize("name", STACKS)
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_each_channel_queue_redrives_to_its_dlq_with_the_seed_values(
+    stacks: dict[str, RecordingMocks], name: str, channel: str
+) -> None:
+    stack = stacks[name]
+    queue = stack.named(QUEUE, physical(channel_queue(channel), name))  # type: ignore[arg-type]
+    dlq = stack.named(QUEUE, physical(channel_dlq(channel), name))  # type: ignore[arg-type]
+
+    assert queue.inputs["visibilityTimeoutSeconds"] == 600, urn(queue)
+    assert json.loads(queue.inputs["redrivePolicy"]) == {
+        "deadLetterTargetArn": dlq.outputs["arn"],
+        "maxReceiveCount": 3,
+    }, urn(queue)
+    assert dlq.inputs["messageRetentionSeconds"] == 14 * 86_400, urn(dlq)
+    for q in (queue, dlq):
+        assert q.inputs["sqsManagedSseEnabled"] is True, urn(q)
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_a_message_in_any_dlq_alarms_the_alert_topic(
+    stacks: dict[str, RecordingMocks], name: str
+) -> None:
+    stack = stacks[name]
+    topic = stack.named("aws:sns/topic:Topic", physical("ai-comms-critical-alerts", name))
+    alarms = {
+        a.inputs["dimensions"]["QueueName"]: a
+        for a in stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if a.inputs.get("namespace") == "AWS/SQS"
+    }
+    for channel in CHANNELS:
+        alarm = alarms[physical(channel_dlq(channel), name)]  # type: ignore[arg-type]
+        assert alarm.inputs["metricName"] == "ApproximateNumberOfMessagesVisible", urn(alarm)
+        assert alarm.inputs["threshold"] == 1, urn(alarm)
+        assert alarm.inputs["comparisonOperator"] == "GreaterThanOrEqualToThreshold", urn(alarm)
+        assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]], urn(alarm)
+    subscription = stack.of_type("aws:sns/topicSubscription:TopicSubscription")[0]
+    assert subscription.inputs["topic"] == topic.outputs["arn"]
+    assert subscription.inputs["protocol"] == "email"
+    assert subscription.inputs["endpoint"] == setting(name, "alarmEmail")
+    assert topic.inputs["kmsMasterKeyId"] == "alias/aws/sns"
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_every_api_method_requires_a_key_and_reaches_the_router(
+    stacks: dict[str, RecordingMocks], name: str
+) -> None:
+    stack = stacks[name]
+    api = stack.named("aws:apigateway/restApi:RestApi", f"ai-multi-comms-{name}-api")
+    router = stack.named("aws:lambda/function:Function", physical("comms-api-handler", name))
+    body = json.loads(api.inputs["body"])
+
+    assert body["x-amazon-apigateway-api-key-source"] == "HEADER"
+    assert body["securityDefinitions"]["api_key"] == {
+        "type": "apiKey",
+        "name": "x-api-key",
+        "in": "header",
+    }
+    methods = [(p, m, spec) for p, ms in body["paths"].items() for m, spec in ms.items()]
+    assert ("/initiate-conversation", "post") in {(p, m) for p, m, _ in methods}
+    for path, method, spec in methods:
+        assert {"api_key": []} in spec["security"], f"{method} {path}"
+        assert spec["x-amazon-apigateway-integration"]["uri"] == router.outputs["invokeArn"]
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_the_usage_plan_throttles_and_caps_the_stage_named_after_the_stack(
+    stacks: dict[str, RecordingMocks], name: str
+) -> None:
+    stack = stacks[name]
+    api = stack.named("aws:apigateway/restApi:RestApi", f"ai-multi-comms-{name}-api")
+    stage = stack.of_type("aws:apigateway/stage:Stage")[0]
+    plan = stack.of_type("aws:apigateway/usagePlan:UsagePlan")[0]
+    key = stack.of_type("aws:apigateway/apiKey:ApiKey")[0]
+    plan_key = stack.of_type("aws:apigateway/usagePlanKey:UsagePlanKey")[0]
+    permission = next(
+        p
+        for p in stack.of_type("aws:lambda/permission:Permission")
+        if p.inputs["principal"] == "apigateway.amazonaws.com"
+    )
+
+    assert stage.inputs["stageName"] == name
+    assert stage.inputs["restApi"] == api.id
+    assert plan.inputs["apiStages"] == [{"apiId": api.id, "stage": name}]
+    assert plan.inputs["throttleSettings"] == setting(name, "apiThrottle")
+    assert plan.inputs["quotaSettings"] == setting(name, "apiQuota")
+    assert plan_key.inputs == {"keyId": key.id, "keyType": "API_KEY", "usagePlanId": plan.id}
+    assert permission.inputs["sourceArn"] == f"{api.outputs['executionArn']}/{name}/*"
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_the_router_may_read_company_config_and_send_to_channel_queues_only(
+    stacks: dict[str, RecordingMocks], name: str
+) -> None:
+    stack = stacks[name]
+    table = stack.named("aws:dynamodb/table:Table", physical("company-data", name))
+    queues = [
+        stack.named(QUEUE, physical(channel_queue(c), name)).outputs["arn"]  # type: ignore[arg-type]
+        for c in CHANNELS
+    ]
+    statements = {
+        s["Sid"]: s
+        for p, s in policy_statements(stack)
+        if p.inputs["name"] == physical("comms-api-handler", name) + "-policy"
+    }
+    assert set(statements) == {"WriteOwnLogs", "ReadCompanyConfig", "QueueConversations"}
+    assert statements["ReadCompanyConfig"]["Action"] == ["dynamodb:GetItem"]
+    assert statements["ReadCompanyConfig"]["Resource"] == [table.outputs["arn"]]
+    assert statements["QueueConversations"]["Action"] == ["sqs:SendMessage"]
+    assert sorted(statements["QueueConversations"]["Resource"]) == sorted(queues)
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_the_router_is_told_the_names_of_what_it_uses(
+    stacks: dict[str, RecordingMocks], name: str
+) -> None:
+    stack = stacks[name]
+    env = stack.function_environment(physical("comms-api-handler", name))
+    assert env["COMPANY_DATA_TABLE"] == physical("company-data", name)
+    assert json.loads(env["CHANNEL_QUEUE_URLS"]) == {
+        c: stack.named(QUEUE, physical(channel_queue(c), name)).outputs["url"]  # type: ignore[arg-type]
+        for c in CHANNELS
+    }
+    assert env["CONFIG_CACHE_SECONDS"] == str(setting(name, "configCacheSeconds"))
+    assert env["FLEET_STACK"] == name
