@@ -84,3 +84,12 @@ def test_the_context_carries_utc_timestamps_with_a_z() -> None:
         "conversation_data",
         "metadata",
     }
+
+
+def test_a_section_that_is_not_an_object_says_so_in_json_terms() -> None:
+    payload = body()
+    payload["company_data"] = 1
+    with pytest.raises(InvalidRequestError) as caught:
+        parse_request(json.dumps(payload))
+    (problem,) = caught.value.problems
+    assert (problem.field, problem.reason) == ("company_data", "must be a JSON object")

@@ -31,9 +31,15 @@ def _request_id_of(body: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+# pydantic's wording names our classes ("instance of CompanyRef"); say it in JSON terms.
+_REASONS = {"model_type": "must be a JSON object", "dict_type": "must be a JSON object"}
+
+
 def _problems(err: ValidationError) -> list[FieldProblem]:
     return [
-        FieldProblem(".".join(str(part) for part in e["loc"]) or "body", e["msg"])
+        FieldProblem(
+            ".".join(str(part) for part in e["loc"]) or "body", _REASONS.get(e["type"], e["msg"])
+        )
         for e in err.errors(include_url=False)
     ]
 
