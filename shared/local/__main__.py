@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 from shared.local import stack
@@ -17,9 +18,19 @@ def main() -> None:
     up.add_argument("--moto-port", type=int, default=5000)
     up.add_argument("--http-port", type=int, default=8000, help="the first app's port")
     up.add_argument("--state-dir", type=Path, default=stack.STATE_DIR, help="where stack.json goes")
+    env = commands.add_parser(
+        "env",
+        help="print an app's API environment as `export` lines, for `chalice local --stage local`",
+    )
+    env.add_argument("app")
+    env.add_argument("--stack", default="dev")
+    env.add_argument("--moto-port", type=int, default=5000)
     args = parser.parse_args()
     if args.command == "up":
         stack.run(args.stack, args.host, args.moto_port, args.http_port, args.state_dir)
+    elif args.command == "env":
+        for name, value in stack.api_environment(args.app, args.stack, args.moto_port).items():
+            print(f"export {name}={shlex.quote(value)}")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from pulumi.runtime.mocks import MockResourceArgs
+
+from shared.local.program import RecordingMocks
+
 ACCOUNT_ID = "123456789012"
 
 
@@ -67,3 +71,10 @@ def fake_outputs(
             return physical, out | {"arn": f"arn:aws:cloudwatch:{region}:{acct}:alarm:{physical}"}
         case _:
             return f"{name}-{_short_id(name, 8)}", out
+
+
+class OfflineMocks(RecordingMocks):
+    """Mocks that create nothing: every resource gets made-up outputs (infra tests, ``env``)."""
+
+    def create(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        return fake_outputs(args.typ, args.name, dict(args.inputs), self.region)

@@ -30,6 +30,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from shared.local.demo import DEMO_COMPANY_ID, DEMO_PROJECT_ID, demo_company_config
+from shared.local.fake_arns import OfflineMocks
 from shared.local.moto_mocks import MotoMocks
 from shared.local.program import ROOT, RecordingMocks, run_program, stack_values
 from shared.names import COMPANY_DATA_TABLE, physical
@@ -105,6 +106,18 @@ def api_apps(mocks: RecordingMocks, stack: str) -> dict[str, tuple[dict[str, str
     return apps
 
 
+def api_environment(app: str, stack: str, moto_port: int) -> dict[str, str]:
+    """What the program gives an app's API function, pointed at a moto server on loopback.
+
+    The program runs offline (nothing is created): the names are what ``make dev`` creates.
+    """
+    region = str(stack_values(stack)["aws:region"])
+    mocks = run_program(stack, OfflineMocks(region))
+    function_env, _ = api_apps(mocks, stack)[app]
+    local = LocalStack(stack=stack, host="127.0.0.1", moto_port=moto_port, http_port=0)
+    return {**function_env, **aws_environment(local, region)}
+
+
 def seed_demo_data(stack: str) -> None:
     table = boto3.resource("dynamodb").Table(physical(COMPANY_DATA_TABLE, stack))
     table.put_item(Item=demo_company_config())
@@ -171,6 +184,9 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def run(stack: str, host: str, moto_port: int, http_port: int, state_dir: Path = STATE_DIR) -> None:
     """Start everything, then wait for Ctrl-C or SIGTERM and stop everything."""
+    # Explicitly, because a process started in the background by a script inherits SIGINT
+    # as ignored, and Ctrl-C (or `kill -INT`) must still stop the stack.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto: one line per AWS call
     local = LocalStack(stack=stack, host=host, moto_port=moto_port, http_port=http_port)

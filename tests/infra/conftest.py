@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi.runtime.mocks import MockResourceArgs
 
-from shared.local.fake_arns import fake_outputs
+from shared.local.fake_arns import OfflineMocks
 from shared.local.program import DeclaredResource, RecordingMocks, run_program, stack_values
 from shared.names import PROJECT
 from tests.conftest import REGION
@@ -17,9 +16,7 @@ from tests.conftest import REGION
 STACKS = ("dev", "prod")
 
 
-class FakeAwsMocks(RecordingMocks):
-    def create(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        return fake_outputs(args.typ, args.name, dict(args.inputs), self.region)
+FakeAwsMocks = OfflineMocks
 
 
 @pytest.fixture(scope="session")
