@@ -75,7 +75,7 @@ class ChaliceApp(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             self.functions[logical_id] = function
-            self._connect_queues(name, handler, function, args.queues)
+            self._connect_queues(name, handler, function, args.queues, args.tags)
             self._schedule(name, handler, function, args.schedules.get(logical_id), args.tags)
 
         self.api: KeyedRestApi | None = None
@@ -120,6 +120,7 @@ class ChaliceApp(pulumi.ComponentResource):
         handler: PackagedHandler,
         function: PackagedFunction,
         queues: dict[str, QueueWithDlq],
+        tags: dict[str, str],
     ) -> None:
         for source in handler.sqs_sources:
             queue = queues[source.queue]
@@ -137,6 +138,7 @@ class ChaliceApp(pulumi.ComponentResource):
                 maximum_batching_window_in_seconds=source.batching_window_seconds,
                 # Chalice cannot set this: without it one failed message re-runs the batch.
                 function_response_types=["ReportBatchItemFailures"],
+                tags=tags,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[function.policy]),
             )
 

@@ -102,6 +102,7 @@ def test_an_sqs_handler_gets_a_mapping_that_reports_item_failures(
     assert mapping.inputs["functionName"] == function.outputs["arn"]
     assert mapping.inputs["batchSize"] == 7
     assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping.inputs["tags"]["system"] == "sample"
     consume = [
         s
         for p, s in policy_statements(stack)

@@ -28,6 +28,7 @@ TAGGABLE = {
     "aws:apigateway/stage:Stage",
     "aws:apigateway/usagePlan:UsagePlan",
     "aws:apigateway/apiKey:ApiKey",
+    "aws:lambda/eventSourceMapping:EventSourceMapping",
 }
 
 
