@@ -49,6 +49,8 @@ class StackSettings(_Camel):
     protect_data: bool
     config_cache_seconds: int = Field(ge=0, le=3600)
     channel_queue: QueueSettings
+    heartbeat_interval_seconds: int = Field(ge=5, le=3600)
+    secrets_cache_seconds: int = Field(ge=0, le=3600)
 
 
 def _decode(raw: str) -> Any:

@@ -15,6 +15,7 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBServiceResource
+    from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
 # "standard" retries throttling and 5xx with exponential backoff and jitter; timeouts are well
@@ -44,8 +45,15 @@ def sqs() -> SQSClient:
     return _session().client("sqs", config=BOTO_CONFIG)
 
 
+@cache
+def secretsmanager() -> SecretsManagerClient:
+    """The Secrets Manager client."""
+    return _session().client("secretsmanager", config=BOTO_CONFIG)
+
+
 def reset_clients() -> None:
     """Forget the cached clients, so the next call reads the environment again (endpoint,
     region): tests and the local stack call it after changing either."""
     dynamodb.cache_clear()
     sqs.cache_clear()
+    secretsmanager.cache_clear()

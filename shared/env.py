@@ -20,6 +20,15 @@ COMPANY_DATA_TABLE: Final = "COMPANY_DATA_TABLE"
 CHANNEL_QUEUE_URLS: Final = "CHANNEL_QUEUE_URLS"
 CONFIG_CACHE_SECONDS: Final = "CONFIG_CACHE_SECONDS"
 
+# Channel processors.
+CONVERSATIONS_TABLE: Final = "CONVERSATIONS_TABLE"
+QUEUE_URL: Final = "QUEUE_URL"  # the processor's own queue (for the heartbeat)
+VISIBILITY_TIMEOUT_SECONDS: Final = "VISIBILITY_TIMEOUT_SECONDS"
+HEARTBEAT_INTERVAL_SECONDS: Final = "HEARTBEAT_INTERVAL_SECONDS"
+OPENAI_SECRET_NAME: Final = "OPENAI_SECRET_NAME"
+SECRETS_CACHE_SECONDS: Final = "SECRETS_CACHE_SECONDS"
+API_URL: Final = "API_URL"  # the app's own API (Twilio's status callback goes there)
+
 
 def require(name: str) -> str:
     """Read a variable the deployment must set.

@@ -18,6 +18,12 @@ COMPANY_DATA_TABLE: Final = "company-data"
 CONVERSATIONS_TABLE: Final = "conversations"
 COMMS_API: Final = "ai-multi-comms"
 COMMS_ALERTS_TOPIC: Final = "ai-comms-critical-alerts"
+# Seed 004 names it ai-api-key/global; the stack suffix keeps dev and prod apart.
+OPENAI_SECRET: Final = "ai-api-key/global"
+# Where the processors' final-write-failed metric lives (seed 004, step 18).
+COMMS_METRICS_NAMESPACE: Final = "ServerlessFleet/Comms"
+# Twilio posts delivery status here; it proves itself with X-Twilio-Signature, not an API key.
+TWILIO_STATUS_PATH: Final = "/twilio/status"
 
 
 def physical(base: str, stack: str) -> str:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from chalice.app import Chalice, Response
+from typing import Any
+
+from chalice.app import Chalice, Response, SQSEvent
 
 from chalicelib.comms import wiring
+from chalicelib.comms.processor.batch import handle_batch
 from chalicelib.comms.responses import error_response, json_response
 from chalicelib.comms.router.exceptions import RouterError
 from chalicelib.comms.router.service import initiate_conversation
+from shared import aws
 from shared.errors import ConfigurationError
 from shared.observability import logger
 
@@ -43,3 +47,24 @@ def initiate_conversation_route() -> Response:
         },
     )
     return json_response(200, accepted.as_body())
+
+
+def _process(event: SQSEvent, channel: str) -> dict[str, Any]:
+    return handle_batch(
+        event.to_dict(),
+        event.context,
+        channel,
+        wiring.processor_deps(),
+        aws.sqs(),
+        wiring.heartbeat_settings(),
+    )
+
+
+@app.on_sqs_message(queue="whatsapp", batch_size=10)
+def whatsapp_processor(event: SQSEvent) -> dict[str, Any]:
+    return _process(event, "whatsapp")
+
+
+@app.on_sqs_message(queue="sms", batch_size=10)
+def sms_processor(event: SQSEvent) -> dict[str, Any]:
+    return _process(event, "sms")

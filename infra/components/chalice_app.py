@@ -42,6 +42,9 @@ class ChaliceAppArgs:
     schedules: dict[str, str] = field(default_factory=dict)
     api_name: str | None = None
     keyless_paths: dict[str, str] = field(default_factory=dict)
+    # When set, every handler but the API's own is told the API's URL in this variable
+    # (e.g. to give Twilio a status callback URL on the app's own API).
+    api_url_variable: str | None = None
 
 
 class ChaliceApp(pulumi.ComponentResource):
@@ -55,8 +58,16 @@ class ChaliceApp(pulumi.ComponentResource):
             raise ValueError(f"{package.app}: no access declared for handlers {undeclared}")
         code = pulumi.FileArchive(str(package.zip_path))
         self.functions: dict[str, PackagedFunction] = {}
-        for logical_id, handler in package.handlers.items():
+        self.api: KeyedRestApi | None = None
+        # The API's handler and the API first, so the other functions can be told its URL.
+        ordered = sorted(package.handlers.items(), key=lambda h: h[0] != package.api_handler)
+        for logical_id, handler in ordered:
             access = self._with_sqs_rights(handler, args.access[logical_id], args.queues)
+            if self.api is not None and args.api_url_variable:
+                access = FunctionAccess(
+                    {**access.environment, args.api_url_variable: self.api.url},
+                    access.statements,
+                )
             function_name = physical(f"{package.app}-{kebab(logical_id)}", settings.stack)
             function = PackagedFunction(
                 f"{name}-{kebab(logical_id)}",
@@ -77,26 +88,27 @@ class ChaliceApp(pulumi.ComponentResource):
             self.functions[logical_id] = function
             self._connect_queues(name, handler, function, args.queues, args.tags)
             self._schedule(name, handler, function, args.schedules.get(logical_id), args.tags)
-
-        self.api: KeyedRestApi | None = None
-        if package.swagger is not None and package.api_handler is not None:
-            if args.api_name is None:
-                raise ValueError(f"{package.app} has routes: give its API a name")
-            self.api = KeyedRestApi(
-                f"{name}-rest",
-                KeyedRestApiArgs(
-                    api_name=args.api_name,
-                    stage_name=settings.stack,
-                    swagger=package.swagger,
-                    handler=self.functions[package.api_handler].function,
-                    throttle=settings.api_throttle,
-                    quota=settings.api_quota,
-                    tags=args.tags,
-                    keyless_paths=args.keyless_paths,
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+            if logical_id == package.api_handler:
+                self.api = self._api(name, args, function)
         self.register_outputs({})
+
+    def _api(self, name: str, args: ChaliceAppArgs, handler: PackagedFunction) -> KeyedRestApi:
+        if args.api_name is None or args.package.swagger is None:
+            raise ValueError(f"{args.package.app} has routes: give its API a name")
+        return KeyedRestApi(
+            f"{name}-rest",
+            KeyedRestApiArgs(
+                api_name=args.api_name,
+                stage_name=args.settings.stack,
+                swagger=args.package.swagger,
+                handler=handler.function,
+                throttle=args.settings.api_throttle,
+                quota=args.settings.api_quota,
+                tags=args.tags,
+                keyless_paths=args.keyless_paths,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     @staticmethod
     def _with_sqs_rights(

@@ -50,8 +50,13 @@ class Table(pulumi.ComponentResource):
             global_secondary_indexes=[
                 aws.dynamodb.TableGlobalSecondaryIndexArgs(
                     name=i.name,
-                    hash_key=i.hash_key,
-                    range_key=i.range_key,
+                    key_schemas=[
+                        aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+                            attribute_name=attribute, key_type=key_type
+                        )
+                        for attribute, key_type in ((i.hash_key, "HASH"), (i.range_key, "RANGE"))
+                        if attribute
+                    ],
                     projection_type=i.projection,
                 )
                 for i in args.global_indexes

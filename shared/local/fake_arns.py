@@ -67,6 +67,9 @@ def fake_outputs(
             physical = str(inputs.get("name") or f"{name}-{_short_id(name, 7)}")
             arn = f"arn:aws:events:{region}:{acct}:rule/{physical}"
             return physical, out | {"name": physical, "arn": arn}
+        case "aws:secretsmanager/secret:Secret":
+            arn = f"arn:aws:secretsmanager:{region}:{acct}:secret:{physical}-{_short_id(name, 6)}"
+            return arn, out | {"arn": arn}
         case "aws:cloudwatch/metricAlarm:MetricAlarm":
             return physical, out | {"arn": f"arn:aws:cloudwatch:{region}:{acct}:alarm:{physical}"}
         case _:

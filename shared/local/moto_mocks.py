@@ -18,6 +18,7 @@ from shared.local.program import RecordingMocks
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
 
@@ -47,9 +48,17 @@ def _tags(inputs: dict[str, Any]) -> list[Any]:
 
 
 def _index(spec: dict[str, Any], hash_key: str | None = None) -> dict[str, Any]:
-    schema = [{"AttributeName": hash_key or spec["hashKey"], "KeyType": "HASH"}]
-    if spec.get("rangeKey"):
-        schema.append({"AttributeName": spec["rangeKey"], "KeyType": "RANGE"})
+    """A GSI (``keySchemas``) or LSI (the table's hash key + ``rangeKey``) for create_table."""
+    if spec.get("keySchemas"):
+        schema = [
+            {"AttributeName": k["attributeName"], "KeyType": k["keyType"]}
+            for k in spec["keySchemas"]
+        ]
+    else:
+        schema = [
+            {"AttributeName": hash_key, "KeyType": "HASH"},
+            {"AttributeName": spec["rangeKey"], "KeyType": "RANGE"},
+        ]
     projection: dict[str, Any] = {"ProjectionType": spec.get("projectionType", "ALL")}
     if spec.get("nonKeyAttributes"):
         projection["NonKeyAttributes"] = spec["nonKeyAttributes"]
@@ -72,6 +81,8 @@ class MotoMocks(RecordingMocks):
                 return self._queue(inputs)
             case "aws:sns/topic:Topic":
                 return self._topic(inputs)
+            case "aws:secretsmanager/secret:Secret":
+                return self._secret(inputs)
             case _:
                 return fake_outputs(args.typ, args.name, inputs, self.region)
 
@@ -134,6 +145,15 @@ class MotoMocks(RecordingMocks):
             "QueueArn"
         ]
         return url, {**inputs, "arn": arn, "url": url}
+
+    def _secret(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The secret with no value, as the program declares it; operators (or the local
+        stack's demo data) put the value."""
+        client: SecretsManagerClient = self._session.client("secretsmanager")
+        arn = client.create_secret(
+            Name=inputs["name"], Description=inputs.get("description", ""), Tags=_tags(inputs)
+        )["ARN"]
+        return arn, {**inputs, "arn": arn}
 
     def _topic(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         client: SNSClient = self._session.client("sns")
