@@ -23,9 +23,6 @@ from shared.names import physical
 SYSTEM = "comms"
 # The channels that have a processor (email is routed and queued, not yet processed).
 PROCESSORS = {"whatsapp": "WhatsappProcessor", "sms": "SmsProcessor"}
-# The exact line the processors log when a message went out but its record was not updated
-# (chalicelib/comms/processor/service.py); tests check the filter matches it.
-FINAL_UPDATE_FAILED_MARKER = "CRITICAL_FINAL_DB_UPDATE_FAILED"
 
 
 def secret_name_prefix_arn(secret_arn: pulumi.Output[str], prefix: str) -> pulumi.Output[str]:
@@ -171,7 +168,7 @@ class CommsSystem(pulumi.ComponentResource):
                 f"{name}-{channel}-final-update-failed",
                 LogMarkerAlarmArgs(
                     log_group_name=function.log_group.name,
-                    marker=FINAL_UPDATE_FAILED_MARKER,
+                    marker=names.FINAL_UPDATE_FAILED_MARKER,
                     namespace=names.COMMS_METRICS_NAMESPACE,
                     metric_name=f"{logical_id}FinalDbUpdateFailureCount",
                     alarm_name=physical(f"{channel}-final-db-update-failed", stack),

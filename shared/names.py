@@ -22,6 +22,9 @@ COMMS_ALERTS_TOPIC: Final = "ai-comms-critical-alerts"
 OPENAI_SECRET: Final = "ai-api-key/global"
 # Where the processors' final-write-failed metric lives (seed 004, step 18).
 COMMS_METRICS_NAMESPACE: Final = "ServerlessFleet/Comms"
+# Logged, exactly so, when a message went out but its conversation record was not updated;
+# the CloudWatch metric filter matches it (tests check the two agree).
+FINAL_UPDATE_FAILED_MARKER: Final = "CRITICAL_FINAL_DB_UPDATE_FAILED"
 # Twilio posts delivery status here; it proves itself with X-Twilio-Signature, not an API key.
 TWILIO_STATUS_PATH: Final = "/twilio/status"
 

@@ -24,6 +24,8 @@ def demo_company_config() -> dict[str, Any]:
             "whatsapp": {
                 "company_whatsapp_number": "+447588713814",
                 "whatsapp_credentials_id": _CREDENTIALS.format(kind="whatsapp", provider="twilio"),
+                # The approved WhatsApp template (Twilio Content API) the first message uses.
+                "content_sid": "HX0123456789abcdef0123456789abcdef",
             },
             "sms": {
                 "company_sms_number": "+447588713814",
@@ -42,4 +44,20 @@ def demo_company_config() -> dict[str, Any]:
             }
         },
         "rate_limits": {"requests_per_minute": 100, "daily_limit": 1000},
+    }
+
+
+DEMO_TWILIO_ACCOUNT_SID = "AC" + "0" * 30 + "01"
+
+
+def demo_secrets(
+    openai_secret_name: str, twilio_auth_token: str, openai_key: str
+) -> dict[str, dict[str, str]]:
+    """Secret values for the demo company, by Secrets Manager name (what operators store)."""
+    config = demo_company_config()["channel_config"]
+    twilio = {"twilio_account_sid": DEMO_TWILIO_ACCOUNT_SID, "twilio_auth_token": twilio_auth_token}
+    return {
+        config["whatsapp"]["whatsapp_credentials_id"]: twilio,
+        config["sms"]["sms_credentials_id"]: twilio,
+        openai_secret_name: {"ai_api_key": openai_key},
     }

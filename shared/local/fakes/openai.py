@@ -29,6 +29,8 @@ def openai_error(status: int, message: str, code: str | None = None) -> Fault:
     return Fault(
         path_contains="/v1/responses",
         status=status,
+        # OpenAI sends this with 429s; the SDK waits as long before retrying.
+        headers={"retry-after-ms": "10"},
         body={"error": {"message": message, "type": kind, "param": None, "code": code}},
     )
 

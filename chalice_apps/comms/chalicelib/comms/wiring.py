@@ -85,7 +85,10 @@ def _openai_client(api_key: str) -> OpenAI:
 
 @lru_cache(maxsize=32)
 def _twilio_sender(credentials: TwilioCredentials) -> TwilioSender:
-    return TwilioSender(twilio_client(credentials.account_sid, credentials.auth_token))
+    return TwilioSender(
+        twilio_client(credentials.account_sid, credentials.auth_token),
+        backoff_seconds=float(os.environ.get(env.RETRY_BASE_SECONDS, "0.5")),
+    )
 
 
 def reset_processor() -> None:

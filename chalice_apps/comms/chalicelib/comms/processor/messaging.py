@@ -21,7 +21,6 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential_jitter,
 )
-from tenacity.wait import wait_base
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
@@ -52,13 +51,15 @@ class TwilioSender:
         self,
         client: Client,
         attempts: int = 4,
-        wait: wait_base | None = None,
+        backoff_seconds: float = 0.5,
     ) -> None:
+        """``attempts`` calls at most, waiting about ``backoff_seconds`` x 2^n between them
+        (plus as much jitter), 8 s at most."""
         self._client = client
         self._retrying = Retrying(
             retry=retry_if_exception(is_transient),
             stop=stop_after_attempt(attempts),
-            wait=wait or wait_exponential_jitter(initial=0.5, max=8),
+            wait=wait_exponential_jitter(multiplier=backoff_seconds, max=8, jitter=backoff_seconds),
             reraise=False,
         )
 

@@ -23,14 +23,11 @@ from chalicelib.comms.processor.credentials import Credentials, TwilioCredential
 from chalicelib.comms.processor.exceptions import InvalidContextError, PermanentFailureError
 from chalicelib.comms.processor.messaging import TwilioSender
 from chalicelib.comms.processor.models import ChannelConfig, ContextObject
+from shared import names
 from shared.errors import TransientError
 from shared.observability import logger
 
 log = logger("comms-processor")
-
-# Logged, exactly so, when a message went out but its record could not be updated. The
-# CloudWatch metric filter in infra/comms.py matches this text; a test checks they agree.
-FINAL_UPDATE_FAILED_MARKER = "CRITICAL_FINAL_DB_UPDATE_FAILED"
 
 
 class Outcome(StrEnum):
@@ -217,7 +214,7 @@ def process_context(body: str, channel: str, deps: ProcessorDeps) -> Outcome:
         )
     except TransientError as err:
         log.critical(
-            FINAL_UPDATE_FAILED_MARKER,
+            names.FINAL_UPDATE_FAILED_MARKER,
             extra={"conversation_id": key.conversation_id, "message_sid": sid, "error": str(err)},
         )
         return Outcome.SENT_UNRECORDED
