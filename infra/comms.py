@@ -127,6 +127,8 @@ class CommsSystem(pulumi.ComponentResource):
                     {channel: queue.url for channel, queue in self.channel_queues.items()}
                 ),
                 env.CONFIG_CACHE_SECONDS: str(settings.config_cache_seconds),
+                env.CONVERSATIONS_TABLE: self.conversations.name,
+                env.SECRETS_CACHE_SECONDS: str(settings.secrets_cache_seconds),
             },
             statements=[
                 {
@@ -138,6 +140,19 @@ class CommsSystem(pulumi.ComponentResource):
                     "Sid": "QueueConversations",
                     "Action": ["sqs:SendMessage"],
                     "Resource": [queue.arn for queue in self.channel_queues.values()],
+                },
+                {
+                    "Sid": "RecordDeliveryStatus",
+                    "Action": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                    "Resource": [self.conversations.arn],
+                },
+                {
+                    "Sid": "VerifyTwilioSignatures",
+                    "Action": ["secretsmanager:GetSecretValue"],
+                    "Resource": [
+                        secret_name_prefix_arn(self.openai_secret.arn, f"{channel}-credentials/")
+                        for channel in PROCESSORS
+                    ],
                 },
             ],
         )

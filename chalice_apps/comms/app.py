@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from chalice.app import Chalice, Response, SQSEvent
@@ -11,8 +12,9 @@ from chalicelib.comms.processor.batch import handle_batch
 from chalicelib.comms.responses import error_response, json_response
 from chalicelib.comms.router.exceptions import RouterError
 from chalicelib.comms.router.service import initiate_conversation
-from shared import aws
-from shared.errors import ConfigurationError
+from chalicelib.comms.status.callbacks import CallbackRefusedError, record_status
+from shared import aws, names
+from shared.errors import ConfigurationError, TransientError
 from shared.observability import logger
 
 app = Chalice(app_name="comms")
@@ -47,6 +49,42 @@ def initiate_conversation_route() -> Response:
         },
     )
     return json_response(200, accepted.as_body())
+
+
+@app.route(
+    names.TWILIO_STATUS_PATH,
+    methods=["POST"],
+    content_types=["application/x-www-form-urlencoded"],
+)
+def twilio_status_route() -> Response:
+    request = app.current_request
+    if request is None:
+        return json_response(500, {"status": "error", "message": "no request"})
+    try:
+        update = record_status(
+            request.raw_body,
+            dict(request.query_params or {}),
+            request.headers.get("x-twilio-signature"),
+            wiring.conversations(),
+            wiring.credentials(),
+            datetime.now(UTC).isoformat(),
+        )
+    except CallbackRefusedError as err:
+        log.warning("status callback refused", extra={"reason": err.reason})
+        return json_response(err.status, {"status": "error", "message": err.reason})
+    except TransientError:
+        log.exception("status callback not recorded; Twilio will retry")
+        return json_response(503, {"status": "error", "message": "try again"})
+    log.info(
+        "delivery status",
+        extra={
+            "conversation_id": update.key.conversation_id,
+            "message_sid": update.message_sid,
+            "delivery_status": update.status,
+            "applied": update.applied,
+        },
+    )
+    return json_response(200, {"status": "recorded" if update.applied else "unchanged"})
 
 
 def _process(event: SQSEvent, channel: str) -> dict[str, Any]:

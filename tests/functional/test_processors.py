@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import boto3
 import pytest
@@ -124,6 +125,13 @@ class Processor:
                 "conversation_id": context["conversation_data"]["conversation_id"],
             }
         )["Item"]
+
+    def record_by_key(self, record: dict[str, Any]) -> dict[str, Any]:
+        table = boto3.resource("dynamodb", region_name=REGION).Table(
+            physical(names.CONVERSATIONS_TABLE, STACK)
+        )
+        key = {k: record[k] for k in ("primary_channel", "conversation_id")}
+        return table.get_item(Key=key)["Item"]
 
     def sent_to(self, to: str) -> list[dict[str, Any]]:
         return [m for m in self.twilio.messages if m["to"].endswith(to)]
@@ -448,3 +456,81 @@ def test_the_declared_metric_filter_matches_the_line_the_processor_logs(
     assert other and not any(
         filter_pattern_matches(metric_filter.inputs["pattern"], o) for o in other
     )
+
+
+def post_status(
+    processor: Processor, record: dict[str, Any], status: str, signature: str | None = None
+) -> Any:
+    """A status callback as Twilio sends it: form fields, signed over the callback URL."""
+    from twilio.request_validator import RequestValidator
+
+    url = record["status_callback_url"]
+    form = {
+        "MessageSid": record["message_sid"],
+        "MessageStatus": status,
+        "AccountSid": DEMO_TWILIO_ACCOUNT_SID,
+        "To": record["primary_channel"],
+    }
+    signature = signature or RequestValidator(AUTH_TOKEN).compute_signature(url, form)
+    path = url[url.index("/twilio/status") :]
+    return processor.client.http.post(
+        path,
+        body=urlencode(form),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": signature,
+        },
+    )
+
+
+@pytest.fixture
+def sent(
+    processor: Processor, dev_stack: MotoMocks, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
+    """A conversation whose first message went out, and the API handler's environment."""
+    context = processor.enqueue()
+    assert processor.deliver().failed == []
+    for name, value in dev_stack.function_environment(physical("comms-api-handler", STACK)).items():
+        monkeypatch.setenv(name, value)
+    return processor.record(context)
+
+
+def test_a_signed_status_callback_is_recorded(processor: Processor, sent: dict[str, Any]) -> None:
+    response = post_status(processor, sent, "delivered")
+
+    assert response.status_code == 200, response.body
+    record = processor.record_by_key(sent)
+    assert record["delivery_status"] == "delivered"
+    assert record["conversation_status"] == "initial_message_sent"
+
+
+def test_a_forged_signature_is_refused_and_changes_nothing(
+    processor: Processor, sent: dict[str, Any]
+) -> None:
+    response = post_status(processor, sent, "delivered", signature="Zm9yZ2Vk")
+
+    assert response.status_code == 403
+    assert "delivery_status" not in processor.record_by_key(sent)
+
+
+def test_a_callback_for_an_unknown_conversation_is_refused(
+    processor: Processor, sent: dict[str, Any]
+) -> None:
+    stranger = sent | {
+        "status_callback_url": sent["status_callback_url"].replace(
+            sent["conversation_id"], str(uuid.uuid4())
+        )
+    }
+    assert post_status(processor, stranger, "delivered").status_code == 403
+
+
+def test_callbacks_out_of_order_keep_the_later_status(
+    processor: Processor, sent: dict[str, Any]
+) -> None:
+    answers = [post_status(processor, sent, s) for s in ("delivered", "sent", "delivered")]
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert [json.loads(a.body)["status"] for a in answers] == ["recorded", "unchanged", "unchanged"]
+    assert processor.record_by_key(sent)["delivery_status"] == "delivered"
+    assert post_status(processor, sent, "read").status_code == 200
+    assert processor.record_by_key(sent)["delivery_status"] == "read"

@@ -117,7 +117,7 @@ def test_the_usage_plan_throttles_and_caps_the_stage_named_after_the_stack(
 
 
 @pytest.mark.parametrize("name", STACKS)
-def test_the_router_may_read_company_config_and_send_to_channel_queues_only(
+def test_the_api_handler_may_touch_only_what_its_routes_use(
     stacks: dict[str, RecordingMocks], name: str
 ) -> None:
     stack = stacks[name]
@@ -131,7 +131,23 @@ def test_the_router_may_read_company_config_and_send_to_channel_queues_only(
         for p, s in policy_statements(stack)
         if p.inputs["name"] == physical("comms-api-handler", name) + "-policy"
     }
-    assert set(statements) == {"WriteOwnLogs", "ReadCompanyConfig", "QueueConversations"}
+    assert set(statements) == {
+        "WriteOwnLogs",
+        "ReadCompanyConfig",
+        "QueueConversations",
+        "RecordDeliveryStatus",
+        "VerifyTwilioSignatures",
+    }
+    conversations = stack.named("aws:dynamodb/table:Table", physical("conversations", name))
+    assert statements["RecordDeliveryStatus"]["Action"] == [
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+    ]
+    assert statements["RecordDeliveryStatus"]["Resource"] == [conversations.outputs["arn"]]
+    assert statements["VerifyTwilioSignatures"]["Resource"] == [
+        f"arn:aws:secretsmanager:eu-north-1:123456789012:secret:{c}-credentials/*"
+        for c in ("whatsapp", "sms")
+    ]
     assert statements["ReadCompanyConfig"]["Action"] == ["dynamodb:GetItem"]
     assert statements["ReadCompanyConfig"]["Resource"] == [table.outputs["arn"]]
     assert statements["QueueConversations"]["Action"] == ["sqs:SendMessage"]

@@ -46,17 +46,25 @@ def reset() -> None:
 
 
 @cache
+def conversations() -> ConversationRepository:
+    return ConversationRepository(aws.dynamodb().Table(env.require(env.CONVERSATIONS_TABLE)))
+
+
+@cache
+def credentials() -> Credentials:
+    """Secrets for this function: the OpenAI key only where the deployment names one."""
+    return Credentials(
+        SecretsProvider(boto3_client=aws.secretsmanager()),
+        openai_secret=os.environ.get(env.OPENAI_SECRET_NAME) or None,
+        max_age=int(os.environ.get(env.SECRETS_CACHE_SECONDS, "300")),
+    )
+
+
+@cache
 def processor_deps() -> ProcessorDeps:
-    provider = SecretsProvider(boto3_client=aws.secretsmanager())
     return ProcessorDeps(
-        conversations=ConversationRepository(
-            aws.dynamodb().Table(env.require(env.CONVERSATIONS_TABLE))
-        ),
-        credentials=Credentials(
-            provider,
-            openai_secret=env.require(env.OPENAI_SECRET_NAME),
-            max_age=int(os.environ.get(env.SECRETS_CACHE_SECONDS, "300")),
-        ),
+        conversations=conversations(),
+        credentials=credentials(),
         openai_client=_openai_client,
         twilio_sender=_twilio_sender,
         status_callback_url=_status_callback_url(),
@@ -92,6 +100,8 @@ def _twilio_sender(credentials: TwilioCredentials) -> TwilioSender:
 
 
 def reset_processor() -> None:
+    conversations.cache_clear()
+    credentials.cache_clear()
     processor_deps.cache_clear()
     heartbeat_settings.cache_clear()
     _openai_client.cache_clear()

@@ -62,11 +62,24 @@ class ConversationRepository:
             raise TransientError(f"creating the conversation failed: {err}") from err
         return self.get(ConversationKey(record["primary_channel"], record["conversation_id"]))
 
-    def get(self, key: ConversationKey) -> dict[str, Any]:
+    @property
+    def table(self) -> Table:
+        return self._table
+
+    def find(self, key: ConversationKey) -> dict[str, Any] | None:
+        """The record, or None.
+
+        Raises:
+            TransientError: DynamoDB failed after boto3's retries.
+        """
         try:
-            item = self._table.get_item(Key=key.as_key(), ConsistentRead=True).get("Item")
+            return self._table.get_item(Key=key.as_key(), ConsistentRead=True).get("Item")
         except (ClientError, BotoCoreError) as err:
             raise TransientError(f"reading the conversation failed: {err}") from err
+
+    def get(self, key: ConversationKey) -> dict[str, Any]:
+        """The record that must exist (we just failed to create it)."""
+        item = self.find(key)
         if item is None:
             raise TransientError(f"conversation {key.conversation_id} vanished")
         return item

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import (
 )
 
 from chalicelib.comms.processor.exceptions import PermanentFailureError
-from shared.errors import TransientError
+from shared.errors import ConfigurationError, TransientError
 
 
 @dataclass(frozen=True, repr=False)
@@ -30,7 +30,7 @@ class TwilioCredentials:
 
 
 class Credentials:
-    def __init__(self, provider: SecretsProvider, openai_secret: str, max_age: int) -> None:
+    def __init__(self, provider: SecretsProvider, openai_secret: str | None, max_age: int) -> None:
         self._provider = provider
         self._openai_secret = openai_secret
         self._max_age = max_age
@@ -55,6 +55,8 @@ class Credentials:
             raise PermanentFailureError(f"secret {secret_name} has no {err.args[0]}") from err
 
     def openai_key(self) -> str:
+        if not self._openai_secret:
+            raise ConfigurationError("this function was given no OpenAI secret")
         value = self._json(self._openai_secret)
         try:
             return str(value["ai_api_key"])

@@ -169,6 +169,9 @@ def process_context(body: str, channel: str, deps: ProcessorDeps) -> Outcome:
         Status.PROCESSING,
         {
             "conversation_status": str(Status.SENDING),
+            # What the status callback verifies Twilio's signature with.
+            "credentials_id": config.credentials_id,
+            "status_callback_url": _callback(deps.status_callback_url, key),
             "ai_conversation_id": drafted.ai_conversation_id,
             "updated_at": deps.now().isoformat(),
         },
