@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from shared import names
@@ -149,15 +147,3 @@ def test_the_final_update_marker_and_errors_alarm_the_critical_topic(
     )
     assert errors.inputs["metricName"] == "Errors"
     assert errors.inputs["alarmActions"] == [topic.outputs["arn"]], urn(errors)
-
-
-@pytest.mark.parametrize("name", STACKS)
-def test_only_the_twilio_callback_may_be_called_without_a_key(
-    stacks: dict[str, RecordingMocks], name: str
-) -> None:
-    api = stacks[name].named("aws:apigateway/restApi:RestApi", f"ai-multi-comms-{name}-api")
-    body = json.loads(api.inputs["body"])
-    for path, methods in body["paths"].items():
-        for method, spec in methods.items():
-            if path != names.TWILIO_STATUS_PATH:
-                assert {"api_key": []} in spec["security"], f"{method} {path}"
