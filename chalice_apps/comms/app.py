@@ -8,7 +8,6 @@ from typing import Any
 from chalice.app import Chalice, Response, SQSEvent
 
 from chalicelib.comms import wiring
-from chalicelib.comms.processor.batch import handle_batch
 from chalicelib.comms.responses import error_response, json_response
 from chalicelib.comms.router.exceptions import RouterError
 from chalicelib.comms.router.service import initiate_conversation
@@ -88,13 +87,18 @@ def twilio_status_route() -> Response:
 
 
 def _process(event: SQSEvent, channel: str) -> dict[str, Any]:
+    # Imported on first use, not at the top: the API handler shares this module and must not
+    # load the OpenAI and Twilio SDKs on its cold start (about 0.5 s).
+    from chalicelib.comms.processor import wiring as processor_wiring
+    from chalicelib.comms.processor.batch import handle_batch
+
     return handle_batch(
         event.to_dict(),
         event.context,
         channel,
-        wiring.processor_deps(),
+        processor_wiring.processor_deps(),
         aws.sqs(),
-        wiring.heartbeat_settings(),
+        processor_wiring.heartbeat_settings(),
     )
 
 

@@ -156,8 +156,10 @@ def processor(
     monkeypatch.setenv("RETRY_BASE_SECONDS", "0.01")
     module = load_app("comms")
     from chalicelib.comms import wiring
+    from chalicelib.comms.processor import wiring as processor_wiring
 
     wiring.reset()
+    processor_wiring.reset()
     queue = dev_stack.named("aws:sqs/queue:Queue", physical(channel_queue(channel), STACK))  # type: ignore[arg-type]
     dlq = dev_stack.named("aws:sqs/queue:Queue", physical(channel_dlq(channel), STACK))  # type: ignore[arg-type]
     for url in (queue.outputs["url"], dlq.outputs["url"]):
@@ -177,6 +179,7 @@ def processor(
             twilio,
         )
     wiring.reset()
+    processor_wiring.reset()
     logged = capsys.readouterr()
     for secret in (AUTH_TOKEN, OPENAI_KEY):
         assert secret not in logged.out + logged.err, "a secret value was logged"
@@ -358,7 +361,7 @@ def refuse_final_writes() -> None:
     through botocore's own event hooks on the processor's client."""
     from botocore.exceptions import ClientError
 
-    from chalicelib.comms import wiring
+    from chalicelib.comms.processor import wiring
 
     def refuse(params: dict[str, Any], **_: Any) -> None:
         if ":message_sid" in params.get("ExpressionAttributeValues", {}):
@@ -394,7 +397,7 @@ def test_a_failed_final_write_logs_the_marker_and_never_resends(
 def test_the_heartbeat_keeps_a_slow_message_from_a_second_consumer(
     processor: Processor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib.comms import wiring
+    from chalicelib.comms.processor import wiring
 
     monkeypatch.setenv("HEARTBEAT_INTERVAL_SECONDS", "0.5")
     monkeypatch.setenv("VISIBILITY_TIMEOUT_SECONDS", "2")
