@@ -10,6 +10,41 @@ import pulumi_aws as aws
 FIVE_MINUTES = 300
 
 
+def any_occurrence_alarm(
+    resource_name: str,
+    *,
+    name: pulumi.Input[str],
+    description: str,
+    namespace: str,
+    metric_name: str,
+    topic_arn: pulumi.Input[str],
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+    dimensions: dict[str, pulumi.Input[str]] | None = None,
+    statistic: str = "Sum",
+    notify_ok: bool = False,
+) -> aws.cloudwatch.MetricAlarm:
+    """Alarm when the metric reaches 1 in any five minutes (no data counts as fine)."""
+    return aws.cloudwatch.MetricAlarm(
+        resource_name,
+        name=name,
+        alarm_description=description,
+        namespace=namespace,
+        metric_name=metric_name,
+        dimensions=dimensions,
+        statistic=statistic,
+        period=FIVE_MINUTES,
+        evaluation_periods=1,
+        threshold=1,
+        comparison_operator="GreaterThanOrEqualToThreshold",
+        treat_missing_data="notBreaching",
+        alarm_actions=[topic_arn],
+        ok_actions=[topic_arn] if notify_ok else None,
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
 def function_errors_alarm(
     name: str,
     function_name: pulumi.Input[str],
@@ -18,22 +53,16 @@ def function_errors_alarm(
     parent: pulumi.Resource,
 ) -> aws.cloudwatch.MetricAlarm:
     """Any invocation error in five minutes: for a queue consumer, a batch that crashed."""
-    return aws.cloudwatch.MetricAlarm(
+    return any_occurrence_alarm(
         f"{name}-errors",
         name=pulumi.Output.concat(function_name, "-errors"),
-        alarm_description="The function raised errors (see its log group).",
+        description="The function raised errors (see its log group).",
         namespace="AWS/Lambda",
         metric_name="Errors",
         dimensions={"FunctionName": function_name},
-        statistic="Sum",
-        period=FIVE_MINUTES,
-        evaluation_periods=1,
-        threshold=1,
-        comparison_operator="GreaterThanOrEqualToThreshold",
-        treat_missing_data="notBreaching",
-        alarm_actions=[topic_arn],
+        topic_arn=topic_arn,
         tags=tags,
-        opts=pulumi.ResourceOptions(parent=parent),
+        parent=parent,
     )
 
 
@@ -75,20 +104,14 @@ class LogMarkerAlarm(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.alarm = aws.cloudwatch.MetricAlarm(
+        self.alarm = any_occurrence_alarm(
             f"{name}-alarm",
             name=args.alarm_name,
-            alarm_description=args.description,
+            description=args.description,
             namespace=args.namespace,
             metric_name=args.metric_name,
-            statistic="Sum",
-            period=FIVE_MINUTES,
-            evaluation_periods=1,
-            threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=[args.topic_arn],
+            topic_arn=args.topic_arn,
             tags=args.tags,
-            opts=child,
+            parent=self,
         )
         self.register_outputs({})

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from infra.components.alarms import any_occurrence_alarm
 from infra.settings import QueueSettings
 
 DAY_SECONDS = 86_400
@@ -53,10 +54,10 @@ class QueueWithDlq(pulumi.ComponentResource):
             tags=args.tags,
             opts=stateful,
         )
-        self.dlq_alarm = aws.cloudwatch.MetricAlarm(
+        self.dlq_alarm = any_occurrence_alarm(
             f"{name}-dlq-depth",
             name=f"{args.dlq_name}-not-empty",
-            alarm_description=(
+            description=(
                 f"Messages in {args.dlq_name}: work that failed {settings.max_receive_count} "
                 "times and is waiting for an operator."
             ),
@@ -64,15 +65,10 @@ class QueueWithDlq(pulumi.ComponentResource):
             metric_name="ApproximateNumberOfMessagesVisible",
             dimensions={"QueueName": self.dlq.name},
             statistic="Maximum",
-            period=300,
-            evaluation_periods=1,
-            threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=[args.alarm_topic_arn],
-            ok_actions=[args.alarm_topic_arn],
+            topic_arn=args.alarm_topic_arn,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            parent=self,
+            notify_ok=True,
         )
         self.arn = self.queue.arn
         self.url = self.queue.url
