@@ -28,6 +28,8 @@ HEARTBEAT_INTERVAL_SECONDS: Final = "HEARTBEAT_INTERVAL_SECONDS"
 OPENAI_SECRET_NAME: Final = "OPENAI_SECRET_NAME"
 SECRETS_CACHE_SECONDS: Final = "SECRETS_CACHE_SECONDS"
 RETRY_BASE_SECONDS: Final = "RETRY_BASE_SECONDS"  # first backoff of the Twilio retries
+# Points Twilio's SDK at a fake that speaks its API (tests, the local stack); unset in AWS.
+TWILIO_API_BASE_URL: Final = "TWILIO_API_BASE_URL"
 API_URL: Final = "API_URL"  # the app's own API (Twilio's status callback goes there)
 
 

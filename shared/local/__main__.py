@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 from pathlib import Path
 
@@ -17,6 +18,20 @@ def main() -> None:
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--moto-port", type=int, default=5000)
     up.add_argument("--http-port", type=int, default=8000, help="the first app's port")
+    up.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="override a stack setting, e.g. serverless-fleet:channelQueue='{...}'",
+    )
+    up.add_argument(
+        "--redeliver-after",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="a failed SQS message comes back after this long (default: the queue's timeout)",
+    )
     up.add_argument("--state-dir", type=Path, default=stack.STATE_DIR, help="where stack.json goes")
     env = commands.add_parser(
         "env",
@@ -27,7 +42,19 @@ def main() -> None:
     env.add_argument("--moto-port", type=int, default=5000)
     args = parser.parse_args()
     if args.command == "up":
-        stack.run(args.stack, args.host, args.moto_port, args.http_port, args.state_dir)
+        overrides = {}
+        for item in args.set:
+            key, _, value = item.partition("=")
+            overrides[key] = json.loads(value)
+        stack.run(
+            args.stack,
+            args.host,
+            args.moto_port,
+            args.http_port,
+            args.state_dir,
+            overrides,
+            args.redeliver_after,
+        )
     elif args.command == "env":
         for name, value in stack.api_environment(args.app, args.stack, args.moto_port).items():
             print(f"export {name}={shlex.quote(value)}")

@@ -58,12 +58,13 @@ def deliver_once(
     handler: Handler,
     region: str,
     visibility_timeout: int | None = None,
+    wait_seconds: int = 0,
 ) -> Delivery:
-    """One poll and one invocation. A handler that raises fails the whole batch (nothing is
-    deleted), as a Lambda error does."""
-    receive: dict[str, Any] = (
-        {"VisibilityTimeout": visibility_timeout} if visibility_timeout is not None else {}
-    )
+    """One poll (long-polling up to ``wait_seconds``) and one invocation. A handler that
+    raises fails the whole batch (nothing is deleted), as a Lambda error does."""
+    receive: dict[str, Any] = {"WaitTimeSeconds": wait_seconds}
+    if visibility_timeout is not None:
+        receive["VisibilityTimeout"] = visibility_timeout
     messages = sqs.receive_message(
         QueueUrl=queue_url,
         MaxNumberOfMessages=batch_size,

@@ -29,13 +29,25 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-from shared.local.demo import DEMO_COMPANY_ID, DEMO_PROJECT_ID, demo_company_config
+from shared.env import API_URL, TWILIO_API_BASE_URL
+from shared.local.demo import (
+    DEMO_COMPANY_ID,
+    DEMO_PROJECT_ID,
+    DEMO_TWILIO_ACCOUNT_SID,
+    demo_company_config,
+    demo_secrets,
+)
 from shared.local.fake_arns import OfflineMocks
+from shared.local.fakes.openai import FakeOpenAI
+from shared.local.fakes.twilio import FakeTwilio
 from shared.local.moto_mocks import MotoMocks
 from shared.local.program import ROOT, RecordingMocks, run_program, stack_values
-from shared.names import COMPANY_DATA_TABLE, physical
+from shared.names import COMPANY_DATA_TABLE, OPENAI_SECRET, physical
 
 STATE_DIR = ROOT / ".local"
+# What the fakes accept; the demo secrets hold them.
+LOCAL_TWILIO_TOKEN = "local-twilio-auth-token"
+LOCAL_OPENAI_KEY = "sk-local-fake"
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
 
@@ -47,6 +59,11 @@ class LocalStack:
     http_port: int
     apps: dict[str, str] = field(default_factory=dict)
     api_keys: dict[str, str] = field(default_factory=dict)
+    fakes: dict[str, str] = field(default_factory=dict)
+    overrides: dict[str, Any] = field(default_factory=dict)
+    # Receive with this visibility instead of the queue's, so a failed message comes back
+    # in seconds rather than 10 minutes; None honours the queue.
+    redeliver_after: int | None = None
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
@@ -59,7 +76,7 @@ class LocalStack:
             "api_key": next(iter(self.api_keys.values()), None),
             "api_keys": self.api_keys,
             "aws_endpoint": self.aws_endpoint,
-            "fakes": {},
+            "fakes": self.fakes,
             "demo": {"company_id": DEMO_COMPANY_ID, "project_id": DEMO_PROJECT_ID},
         }
 
@@ -119,8 +136,16 @@ def api_environment(app: str, stack: str, moto_port: int) -> dict[str, str]:
 
 
 def seed_demo_data(stack: str) -> None:
+    """The demo company and its secrets (the fakes accept exactly these credentials)."""
     table = boto3.resource("dynamodb").Table(physical(COMPANY_DATA_TABLE, stack))
     table.put_item(Item=demo_company_config())
+    secrets = boto3.client("secretsmanager")
+    openai_secret = physical(OPENAI_SECRET, stack)
+    for name, value in demo_secrets(openai_secret, LOCAL_TWILIO_TOKEN, LOCAL_OPENAI_KEY).items():
+        if name == openai_secret:  # declared by the program, without a value
+            secrets.put_secret_value(SecretId=name, SecretString=json.dumps(value))
+        else:
+            secrets.create_secret(Name=name, SecretString=json.dumps(value))
 
 
 def start(local: LocalStack, exits: ExitStack) -> None:
@@ -130,7 +155,8 @@ def start(local: LocalStack, exits: ExitStack) -> None:
     exits.callback(server.stop)
     os.environ.update(aws_environment(local, region))
 
-    mocks = run_program(local.stack, MotoMocks(region))
+    mocks = run_program(local.stack, MotoMocks(region), local.overrides)
+    fakes_env = start_fakes(local, exits)
     seed_demo_data(local.stack)
 
     port = local.http_port
@@ -161,6 +187,94 @@ def start(local: LocalStack, exits: ExitStack) -> None:
         local.apps[app] = f"http://{local.host}:{port}"
         local.api_keys[app] = api_key
         port += 1
+    for worker in sqs_workers(mocks):
+        env = {
+            **os.environ,
+            **worker.environment,
+            **aws_environment(local, region),
+            **fakes_env,
+        }
+        if worker.app in local.apps:  # callbacks (Twilio's) go to the local API
+            env[API_URL] = local.apps[worker.app]
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "shared.local.worker",
+                worker.app,
+                worker.handler,
+                "--function-name",
+                worker.function_name,
+                "--queue-url",
+                worker.queue_url,
+                "--queue-arn",
+                worker.queue_arn,
+                "--batch-size",
+                str(worker.batch_size),
+                "--timeout",
+                str(worker.timeout),
+                "--region",
+                region,
+                *(
+                    ["--visibility-timeout", str(local.redeliver_after)]
+                    if local.redeliver_after is not None
+                    else []
+                ),
+            ],
+            env=env,
+            cwd=ROOT,
+        )
+        local.processes.append(process)
+        exits.callback(stop_process, process)
+
+
+@dataclass(frozen=True)
+class SqsWorker:
+    """One event-source mapping of the program, as the local stack runs it."""
+
+    app: str
+    function_name: str
+    handler: str
+    timeout: int
+    environment: dict[str, str]
+    queue_url: str
+    queue_arn: str
+    batch_size: int
+
+
+def sqs_workers(mocks: RecordingMocks) -> list[SqsWorker]:
+    functions = {f.outputs["arn"]: f for f in mocks.of_type("aws:lambda/function:Function")}
+    queues = {q.outputs["arn"]: q for q in mocks.of_type("aws:sqs/queue:Queue")}
+    workers = []
+    for mapping in mocks.of_type("aws:lambda/eventSourceMapping:EventSourceMapping"):
+        function = functions[mapping.inputs["functionName"]]
+        queue = queues[mapping.inputs["eventSourceArn"]]
+        workers.append(
+            SqsWorker(
+                app=function.inputs["tags"]["system"],
+                function_name=function.inputs["name"],
+                handler=function.inputs["handler"],
+                timeout=int(function.inputs["timeout"]),
+                environment=dict(function.inputs["environment"]["variables"]),
+                queue_url=queue.outputs["url"],
+                queue_arn=queue.outputs["arn"],
+                batch_size=int(mapping.inputs["batchSize"]),
+            )
+        )
+    return workers
+
+
+def start_fakes(local: LocalStack, exits: ExitStack) -> dict[str, str]:
+    """The OpenAI and Twilio fakes, and the environment that points the SDKs at them."""
+    openai, twilio = (
+        FakeOpenAI({LOCAL_OPENAI_KEY}),
+        FakeTwilio({DEMO_TWILIO_ACCOUNT_SID: LOCAL_TWILIO_TOKEN}),
+    )
+    for fake in (openai, twilio):
+        fake.start(local.host)
+        exits.callback(fake.stop)
+    local.fakes = {"openai": openai.url, "twilio": twilio.url}
+    return {"OPENAI_BASE_URL": f"{openai.url}/v1", TWILIO_API_BASE_URL: twilio.url}
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
@@ -182,14 +296,29 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def run(stack: str, host: str, moto_port: int, http_port: int, state_dir: Path = STATE_DIR) -> None:
+def run(
+    stack: str,
+    host: str,
+    moto_port: int,
+    http_port: int,
+    state_dir: Path = STATE_DIR,
+    overrides: dict[str, Any] | None = None,
+    redeliver_after: int | None = None,
+) -> None:
     """Start everything, then wait for Ctrl-C or SIGTERM and stop everything."""
     # Explicitly, because a process started in the background by a script inherits SIGINT
     # as ignored, and Ctrl-C (or `kill -INT`) must still stop the stack.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto: one line per AWS call
-    local = LocalStack(stack=stack, host=host, moto_port=moto_port, http_port=http_port)
+    local = LocalStack(
+        stack=stack,
+        host=host,
+        moto_port=moto_port,
+        http_port=http_port,
+        overrides=overrides or {},
+        redeliver_after=redeliver_after,
+    )
     with ExitStack() as exits:
         started = time.monotonic()
         start(local, exits)

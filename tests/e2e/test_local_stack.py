@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ import boto3
 import pytest
 import requests
 
+from shared.local.demo import DEMO_TWILIO_ACCOUNT_SID, demo_company_config
 from shared.local.program import ROOT
+from shared.local.stack import LOCAL_TWILIO_TOKEN
 from shared.names import channel_queue, physical
 
 pytestmark = pytest.mark.e2e
@@ -35,12 +38,10 @@ def listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.fixture(scope="module")
-def local_stack(
-    built_packages: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Any]]:
-    state = tmp_path_factory.mktemp("local")
+def start_stack(state: Path, *extra: str) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+    """``python -m shared.local up`` on free ports, its output in ``state/output.log``."""
     moto_port, http_port = free_port(), free_port()
+    output = (state / "output.log").open("wb")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -53,23 +54,62 @@ def local_stack(
             str(http_port),
             "--state-dir",
             str(state),
+            *extra,
         ],
         cwd=ROOT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
-        text=True,
     )
     deadline = time.monotonic() + 60
     while not (state / "stack.json").exists():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail(f"the local stack did not start:\n{process.stdout.read()}")  # type: ignore[union-attr]
+            pytest.fail(f"the local stack did not start:\n{(state / 'output.log').read_text()}")
         time.sleep(0.1)
     description = json.loads((state / "stack.json").read_text())
-    yield {"process": process, "ports": (moto_port, http_port), **description}
+    return process, {
+        "process": process,
+        "ports": (moto_port, http_port),
+        "state": state,
+        **description,
+    }
+
+
+def stop_stack(process: subprocess.Popen[bytes]) -> int:
+    process.send_signal(signal.SIGINT)
+    return process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def local_stack(
+    built_packages: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    # Failed messages come back at once, so a DLQ test takes seconds, not 30 minutes.
+    process, description = start_stack(tmp_path_factory.mktemp("local"), "--redeliver-after", "0")
+    yield description
     if process.poll() is None:
         process.kill()
+
+
+def wait_for(condition: Any, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail("timed out waiting")
+
+
+def aws(local_stack: dict[str, Any], service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=local_stack["aws_endpoint"],
+        region_name="eu-north-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
 
 
 def conversation_request() -> dict[str, Any]:
@@ -133,8 +173,86 @@ def test_a_request_without_the_right_key_is_forbidden(
     assert accepted.status_code == 200
 
 
+def test_a_whatsapp_request_reaches_twilio_and_its_record_is_sent(
+    local_stack: dict[str, Any],
+) -> None:
+    from twilio.rest import Client as Twilio
+
+    request = conversation_request()
+    request["recipient_data"]["recipient_tel"] = "+447700900555"
+    response = requests.post(
+        f"{local_stack['apps']['comms']}/initiate-conversation",
+        json=request,
+        headers={"x-api-key": local_stack["api_key"]},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+
+    twilio = Twilio(DEMO_TWILIO_ACCOUNT_SID, LOCAL_TWILIO_TOKEN)
+    twilio.api.base_url = local_stack["fakes"]["twilio"]
+    (message,) = wait_for(
+        lambda: [m for m in twilio.messages.list() if m.to == "whatsapp:+447700900555"]
+    )
+    record = aws(local_stack, "dynamodb").get_item(
+        TableName="conversations-dev",
+        Key={
+            "primary_channel": {"S": "+447700900555"},
+            "conversation_id": {"S": response.json()["conversation_id"]},
+        },
+    )["Item"]
+    assert record["conversation_status"]["S"] == "initial_message_sent"
+    assert record["message_sid"]["S"] == message.sid
+
+
+def test_a_message_that_always_fails_is_in_the_dlq_after_exactly_three_receives(
+    local_stack: dict[str, Any],
+) -> None:
+    from chalicelib.comms.router.context import build_context
+
+    sqs = aws(local_stack, "sqs")
+    config = demo_company_config()
+    config["channel_config"]["whatsapp"]["whatsapp_credentials_id"] = "whatsapp-credentials/x/y/z"
+    request = conversation_request()
+    context = build_context(request, config, str(uuid.uuid4()), datetime.now(UTC))
+    queue = sqs.get_queue_url(QueueName="ai-multi-comms-whatsapp-queue-dev")["QueueUrl"]
+    dlq = sqs.get_queue_url(QueueName="ai-multi-comms-whatsapp-dlq-dev")["QueueUrl"]
+    message_id = sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(context))["MessageId"]
+
+    dead = wait_for(lambda: sqs.receive_message(QueueUrl=dlq).get("Messages"))
+
+    assert [m["MessageId"] for m in dead] == [message_id]
+    failures = [
+        line
+        for line in (local_stack["state"] / "output.log").read_text().splitlines()
+        if message_id in line and " failed " in line
+    ]
+    assert [line.split("(receive ")[1][0] for line in failures] == ["1", "2", "3"]
+
+
+def test_a_queue_setting_changed_in_stack_config_is_what_the_local_stack_creates(
+    built_packages: Path, tmp_path: Path
+) -> None:
+    setting = {"visibilityTimeoutSeconds": 900, "maxReceiveCount": 5, "dlqRetentionDays": 7}
+    process, stack = start_stack(
+        tmp_path, "--set", f"serverless-fleet:channelQueue={json.dumps(setting)}"
+    )
+    try:
+        sqs = aws(stack, "sqs")
+        url = sqs.get_queue_url(QueueName="ai-multi-comms-sms-queue-dev")["QueueUrl"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        dlq = sqs.get_queue_url(QueueName="ai-multi-comms-sms-dlq-dev")["QueueUrl"]
+        dlq_attributes = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])[
+            "Attributes"
+        ]
+    finally:
+        assert stop_stack(process) == 0
+    assert attributes["VisibilityTimeout"] == "900"
+    assert json.loads(attributes["RedrivePolicy"])["maxReceiveCount"] == 5
+    assert dlq_attributes["MessageRetentionPeriod"] == str(7 * 86400)
+
+
 def test_ctrl_c_stops_everything_and_frees_the_ports(local_stack: dict[str, Any]) -> None:
-    process: subprocess.Popen[str] = local_stack["process"]
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=20) == 0
-    assert not any(listening(port) for port in local_stack["ports"])
+    assert stop_stack(local_stack["process"]) == 0
+    fake_ports = [int(url.rsplit(":", 1)[1]) for url in local_stack["fakes"].values()]
+    assert len(fake_ports) == 2
+    assert not any(listening(port) for port in [*local_stack["ports"], *fake_ports])

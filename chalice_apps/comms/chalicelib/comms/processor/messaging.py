@@ -25,10 +25,9 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from chalicelib.comms.processor.exceptions import PermanentFailureError
+from shared import env
 from shared.errors import TransientError
 
-# Set in tests and on the local stack to a fake that speaks Twilio's API.
-BASE_URL_VARIABLE = "TWILIO_API_BASE_URL"
 TRANSIENT_CODES = {20429}
 
 
@@ -40,7 +39,7 @@ def is_transient(err: BaseException) -> bool:
 
 def twilio_client(account_sid: str, auth_token: str) -> Client:
     client = Client(account_sid, auth_token)
-    base_url = os.environ.get(BASE_URL_VARIABLE)
+    base_url = os.environ.get(env.TWILIO_API_BASE_URL)
     if base_url:
         client.api.base_url = base_url
     return client
