@@ -37,6 +37,7 @@ dev: package
 ## bench: performance figures against a baseline in the same run
 bench: package
 	$(BIN)/python bench/router_bench.py
+	$(BIN)/python bench/local_stack_bench.py
 
 clean:
 	rm -rf build .local .pytest_cache .mypy_cache .ruff_cache

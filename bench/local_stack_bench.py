@@ -1,0 +1,134 @@
+"""The local stack, measured as a user meets it.
+
+1. Boot: from the command to ``.local/stack.json`` being written (everything listening),
+   median of 3 boots.
+2. Latency from ``POST /initiate-conversation`` to the fake Twilio holding the WhatsApp
+   message (router -> SQS in moto -> processor worker -> fake OpenAI -> fake Twilio), over 50
+   requests sent one after another: p50 and p95.
+
+Run with ``make bench``. The worker long-polls SQS, so its poll interval is part of the
+latency, as the Lambda service's is in AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOTS = 3
+REQUESTS = 50
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def boot(state: Path) -> tuple[subprocess.Popen[bytes], float, dict[str, Any]]:
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shared.local",
+            "up",
+            "--moto-port",
+            str(free_port()),
+            "--http-port",
+            str(free_port()),
+            "--state-dir",
+            str(state),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    while not (state / "stack.json").exists():
+        if process.poll() is not None:
+            raise RuntimeError("the local stack did not start")
+        time.sleep(0.02)
+    return process, time.perf_counter() - started, json.loads((state / "stack.json").read_text())
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=30)
+
+
+def latency_to_twilio(stack: dict[str, Any], index: int) -> float:
+    from shared.local.demo import DEMO_TWILIO_ACCOUNT_SID
+    from shared.local.stack import LOCAL_TWILIO_TOKEN
+
+    to = f"+4477009{index:05d}"
+    body = {
+        "company_data": {"company_id": "ci-aaa-001", "project_id": "pi-aaa-001"},
+        "recipient_data": {"recipient_tel": to, "comms_consent": True},
+        "request_data": {
+            "request_id": str(uuid.uuid4()),
+            "channel_method": "whatsapp",
+            "initial_request_timestamp": "2026-11-23T08:00:00Z",
+        },
+    }
+    listing = (
+        f"{stack['fakes']['twilio']}/2010-04-01/Accounts/{DEMO_TWILIO_ACCOUNT_SID}/Messages.json"
+    )
+    auth = (DEMO_TWILIO_ACCOUNT_SID, LOCAL_TWILIO_TOKEN)
+    started = time.perf_counter()
+    response = requests.post(
+        f"{stack['apps']['comms']}/initiate-conversation",
+        json=body,
+        headers={"x-api-key": stack["api_key"]},
+        timeout=10,
+    )
+    response.raise_for_status()
+    while True:
+        messages = requests.get(listing, auth=auth, timeout=10).json()["messages"]
+        if any(m["to"] == f"whatsapp:{to}" for m in messages):
+            return time.perf_counter() - started
+        if time.perf_counter() - started > 30:
+            raise TimeoutError(f"no message to {to} after 30 s")
+        time.sleep(0.01)
+
+
+def main() -> None:
+    boots = []
+    latencies: list[float] = []
+    for run in range(BOOTS):
+        with tempfile.TemporaryDirectory() as state:
+            process, seconds, stack = boot(Path(state))
+            boots.append(seconds)
+            try:
+                if run == 0:
+                    latencies = [latency_to_twilio(stack, i) for i in range(REQUESTS)]
+            finally:
+                stop(process)
+    ordered = sorted(latencies)
+    p95 = ordered[int(0.95 * len(ordered)) - 1]
+    print(
+        f"boot (command -> stack.json), median of {BOOTS}: {statistics.median(boots):.2f} s "
+        f"(min {min(boots):.2f}, max {max(boots):.2f})"
+    )
+    print(f"POST /initiate-conversation -> fake Twilio has the message, {REQUESTS} requests:")
+    print(
+        f"  p50 {statistics.median(latencies) * 1000:7.0f} ms   p95 {p95 * 1000:7.0f} ms   "
+        f"max {ordered[-1] * 1000:7.0f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
