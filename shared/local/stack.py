@@ -61,6 +61,7 @@ class LocalStack:
     api_keys: dict[str, str] = field(default_factory=dict)
     fakes: dict[str, str] = field(default_factory=dict)
     overrides: dict[str, Any] = field(default_factory=dict)
+    log_dir: Path = STATE_DIR / "logs"
     # Receive with this visibility instead of the queue's, so a failed message comes back
     # in seconds rather than 10 minutes; None honours the queue.
     redeliver_after: int | None = None
@@ -78,6 +79,7 @@ class LocalStack:
             "aws_endpoint": self.aws_endpoint,
             "fakes": self.fakes,
             "demo": {"company_id": DEMO_COMPANY_ID, "project_id": DEMO_PROJECT_ID},
+            "logs": str(self.log_dir),
         }
 
 
@@ -161,45 +163,35 @@ def start(local: LocalStack, exits: ExitStack) -> None:
 
     port = local.http_port
     for app, (function_env, api_key) in api_apps(mocks, local.stack).items():
-        env = {
-            **os.environ,
-            **function_env,
-            **aws_environment(local, region),
-            "LOCAL_API_KEY": api_key,
-        }
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "shared.local.gateway",
-                app,
-                "--host",
-                local.host,
-                "--port",
-                str(port),
-            ],
-            env=env,
-            cwd=ROOT,
+        environment = {**function_env, **fakes_env, "LOCAL_API_KEY": api_key}
+        spawn(
+            local,
+            exits,
+            f"{app}-api",
+            environment,
+            region,
+            ["shared.local.gateway", app, "--host", local.host, "--port", str(port)],
         )
-        local.processes.append(process)
-        exits.callback(stop_process, process)
         wait_for_port(local.host, port)
         local.apps[app] = f"http://{local.host}:{port}"
         local.api_keys[app] = api_key
         port += 1
     for worker in sqs_workers(mocks):
-        env = {
-            **os.environ,
-            **worker.environment,
-            **aws_environment(local, region),
-            **fakes_env,
-        }
+        environment = {**worker.environment, **fakes_env}
         if worker.app in local.apps:  # callbacks (Twilio's) go to the local API
-            env[API_URL] = local.apps[worker.app]
-        process = subprocess.Popen(
+            environment[API_URL] = local.apps[worker.app]
+        redelivery = (
+            ["--visibility-timeout", str(local.redeliver_after)]
+            if local.redeliver_after is not None
+            else []
+        )
+        spawn(
+            local,
+            exits,
+            worker.function_name,
+            environment,
+            region,
             [
-                sys.executable,
-                "-m",
                 "shared.local.worker",
                 worker.app,
                 worker.handler,
@@ -215,17 +207,32 @@ def start(local: LocalStack, exits: ExitStack) -> None:
                 str(worker.timeout),
                 "--region",
                 region,
-                *(
-                    ["--visibility-timeout", str(local.redeliver_after)]
-                    if local.redeliver_after is not None
-                    else []
-                ),
+                *redelivery,
             ],
-            env=env,
-            cwd=ROOT,
         )
-        local.processes.append(process)
-        exits.callback(stop_process, process)
+
+
+def spawn(
+    local: LocalStack,
+    exits: ExitStack,
+    name: str,
+    environment: dict[str, str],
+    region: str,
+    module_and_args: list[str],
+) -> None:
+    """Run one function's process: its structured logs (stdout) go to ``logs/<name>.log``,
+    its one-line events (stderr) to the console; stopped when the stack stops."""
+    local.log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = (local.log_dir / f"{name}.log").open("ab")
+    exits.callback(log_file.close)
+    process = subprocess.Popen(
+        [sys.executable, "-m", *module_and_args],
+        env={**os.environ, **environment, **aws_environment(local, region)},
+        cwd=ROOT,
+        stdout=log_file,
+    )
+    local.processes.append(process)
+    exits.callback(stop_process, process)
 
 
 @dataclass(frozen=True)
@@ -318,6 +325,7 @@ def run(
         http_port=http_port,
         overrides=overrides or {},
         redeliver_after=redeliver_after,
+        log_dir=state_dir / "logs",
     )
     with ExitStack() as exits:
         started = time.monotonic()

@@ -74,10 +74,15 @@ def main() -> None:
                 print(
                     f"{tag} sqs message {message_id} {outcome} (receive {receives}); "
                     "back on the queue after its visibility timeout",
+                    file=sys.stderr,
                     flush=True,
                 )
             else:
-                print(f"{tag} sqs message {message_id} handled (receive {receives})", flush=True)
+                print(
+                    f"{tag} sqs message {message_id} handled (receive {receives})",
+                    file=sys.stderr,
+                    flush=True,
+                )
     sys.exit(0)
 
 

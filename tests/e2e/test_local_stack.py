@@ -202,6 +202,14 @@ def test_a_whatsapp_request_reaches_twilio_and_its_record_is_sent(
     )["Item"]
     assert record["conversation_status"]["S"] == "initial_message_sent"
     assert record["message_sid"]["S"] == message.sid
+    log_file = Path(local_stack["logs"]) / "comms-whatsapp-processor-dev.log"
+    logged = [
+        json.loads(line) for line in log_file.read_text().splitlines() if line.startswith("{")
+    ]
+    assert any(
+        entry["message"] == "first message sent" and entry["message_sid"] == message.sid
+        for entry in logged
+    )
 
 
 def test_a_message_that_always_fails_is_in_the_dlq_after_exactly_three_receives(
