@@ -101,6 +101,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format=f"[{args.app}] %(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)  # not one line per client
     server = make_server(args.app, args.host, args.port, os.environ["LOCAL_API_KEY"])
     try:
         server.serve_forever()
