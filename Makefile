@@ -34,6 +34,10 @@ test: package lint typecheck
 dev: package
 	$(BIN)/python -m shared.local up
 
+## invoke: run one function of the running local stack now: make invoke APP=mentions FN=ingest
+invoke: $(STAMP)
+	$(BIN)/python -m shared.local invoke $(APP) $(FN)
+
 ## bench: performance figures against a baseline in the same run
 bench: package
 	$(BIN)/python bench/router_bench.py

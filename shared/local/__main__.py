@@ -40,6 +40,13 @@ def main() -> None:
     env.add_argument("app")
     env.add_argument("--stack", default="dev")
     env.add_argument("--moto-port", type=int, default=5000)
+    invoke = commands.add_parser(
+        "invoke", help="run one function of the running stack now, with a scheduled event"
+    )
+    invoke.add_argument("app")
+    invoke.add_argument("function", help="its handler's name in app.py, e.g. ingest")
+    invoke.add_argument("--stack", default="dev")
+    invoke.add_argument("--state-dir", type=Path, default=stack.STATE_DIR)
     args = parser.parse_args()
     if args.command == "up":
         overrides = {}
@@ -55,6 +62,8 @@ def main() -> None:
             overrides,
             args.redeliver_after,
         )
+    elif args.command == "invoke":
+        raise SystemExit(stack.invoke_now(args.app, args.function, args.stack, args.state_dir))
     elif args.command == "env":
         for name, value in stack.api_environment(args.app, args.stack, args.moto_port).items():
             print(f"export {name}={shlex.quote(value)}")

@@ -23,6 +23,7 @@ import sys
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from shared.local.fakes.openai import FakeOpenAI
 from shared.local.fakes.twilio import FakeTwilio
 from shared.local.moto_mocks import MotoMocks
 from shared.local.program import ROOT, RecordingMocks, run_program, stack_values
+from shared.local.schedules import ScheduledTarget, parse_schedule
 from shared.names import COMPANY_DATA_TABLE, OPENAI_SECRET, physical
 
 STATE_DIR = ROOT / ".local"
@@ -66,6 +68,12 @@ class LocalStack:
     # in seconds rather than 10 minutes; None honours the queue.
     redeliver_after: int | None = None
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    # One-shot invocations (schedules): not watched like the long-running processes.
+    invocations: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    schedules: list[ScheduledTarget] = field(default_factory=list)
+    region: str = ""
+    # What every function gets on top of its own environment: moto, the fakes.
+    function_extras: dict[str, str] = field(default_factory=dict)
 
     @property
     def aws_endpoint(self) -> str:
@@ -159,6 +167,9 @@ def start(local: LocalStack, exits: ExitStack) -> None:
 
     mocks = run_program(local.stack, MotoMocks(region), local.overrides)
     fakes_env = start_fakes(local, exits)
+    local.region = region
+    local.function_extras = {**aws_environment(local, region), **fakes_env}
+    local.schedules = scheduled_targets(mocks, datetime.now(UTC))
     seed_demo_data(local.stack)
 
     port = local.http_port
@@ -281,7 +292,70 @@ def start_fakes(local: LocalStack, exits: ExitStack) -> dict[str, str]:
         fake.start(local.host)
         exits.callback(fake.stop)
     local.fakes = {"openai": openai.url, "twilio": twilio.url}
-    return {"OPENAI_BASE_URL": f"{openai.url}/v1", TWILIO_API_BASE_URL: twilio.url}
+    return fakes_environment(local.fakes)
+
+
+def fakes_environment(fakes: dict[str, str]) -> dict[str, str]:
+    """The variables that point the OpenAI and Twilio SDKs at the fakes."""
+    return {"OPENAI_BASE_URL": f"{fakes['openai']}/v1", TWILIO_API_BASE_URL: fakes["twilio"]}
+
+
+def scheduled_targets(mocks: RecordingMocks, now: datetime) -> list[ScheduledTarget]:
+    """Every schedule rule of the program whose target is one of its functions."""
+    functions = {f.outputs["arn"]: f for f in mocks.of_type("aws:lambda/function:Function")}
+    targets = {t.inputs["rule"]: t for t in mocks.of_type("aws:cloudwatch/eventTarget:EventTarget")}
+    scheduled = []
+    for rule in mocks.of_type("aws:cloudwatch/eventRule:EventRule"):
+        target = targets.get(rule.outputs["name"])
+        expression = rule.inputs.get("scheduleExpression")
+        if not expression or target is None or target.inputs["arn"] not in functions:
+            continue
+        function = functions[target.inputs["arn"]]
+        schedule = parse_schedule(expression)
+        scheduled.append(
+            ScheduledTarget(
+                rule=rule.outputs["arn"],
+                schedule=schedule,
+                app=function.inputs["tags"]["system"],
+                function_name=function.inputs["name"],
+                handler=function.inputs["handler"],
+                environment=dict(function.inputs["environment"]["variables"]),
+                next_fire=schedule.next_after(now),
+            )
+        )
+    return scheduled
+
+
+def fire(local: LocalStack, exits: ExitStack, target: ScheduledTarget) -> None:
+    """Run the target once with a scheduled event, in its own process."""
+    print(
+        f"[schedule] {target.schedule.expression} fired -> {target.function_name}",
+        file=sys.stderr,
+        flush=True,
+    )
+    local.log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = (local.log_dir / f"{target.function_name}.log").open("ab")
+    exits.callback(log_file.close)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shared.local.invoke",
+            target.app,
+            target.handler,
+            "--function-name",
+            target.function_name,
+            "--rule-arn",
+            target.rule,
+            "--region",
+            local.region,
+        ],
+        env={**os.environ, **target.environment, **local.function_extras},
+        cwd=ROOT,
+        stdout=log_file,
+    )
+    local.invocations.append(process)
+    exits.callback(stop_process, process)
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
@@ -331,6 +405,8 @@ def run(
         started = time.monotonic()
         start(local, exits)
         write_description(local, state_dir / "stack.json")
+        # Gone when the stack stops: its presence means "running".
+        exits.callback((state_dir / "stack.json").unlink, missing_ok=True)
         print(json.dumps(local.description(), indent=2))
         print(
             f"local stack '{stack}' ready in {time.monotonic() - started:.1f}s "
@@ -339,6 +415,10 @@ def run(
         )
         try:
             while all(p.poll() is None for p in local.processes):
+                now = datetime.now(UTC)
+                for target in local.schedules:
+                    if target.due(now):
+                        fire(local, exits, target)
                 time.sleep(0.5)
             print("an app process exited; stopping", file=sys.stderr)
         except KeyboardInterrupt:
@@ -346,3 +426,52 @@ def run(
         # A second Ctrl-C must not cut the clean-up short and leave processes behind.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def invoke_now(app: str, handler_name: str, stack: str, state_dir: Path) -> int:
+    """Run one function of the running local stack once, with a scheduled event, as its
+    schedule would; returns the process's exit code.
+
+    Raises:
+        SystemExit: the stack is not running, or the app has no such function.
+    """
+    description_file = state_dir / "stack.json"
+    if not description_file.is_file():
+        raise SystemExit(f"the local stack is not running ({description_file}): run make dev")
+    description = json.loads(description_file.read_text())
+    region = str(stack_values(stack)["aws:region"])
+    mocks = run_program(stack, OfflineMocks(region))
+    functions = [
+        f
+        for f in mocks.of_type("aws:lambda/function:Function")
+        if f.inputs["tags"]["system"] == app and f.inputs["handler"] != "app.app"  # HTTP only
+    ]
+    chosen = [f for f in functions if f.inputs["handler"] == f"app.{handler_name}"]
+    if not chosen:
+        names_ = sorted(f.inputs["handler"].removeprefix("app.") for f in functions)
+        raise SystemExit(f"{app} has no function {handler_name!r}; it has {names_}")
+    function = chosen[0]
+    environment = {
+        **os.environ,
+        **function.inputs["environment"]["variables"],
+        "AWS_ENDPOINT_URL": description["aws_endpoint"],
+        "AWS_DEFAULT_REGION": region,
+        **LOCAL_CREDENTIALS,
+        **fakes_environment(description["fakes"]),
+    }
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shared.local.invoke",
+            app,
+            function.inputs["handler"],
+            "--function-name",
+            function.inputs["name"],
+            "--region",
+            region,
+        ],
+        env=environment,
+        cwd=ROOT,
+        check=False,
+    ).returncode

@@ -264,3 +264,4 @@ def test_ctrl_c_stops_everything_and_frees_the_ports(local_stack: dict[str, Any]
     fake_ports = [int(url.rsplit(":", 1)[1]) for url in local_stack["fakes"].values()]
     assert len(fake_ports) == 2
     assert not any(listening(port) for port in [*local_stack["ports"], *fake_ports])
+    assert not (local_stack["state"] / "stack.json").exists()

@@ -194,3 +194,23 @@ def test_a_template_with_an_unsupported_event_is_refused(
     (tmp_path / "sample" / "sam.json").write_text(json.dumps(template))
     with pytest.raises(ValueError, match="of type S3 is not supported"):
         load_package("sample", build_dir=tmp_path)
+
+
+def test_the_local_stack_finds_every_scheduled_function_of_a_program(
+    sample_package: ChalicePackage,
+) -> None:
+    from datetime import UTC, datetime
+
+    from shared.local.stack import scheduled_targets
+
+    stack = run_pulumi(sample_program(sample_package), "dev", FakeAwsMocks(REGION))
+    now = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+
+    targets = {t.function_name: t for t in scheduled_targets(stack, now)}
+
+    assert set(targets) == {"sample-tick-dev", "sample-nightly-dev"}
+    assert targets["sample-tick-dev"].schedule.expression == "rate(2 hours)"  # stack override
+    assert targets["sample-tick-dev"].next_fire == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert targets["sample-nightly-dev"].next_fire == datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+    assert targets["sample-nightly-dev"].handler == "app.nightly"
+    assert targets["sample-nightly-dev"].environment["FLEET_STACK"] == "dev"
