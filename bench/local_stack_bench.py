@@ -12,13 +12,7 @@ latency, as the Lambda service's is in AWS.
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -27,47 +21,10 @@ from typing import Any
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from shared.local.launch import launch
+
 BOOTS = 3
 REQUESTS = 50
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def boot(state: Path) -> tuple[subprocess.Popen[bytes], float, dict[str, Any]]:
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "shared.local",
-            "up",
-            "--moto-port",
-            str(free_port()),
-            "--http-port",
-            str(free_port()),
-            "--state-dir",
-            str(state),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    while not (state / "stack.json").exists():
-        if process.poll() is not None:
-            raise RuntimeError("the local stack did not start")
-        time.sleep(0.02)
-    return process, time.perf_counter() - started, json.loads((state / "stack.json").read_text())
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=30)
 
 
 def latency_to_twilio(stack: dict[str, Any], index: int) -> float:
@@ -110,13 +67,13 @@ def main() -> None:
     latencies: list[float] = []
     for run in range(BOOTS):
         with tempfile.TemporaryDirectory() as state:
-            process, seconds, stack = boot(Path(state))
-            boots.append(seconds)
+            stack = launch(Path(state))
+            boots.append(stack.boot_seconds)
             try:
                 if run == 0:
-                    latencies = [latency_to_twilio(stack, i) for i in range(REQUESTS)]
+                    latencies = [latency_to_twilio(stack.description, i) for i in range(REQUESTS)]
             finally:
-                stop(process)
+                stack.stop()
     ordered = sorted(latencies)
     p95 = ordered[int(0.95 * len(ordered)) - 1]
     print(

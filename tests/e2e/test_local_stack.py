@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,17 +16,11 @@ import pytest
 import requests
 
 from shared.local.demo import DEMO_TWILIO_ACCOUNT_SID, demo_company_config
-from shared.local.program import ROOT
+from shared.local.launch import LaunchedStack, launch
 from shared.local.stack import LOCAL_TWILIO_TOKEN
 from shared.names import channel_queue, physical
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def listening(port: int) -> bool:
@@ -38,47 +28,18 @@ def listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def start_stack(state: Path, *extra: str) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
-    """``python -m shared.local up`` on free ports, its output in ``state/output.log``."""
-    moto_port, http_port = free_port(), free_port()
-    output = (state / "output.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "shared.local",
-            "up",
-            "--moto-port",
-            str(moto_port),
-            "--http-port",
-            str(http_port),
-            "--state-dir",
-            str(state),
-            *extra,
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=output,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while not (state / "stack.json").exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the local stack did not start:\n{(state / 'output.log').read_text()}")
-        time.sleep(0.1)
-    description = json.loads((state / "stack.json").read_text())
-    return process, {
-        "process": process,
-        "ports": (moto_port, http_port),
+def start_stack(state: Path, *extra: str) -> tuple[LaunchedStack, dict[str, Any]]:
+    """The stack as a user starts it; its console output in ``state/output.log``."""
+    try:
+        stack = launch(state, *extra)
+    except RuntimeError as err:
+        pytest.fail(str(err))
+    return stack, {
+        "launched": stack,
         "state": state,
-        **description,
+        "ports": (stack.moto_port, stack.http_port),
+        **stack.description,
     }
-
-
-def stop_stack(process: subprocess.Popen[bytes]) -> int:
-    process.send_signal(signal.SIGINT)
-    return process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -86,10 +47,10 @@ def local_stack(
     built_packages: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
     # Failed messages come back at once, so a DLQ test takes seconds, not 30 minutes.
-    process, description = start_stack(tmp_path_factory.mktemp("local"), "--redeliver-after", "0")
+    launched, description = start_stack(tmp_path_factory.mktemp("local"), "--redeliver-after", "0")
     yield description
-    if process.poll() is None:
-        process.kill()
+    if launched.process.poll() is None:
+        launched.process.kill()
 
 
 def wait_for(condition: Any, timeout: float = 30.0) -> Any:
@@ -241,7 +202,7 @@ def test_a_queue_setting_changed_in_stack_config_is_what_the_local_stack_creates
     built_packages: Path, tmp_path: Path
 ) -> None:
     setting = {"visibilityTimeoutSeconds": 900, "maxReceiveCount": 5, "dlqRetentionDays": 7}
-    process, stack = start_stack(
+    launched, stack = start_stack(
         tmp_path, "--set", f"serverless-fleet:channelQueue={json.dumps(setting)}"
     )
     try:
@@ -253,14 +214,14 @@ def test_a_queue_setting_changed_in_stack_config_is_what_the_local_stack_creates
             "Attributes"
         ]
     finally:
-        assert stop_stack(process) == 0
+        assert launched.stop() == 0
     assert attributes["VisibilityTimeout"] == "900"
     assert json.loads(attributes["RedrivePolicy"])["maxReceiveCount"] == 5
     assert dlq_attributes["MessageRetentionPeriod"] == str(7 * 86400)
 
 
 def test_ctrl_c_stops_everything_and_frees_the_ports(local_stack: dict[str, Any]) -> None:
-    assert stop_stack(local_stack["process"]) == 0
+    assert local_stack["launched"].stop() == 0
     fake_ports = [int(url.rsplit(":", 1)[1]) for url in local_stack["fakes"].values()]
     assert len(fake_ports) == 2
     assert not any(listening(port) for port in [*local_stack["ports"], *fake_ports])
