@@ -31,6 +31,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from shared.env import API_URL, TWILIO_API_BASE_URL
+from shared.local.declared import api_apps, scheduled_targets, sqs_workers
 from shared.local.demo import (
     DEMO_COMPANY_ID,
     DEMO_PROJECT_ID,
@@ -42,8 +43,8 @@ from shared.local.fake_arns import OfflineMocks
 from shared.local.fakes.openai import FakeOpenAI
 from shared.local.fakes.twilio import FakeTwilio
 from shared.local.moto_mocks import MotoMocks
-from shared.local.program import ROOT, RecordingMocks, run_program, stack_values
-from shared.local.schedules import ScheduledTarget, parse_schedule
+from shared.local.program import ROOT, run_program, stack_values
+from shared.local.schedules import ScheduledTarget
 from shared.names import COMPANY_DATA_TABLE, OPENAI_SECRET, physical
 
 STATE_DIR = ROOT / ".local"
@@ -91,12 +92,6 @@ class LocalStack:
         }
 
 
-def free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
-
-
 def wait_for_port(host: str, port: int, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -113,24 +108,6 @@ def aws_environment(local: LocalStack, region: str) -> dict[str, str]:
         "AWS_DEFAULT_REGION": region,
         **LOCAL_CREDENTIALS,
     }
-
-
-def api_apps(mocks: RecordingMocks, stack: str) -> dict[str, tuple[dict[str, str], str]]:
-    """Each app with routes: its API function's environment and its API key, by app name.
-
-    A function and its API's key belong together when they carry the same ``system`` tag.
-    """
-    keys = {
-        k.inputs["tags"]["system"]: str(k.outputs["value"])
-        for k in mocks.of_type("aws:apigateway/apiKey:ApiKey")
-    }
-    apps: dict[str, tuple[dict[str, str], str]] = {}
-    for function in mocks.of_type("aws:lambda/function:Function"):
-        if function.inputs["handler"] == "app.app":  # Chalice's API handler
-            app = str(function.inputs["name"]).removesuffix(f"-api-handler-{stack}")
-            environment = dict(function.inputs["environment"]["variables"])
-            apps[app] = (environment, keys[function.inputs["tags"]["system"]])
-    return apps
 
 
 def api_environment(app: str, stack: str, moto_port: int) -> dict[str, str]:
@@ -246,42 +223,6 @@ def spawn(
     exits.callback(stop_process, process)
 
 
-@dataclass(frozen=True)
-class SqsWorker:
-    """One event-source mapping of the program, as the local stack runs it."""
-
-    app: str
-    function_name: str
-    handler: str
-    timeout: int
-    environment: dict[str, str]
-    queue_url: str
-    queue_arn: str
-    batch_size: int
-
-
-def sqs_workers(mocks: RecordingMocks) -> list[SqsWorker]:
-    functions = {f.outputs["arn"]: f for f in mocks.of_type("aws:lambda/function:Function")}
-    queues = {q.outputs["arn"]: q for q in mocks.of_type("aws:sqs/queue:Queue")}
-    workers = []
-    for mapping in mocks.of_type("aws:lambda/eventSourceMapping:EventSourceMapping"):
-        function = functions[mapping.inputs["functionName"]]
-        queue = queues[mapping.inputs["eventSourceArn"]]
-        workers.append(
-            SqsWorker(
-                app=function.inputs["tags"]["system"],
-                function_name=function.inputs["name"],
-                handler=function.inputs["handler"],
-                timeout=int(function.inputs["timeout"]),
-                environment=dict(function.inputs["environment"]["variables"]),
-                queue_url=queue.outputs["url"],
-                queue_arn=queue.outputs["arn"],
-                batch_size=int(mapping.inputs["batchSize"]),
-            )
-        )
-    return workers
-
-
 def start_fakes(local: LocalStack, exits: ExitStack) -> dict[str, str]:
     """The OpenAI and Twilio fakes, and the environment that points the SDKs at them."""
     openai, twilio = (
@@ -298,32 +239,6 @@ def start_fakes(local: LocalStack, exits: ExitStack) -> dict[str, str]:
 def fakes_environment(fakes: dict[str, str]) -> dict[str, str]:
     """The variables that point the OpenAI and Twilio SDKs at the fakes."""
     return {"OPENAI_BASE_URL": f"{fakes['openai']}/v1", TWILIO_API_BASE_URL: fakes["twilio"]}
-
-
-def scheduled_targets(mocks: RecordingMocks, now: datetime) -> list[ScheduledTarget]:
-    """Every schedule rule of the program whose target is one of its functions."""
-    functions = {f.outputs["arn"]: f for f in mocks.of_type("aws:lambda/function:Function")}
-    targets = {t.inputs["rule"]: t for t in mocks.of_type("aws:cloudwatch/eventTarget:EventTarget")}
-    scheduled = []
-    for rule in mocks.of_type("aws:cloudwatch/eventRule:EventRule"):
-        target = targets.get(rule.outputs["name"])
-        expression = rule.inputs.get("scheduleExpression")
-        if not expression or target is None or target.inputs["arn"] not in functions:
-            continue
-        function = functions[target.inputs["arn"]]
-        schedule = parse_schedule(expression)
-        scheduled.append(
-            ScheduledTarget(
-                rule=rule.outputs["arn"],
-                schedule=schedule,
-                app=function.inputs["tags"]["system"],
-                function_name=function.inputs["name"],
-                handler=function.inputs["handler"],
-                environment=dict(function.inputs["environment"]["variables"]),
-                next_fire=schedule.next_after(now),
-            )
-        )
-    return scheduled
 
 
 def fire(local: LocalStack, exits: ExitStack, target: ScheduledTarget) -> None:

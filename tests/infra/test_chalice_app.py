@@ -201,7 +201,7 @@ def test_the_local_stack_finds_every_scheduled_function_of_a_program(
 ) -> None:
     from datetime import UTC, datetime
 
-    from shared.local.stack import scheduled_targets
+    from shared.local.declared import scheduled_targets
 
     stack = run_pulumi(sample_program(sample_package), "dev", FakeAwsMocks(REGION))
     now = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)

@@ -93,16 +93,14 @@ def _callback(base: str | None, key: ConversationKey) -> str | None:
 
 
 def _send(
-    deps: ProcessorDeps,
     sender: TwilioSender,
     config: ChannelConfig,
     channel: str,
     address: str,
     drafted: Drafted,
-    key: ConversationKey,
+    callback: str | None,
 ) -> tuple[str, str]:
     """Send the drafted message; returns (message SID, the text or variables sent)."""
-    callback = _callback(deps.status_callback_url, key)
     if channel == "whatsapp":
         if not config.content_sid:
             raise PermanentFailureError("channel_config.whatsapp has no content_sid")
@@ -164,6 +162,7 @@ def process_context(body: str, channel: str, deps: ProcessorDeps) -> Outcome:
         _fail(deps, key, Status.PROCESSING, str(err), None)
         return Outcome.FAILED
 
+    callback = _callback(deps.status_callback_url, key)
     deps.conversations.transition(
         key,
         Status.PROCESSING,
@@ -171,13 +170,13 @@ def process_context(body: str, channel: str, deps: ProcessorDeps) -> Outcome:
             "conversation_status": str(Status.SENDING),
             # What the status callback verifies Twilio's signature with.
             "credentials_id": config.credentials_id,
-            "status_callback_url": _callback(deps.status_callback_url, key),
+            "status_callback_url": callback,
             "ai_conversation_id": drafted.ai_conversation_id,
             "updated_at": deps.now().isoformat(),
         },
     )
     try:
-        sid, sent = _send(deps, sender, config, channel, address, drafted, key)
+        sid, sent = _send(sender, config, channel, address, drafted, callback)
     except PermanentFailureError as err:
         _fail(deps, key, Status.SENDING, err.reason, err.code)
         return Outcome.FAILED
@@ -198,7 +197,6 @@ def process_context(body: str, channel: str, deps: ProcessorDeps) -> Outcome:
             {
                 "conversation_status": str(Status.SENT),
                 "message_sid": sid,
-                "ai_conversation_id": drafted.ai_conversation_id,
                 "ai_response_id": drafted.response_id,
                 "ai_model": drafted.model,
                 "prompt_version": drafted.prompt_version,
