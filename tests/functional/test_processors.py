@@ -133,6 +133,10 @@ class Processor:
         key = {k: record[k] for k in ("primary_channel", "conversation_id")}
         return table.get_item(Key=key)["Item"]
 
+    def fake_for(self, fault: Fault) -> FakeOpenAI | FakeTwilio:
+        """The fake whose API the fault is for."""
+        return self.openai if "/v1/" in fault.path_contains else self.twilio
+
     def sent_to(self, to: str) -> list[dict[str, Any]]:
         return [m for m in self.twilio.messages if m["to"].endswith(to)]
 
@@ -265,7 +269,7 @@ def test_a_passing_fault_is_retried_inside_the_invocation(
     processor: Processor, fault: Fault, times: int
 ) -> None:
     context = processor.enqueue()
-    target = processor.openai if "responses" in fault.path_contains else processor.twilio
+    target = processor.fake_for(fault)
     target.fail_next(fault, times=times)
 
     delivery = processor.deliver()
@@ -284,7 +288,7 @@ def test_a_lasting_fault_fails_the_message_back_and_the_redelivery_sends_once(
     processor: Processor, fault: Fault
 ) -> None:
     context = processor.enqueue()
-    target = processor.openai if "responses" in fault.path_contains else processor.twilio
+    target = processor.fake_for(fault)
     target.fail_next(fault, times=4)
 
     failed = processor.deliver(visibility_timeout=0)
@@ -324,7 +328,7 @@ def test_a_permanent_fault_is_recorded_as_failed_and_not_retried(
     processor: Processor, fault: Fault, code: str
 ) -> None:
     context = processor.enqueue()
-    target = processor.openai if "responses" in fault.path_contains else processor.twilio
+    target = processor.fake_for(fault)
     target.fail_next(fault)
 
     def calls() -> int:

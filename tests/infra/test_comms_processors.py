@@ -5,11 +5,15 @@ from __future__ import annotations
 import pytest
 
 from shared import names
-from shared.local.program import RecordingMocks
+from shared.local.program import DeclaredResource, RecordingMocks
 from shared.names import channel_queue, physical
 from tests.infra.conftest import STACKS, policy_statements, urn
 
 PROCESSORS = ("whatsapp", "sms")
+
+
+def channel_queue_of(stack: RecordingMocks, name: str, channel: str) -> DeclaredResource:
+    return stack.named("aws:sqs/queue:Queue", physical(channel_queue(channel), name))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("name", STACKS)
@@ -43,7 +47,7 @@ def test_each_processor_consumes_its_queue_with_item_failures_and_room_to_work(
     stacks: dict[str, RecordingMocks], name: str, channel: str
 ) -> None:
     stack = stacks[name]
-    queue = stack.named("aws:sqs/queue:Queue", physical(channel_queue(channel), name))  # type: ignore[arg-type]
+    queue = channel_queue_of(stack, name, channel)
     function = stack.named(
         "aws:lambda/function:Function", physical(f"comms-{channel}-processor", name)
     )
@@ -71,7 +75,7 @@ def test_each_processor_may_touch_only_what_it_uses(
     stacks: dict[str, RecordingMocks], name: str, channel: str
 ) -> None:
     stack = stacks[name]
-    queue = stack.named("aws:sqs/queue:Queue", physical(channel_queue(channel), name))  # type: ignore[arg-type]
+    queue = channel_queue_of(stack, name, channel)
     table = stack.named("aws:dynamodb/table:Table", physical("conversations", name))
     secret = stack.named("aws:secretsmanager/secret:Secret", physical(names.OPENAI_SECRET, name))
     statements = {
