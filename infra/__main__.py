@@ -6,13 +6,17 @@ import pulumi
 
 from infra.comms import CommsArgs, CommsSystem
 from infra.components.chalice_package import load_package
+from infra.mentions import MentionsArgs, MentionsSystem
 from infra.settings import load_settings
 
 settings = load_settings()
 
 comms = CommsSystem("comms", CommsArgs(settings=settings, package=load_package("comms")))
 
+mentions = MentionsSystem("mentions", MentionsArgs(settings=settings))
+
 pulumi.export("comms_api_url", comms.api_url)
 pulumi.export("comms_api_key_id", comms.api_key_id)
 pulumi.export("company_data_table", comms.company_data.name)
 pulumi.export("comms_queue_urls", {channel: q.url for channel, q in comms.channel_queues.items()})
+pulumi.export("mentions_table", mentions.mentions.name)

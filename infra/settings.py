@@ -50,6 +50,7 @@ class StackSettings(_Camel):
     config_cache_seconds: int = Field(ge=0, le=3600)
     channel_queue: QueueSettings
     heartbeat_interval_seconds: int = Field(ge=5, le=3600)
+    mentions_retention_days: int = Field(ge=1, le=3650)
     secrets_cache_seconds: int = Field(ge=0, le=3600)
 
 

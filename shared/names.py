@@ -17,6 +17,9 @@ CHANNELS: Final[tuple[Channel, ...]] = ("whatsapp", "sms", "email")
 COMPANY_DATA_TABLE: Final = "company-data"
 CONVERSATIONS_TABLE: Final = "conversations"
 COMMS_API: Final = "ai-multi-comms"
+MENTIONS_TABLE: Final = "mentions"
+# The mentions table's TTL attribute: epoch seconds after which DynamoDB deletes the item.
+MENTIONS_TTL_ATTRIBUTE: Final = "expires_at"
 COMMS_ALERTS_TOPIC: Final = "ai-comms-critical-alerts"
 # Seed 004 names it ai-api-key/global; the stack suffix keeps dev and prod apart.
 OPENAI_SECRET: Final = "ai-api-key/global"
