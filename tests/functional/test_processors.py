@@ -407,16 +407,16 @@ def test_the_heartbeat_keeps_a_slow_message_from_a_second_consumer(
     monkeypatch.setenv("VISIBILITY_TIMEOUT_SECONDS", "2")
     wiring.reset()
     processor.enqueue()
-    processor.openai.fail_next(Fault("/v1/responses", status=200, delay_seconds=3.5))
+    processor.openai.fail_next(Fault("/v1/responses", status=200, delay_seconds=4.5))
     in_flight_before = int(
         sqs_client().get_queue_attributes(
             QueueUrl=processor.queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
         )["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
     )
 
-    worker = threading.Thread(target=processor.deliver, kwargs={"visibility_timeout": 1})
+    worker = threading.Thread(target=processor.deliver, kwargs={"visibility_timeout": 2})
     worker.start()
-    time.sleep(2.5)  # well past the 1 s the message was received for
+    time.sleep(3.5)  # well past the 2 s the message was received for
     attributes = sqs_client().get_queue_attributes(
         QueueUrl=processor.queue_url, AttributeNames=["All"]
     )["Attributes"]
