@@ -11,6 +11,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.mentions.processing import Mention
+from shared.dynamo import conditional_write
 from shared.errors import TransientError
 from shared.names import MENTIONS_TTL_ATTRIBUTE
 
@@ -39,18 +40,13 @@ class MentionRepository:
         Raises:
             TransientError: DynamoDB failed after boto3's retries.
         """
-        try:
-            self._table.put_item(
+        return conditional_write(
+            lambda: self._table.put_item(
                 Item=self._item(mention),
                 ConditionExpression="attribute_not_exists(mention_id)",
-            )
-        except ClientError as err:
-            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise TransientError(f"storing mention {mention.mention_id} failed: {err}") from err
-        except BotoCoreError as err:
-            raise TransientError(f"storing mention {mention.mention_id} failed: {err}") from err
-        return True
+            ),
+            f"storing mention {mention.mention_id}",
+        )
 
     def put_many(self, mentions: Iterable[Mention]) -> int:
         """Store many at once (a backfill): boto3's batch writer sends 25 at a time and

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from shared.dynamo import conditional_write
 from shared.errors import TransientError
 
 if TYPE_CHECKING:
@@ -50,16 +51,14 @@ class ConversationRepository:
         Raises:
             TransientError: DynamoDB failed after boto3's retries.
         """
-        try:
-            self._table.put_item(
+        created = conditional_write(
+            lambda: self._table.put_item(
                 Item=record, ConditionExpression="attribute_not_exists(conversation_id)"
-            )
+            ),
+            "creating the conversation",
+        )
+        if created:
             return None
-        except ClientError as err:
-            if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise TransientError(f"creating the conversation failed: {err}") from err
-        except BotoCoreError as err:
-            raise TransientError(f"creating the conversation failed: {err}") from err
         return self.get(ConversationKey(record["primary_channel"], record["conversation_id"]))
 
     @property

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from botocore.exceptions import BotoCoreError, ClientError
 from twilio.request_validator import RequestValidator
 
 from chalicelib.comms.processor.conversations import ConversationKey, ConversationRepository
 from chalicelib.comms.processor.credentials import Credentials
 from chalicelib.comms.processor.exceptions import PermanentFailureError
+from shared.dynamo import conditional_write
 from shared.errors import FleetError, TransientError
 
 # Twilio's message statuses in the order they can happen; the final ones share a rank.
@@ -105,19 +105,14 @@ def _apply(
         ":now": now,
         ":error": form.get("ErrorCode") or None,
     }
-    try:
-        conversations.table.update_item(
+    return conditional_write(
+        lambda: conversations.table.update_item(
             Key=key.as_key(),
             UpdateExpression="SET delivery_status = :status, delivery_status_rank = :rank, "
             "delivery_error_code = :error, delivery_updated_at = :now",
             ConditionExpression="message_sid = :sid AND (attribute_not_exists("
             "delivery_status_rank) OR delivery_status_rank < :rank)",
             ExpressionAttributeValues=values,
-        )
-    except ClientError as err:
-        if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise TransientError(f"recording the delivery status failed: {err}") from err
-    except BotoCoreError as err:
-        raise TransientError(f"recording the delivery status failed: {err}") from err
-    return True
+        ),
+        "recording the delivery status",
+    )
