@@ -7,10 +7,7 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.comms.router.exceptions import InvalidRequestError, RouterError
-
-
-def json_response(status: int, body: dict[str, Any]) -> Response:
-    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+from shared.http import json_response
 
 
 def error_response(err: RouterError) -> Response:
