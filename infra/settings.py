@@ -37,6 +37,24 @@ class QueueSettings(_Camel):
     message_retention_days: int = Field(default=4, ge=1, le=14)
 
 
+class MentionsSettings(_Camel):
+    """The mentions ingester (seed 000)."""
+
+    # How long a stored mention lives (the table's TTL).
+    retention_days: int = Field(ge=1, le=3650)
+    # EventBridge expression of the ingester's schedule.
+    schedule: str = Field(pattern=r"^(rate|cron)\(.+\)$")
+    # The MentionMind projects to copy.
+    project_ids: list[str] = Field(min_length=1)
+    # The first run of a project reaches this far back; later runs start at the cursor less
+    # the overlap (mentions the service files late), and take at most max_window_hours.
+    first_run_lookback_hours: int = Field(ge=1, le=24 * 90)
+    overlap_minutes: int = Field(ge=0, le=24 * 60)
+    max_window_hours: int = Field(ge=1, le=24 * 31)
+    # The "no successful run" alarm fires after this many hours without one.
+    stale_after_hours: int = Field(ge=1, le=24)
+
+
 class StackSettings(_Camel):
     stack: str
     region: str
@@ -50,7 +68,7 @@ class StackSettings(_Camel):
     config_cache_seconds: int = Field(ge=0, le=3600)
     channel_queue: QueueSettings
     heartbeat_interval_seconds: int = Field(ge=5, le=3600)
-    mentions_retention_days: int = Field(ge=1, le=3650)
+    mentions: MentionsSettings
     secrets_cache_seconds: int = Field(ge=0, le=3600)
 
 

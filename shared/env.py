@@ -32,6 +32,18 @@ RETRY_BASE_SECONDS: Final = "RETRY_BASE_SECONDS"  # first backoff of the Twilio 
 TWILIO_API_BASE_URL: Final = "TWILIO_API_BASE_URL"
 API_URL: Final = "API_URL"  # the app's own API (Twilio's status callback goes there)
 
+# mentions.
+MENTIONS_TABLE: Final = "MENTIONS_TABLE"
+MENTIONS_RETENTION_DAYS: Final = "MENTIONS_RETENTION_DAYS"
+INGESTER_STATE_TABLE: Final = "INGESTER_STATE_TABLE"
+MENTIONMIND_SECRET_NAME: Final = "MENTIONMIND_SECRET_NAME"
+# JSON list of the MentionMind project ids to ingest.
+MENTIONMIND_PROJECT_IDS: Final = "MENTIONMIND_PROJECT_IDS"
+# JSON object: firstRunLookbackHours, overlapMinutes, maxWindowHours, leaseSeconds.
+INGESTION_WINDOW: Final = "INGESTION_WINDOW"
+# Points the MentionMind client at a fake (tests, the local stack); unset in AWS.
+MENTIONMIND_BASE_URL: Final = "MENTIONMIND_BASE_URL"
+
 
 def require(name: str) -> str:
     """Read a variable the deployment must set.

@@ -20,6 +20,15 @@ COMMS_API: Final = "ai-multi-comms"
 MENTIONS_TABLE: Final = "mentions"
 # The mentions table's TTL attribute: epoch seconds after which DynamoDB deletes the item.
 MENTIONS_TTL_ATTRIBUTE: Final = "expires_at"
+# Where the ingester keeps each project's cursor and lease, and each backfill's progress.
+MENTIONS_INGESTER_STATE_TABLE: Final = "mentions-ingester-state"
+# MentionMind account credentials: {"api_key": "..."} (set by operators, never by Pulumi).
+MENTIONMIND_SECRET: Final = "mentionmind/api-key"
+MENTIONS_ALERTS_TOPIC: Final = "mentions-alerts"
+MENTIONS_API: Final = "mentions"
+# The ingester's EMF metrics: code and alarms name them from here.
+MENTIONS_METRICS_NAMESPACE: Final = "ServerlessFleet/Mentions"
+MENTIONS_INGESTER_SERVICE: Final = "mentions-ingester"
 COMMS_ALERTS_TOPIC: Final = "ai-comms-critical-alerts"
 # Seed 004 names it ai-api-key/global; the stack suffix keeps dev and prod apart.
 OPENAI_SECRET: Final = "ai-api-key/global"

@@ -115,3 +115,126 @@ class LogMarkerAlarm(pulumi.ComponentResource):
             parent=self,
         )
         self.register_outputs({})
+
+
+def error_rate_alarm(
+    resource_name: str,
+    *,
+    name: pulumi.Input[str],
+    description: str,
+    namespace: str,
+    errors_metric: str,
+    calls_metric: str,
+    dimensions: dict[str, pulumi.Input[str]],
+    percent: float,
+    period_seconds: int,
+    topic_arn: pulumi.Input[str],
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> aws.cloudwatch.MetricAlarm:
+    """Alarm when ``100 * errors / calls`` reaches ``percent`` over one period (metric math;
+    a period without calls is fine)."""
+
+    def query(query_id: str, metric: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
+        return aws.cloudwatch.MetricAlarmMetricQueryArgs(
+            id=query_id,
+            return_data=False,
+            metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                namespace=namespace,
+                metric_name=metric,
+                dimensions=dimensions,
+                period=period_seconds,
+                stat="Sum",
+            ),
+        )
+
+    return aws.cloudwatch.MetricAlarm(
+        resource_name,
+        name=name,
+        alarm_description=description,
+        metric_queries=[
+            query("errors", errors_metric),
+            query("calls", calls_metric),
+            aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                id="rate",
+                expression="100 * errors / calls",
+                label="error rate (%)",
+                return_data=True,
+            ),
+        ],
+        evaluation_periods=1,
+        threshold=percent,
+        comparison_operator="GreaterThanOrEqualToThreshold",
+        treat_missing_data="notBreaching",
+        alarm_actions=[topic_arn],
+        ok_actions=[topic_arn],
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def no_success_alarm(
+    resource_name: str,
+    *,
+    name: pulumi.Input[str],
+    description: str,
+    namespace: str,
+    metric_name: str,
+    dimensions: dict[str, pulumi.Input[str]],
+    hours: int,
+    topic_arn: pulumi.Input[str],
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> aws.cloudwatch.MetricAlarm:
+    """Alarm when a success metric sums to nothing for ``hours`` hours in a row. Missing data
+    is breaching: a function that stopped running reports nothing at all."""
+    return aws.cloudwatch.MetricAlarm(
+        resource_name,
+        name=name,
+        alarm_description=description,
+        namespace=namespace,
+        metric_name=metric_name,
+        dimensions=dimensions,
+        statistic="Sum",
+        period=3600,
+        evaluation_periods=hours,
+        threshold=1,
+        comparison_operator="LessThanThreshold",
+        treat_missing_data="breaching",
+        alarm_actions=[topic_arn],
+        ok_actions=[topic_arn],
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def api_5xx_rate_alarm(
+    resource_name: str,
+    *,
+    api_name: pulumi.Input[str],
+    stage: str,
+    percent: float,
+    topic_arn: pulumi.Input[str],
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> aws.cloudwatch.MetricAlarm:
+    """Alarm when ``percent`` of a REST API stage's requests in five minutes end in a 5xx
+    (API Gateway's 5XXError averaged is that fraction)."""
+    return aws.cloudwatch.MetricAlarm(
+        resource_name,
+        name=pulumi.Output.concat(api_name, "-5xx-rate"),
+        alarm_description=f"{percent}% or more of the API's requests failed with a 5xx.",
+        namespace="AWS/ApiGateway",
+        metric_name="5XXError",
+        dimensions={"ApiName": api_name, "Stage": stage},
+        statistic="Average",
+        period=FIVE_MINUTES,
+        evaluation_periods=1,
+        threshold=percent / 100,
+        comparison_operator="GreaterThanOrEqualToThreshold",
+        treat_missing_data="notBreaching",
+        alarm_actions=[topic_arn],
+        ok_actions=[topic_arn],
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

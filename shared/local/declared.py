@@ -11,7 +11,8 @@ from shared.local.schedules import ScheduledTarget, parse_schedule
 
 
 def api_apps(mocks: RecordingMocks, stack: str) -> dict[str, tuple[dict[str, str], str]]:
-    """Each app with routes: its API function's environment and its API key, by app name.
+    """Each app with routes: its API function's environment and its API key, by app name,
+    in name order (so each app's port, and the key stack.json shows first, are stable).
 
     A function and its API's key belong together when they carry the same ``system`` tag.
     """
@@ -25,7 +26,7 @@ def api_apps(mocks: RecordingMocks, stack: str) -> dict[str, tuple[dict[str, str
             app = str(function.inputs["name"]).removesuffix(f"-api-handler-{stack}")
             environment = dict(function.inputs["environment"]["variables"])
             apps[app] = (environment, keys[function.inputs["tags"]["system"]])
-    return apps
+    return dict(sorted(apps.items()))
 
 
 @dataclass(frozen=True)

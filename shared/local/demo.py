@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 DEMO_COMPANY_ID = "ci-aaa-001"
@@ -61,3 +62,24 @@ def demo_secrets(
         config["sms"]["sms_credentials_id"]: twilio,
         openai_secret_name: {"ai_api_key": openai_key},
     }
+
+
+def demo_mentions(now: datetime, count: int = 12) -> list[dict[str, Any]]:
+    """Mentions as MentionMind returns them, from the last few hours (inside the first run's
+    window): several sources, HTML to clean, and one without a date (counted as invalid)."""
+    sources = ("twitter", "news", "blogs")
+    mentions: list[dict[str, Any]] = [
+        {
+            "id": f"demo-{n:03d}",
+            "text": f"<p>Clarify CV made my CV <b>so much</b> better (#{n})</p>",
+            "source": sources[n % len(sources)],
+            "url": f"https://example.com/mentions/{n}",
+            "author": f"user{n}",
+            "date": (now - timedelta(minutes=20 * n + 5)).isoformat(),
+            "status": "new",
+            "sentiment": "positive",
+        }
+        for n in range(count)
+    ]
+    mentions.append({"id": "demo-undated", "text": "no date", "source": "news", "url": ""})
+    return mentions

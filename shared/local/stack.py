@@ -30,27 +30,30 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-from shared.env import API_URL, TWILIO_API_BASE_URL
+from shared.env import API_URL, MENTIONMIND_BASE_URL, MENTIONMIND_PROJECT_IDS, TWILIO_API_BASE_URL
 from shared.local.declared import api_apps, scheduled_targets, sqs_workers
 from shared.local.demo import (
     DEMO_COMPANY_ID,
     DEMO_PROJECT_ID,
     DEMO_TWILIO_ACCOUNT_SID,
     demo_company_config,
+    demo_mentions,
     demo_secrets,
 )
 from shared.local.fake_arns import OfflineMocks
+from shared.local.fakes.mentionmind import FakeMentionMind
 from shared.local.fakes.openai import FakeOpenAI
 from shared.local.fakes.twilio import FakeTwilio
 from shared.local.moto_mocks import MotoMocks
-from shared.local.program import ROOT, run_program, stack_values
+from shared.local.program import ROOT, RecordingMocks, run_program, stack_values
 from shared.local.schedules import ScheduledTarget
-from shared.names import COMPANY_DATA_TABLE, OPENAI_SECRET, physical
+from shared.names import COMPANY_DATA_TABLE, MENTIONMIND_SECRET, OPENAI_SECRET, physical
 
 STATE_DIR = ROOT / ".local"
 # What the fakes accept; the demo secrets hold them.
 LOCAL_TWILIO_TOKEN = "local-twilio-auth-token"
 LOCAL_OPENAI_KEY = "sk-local-fake"
+LOCAL_MENTIONMIND_KEY = "mm-local-fake"
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
 
@@ -133,6 +136,10 @@ def seed_demo_data(stack: str) -> None:
             secrets.put_secret_value(SecretId=name, SecretString=json.dumps(value))
         else:
             secrets.create_secret(Name=name, SecretString=json.dumps(value))
+    secrets.put_secret_value(  # declared by the program, without a value
+        SecretId=physical(MENTIONMIND_SECRET, stack),
+        SecretString=json.dumps({"api_key": LOCAL_MENTIONMIND_KEY}),
+    )
 
 
 def start(local: LocalStack, exits: ExitStack) -> None:
@@ -143,7 +150,7 @@ def start(local: LocalStack, exits: ExitStack) -> None:
     os.environ.update(aws_environment(local, region))
 
     mocks = run_program(local.stack, MotoMocks(region), local.overrides)
-    fakes_env = start_fakes(local, exits)
+    fakes_env = start_fakes(local, exits, mentionmind_projects(mocks))
     local.region = region
     local.function_extras = {**aws_environment(local, region), **fakes_env}
     local.schedules = scheduled_targets(mocks, datetime.now(UTC))
@@ -223,22 +230,43 @@ def spawn(
     exits.callback(stop_process, process)
 
 
-def start_fakes(local: LocalStack, exits: ExitStack) -> dict[str, str]:
-    """The OpenAI and Twilio fakes, and the environment that points the SDKs at them."""
-    openai, twilio = (
+def mentionmind_projects(mocks: RecordingMocks) -> list[str]:
+    """The MentionMind projects the program tells its functions to ingest."""
+    return sorted(
+        {
+            project
+            for function in mocks.of_type("aws:lambda/function:Function")
+            for project in json.loads(
+                function.inputs["environment"]["variables"].get(MENTIONMIND_PROJECT_IDS, "[]")
+            )
+        }
+    )
+
+
+def start_fakes(local: LocalStack, exits: ExitStack, projects: list[str]) -> dict[str, str]:
+    """The OpenAI, Twilio and MentionMind fakes (the last holding demo mentions for each
+    project), and the environment that points the clients at them."""
+    openai, twilio, mentionmind = (
         FakeOpenAI({LOCAL_OPENAI_KEY}),
         FakeTwilio({DEMO_TWILIO_ACCOUNT_SID: LOCAL_TWILIO_TOKEN}),
+        FakeMentionMind({LOCAL_MENTIONMIND_KEY}),
     )
-    for fake in (openai, twilio):
+    for project in projects:
+        mentionmind.mentions[project] = demo_mentions(datetime.now(UTC))
+    for fake in (openai, twilio, mentionmind):
         fake.start(local.host)
         exits.callback(fake.stop)
-    local.fakes = {"openai": openai.url, "twilio": twilio.url}
+    local.fakes = {"openai": openai.url, "twilio": twilio.url, "mentionmind": mentionmind.url}
     return fakes_environment(local.fakes)
 
 
 def fakes_environment(fakes: dict[str, str]) -> dict[str, str]:
-    """The variables that point the OpenAI and Twilio SDKs at the fakes."""
-    return {"OPENAI_BASE_URL": f"{fakes['openai']}/v1", TWILIO_API_BASE_URL: fakes["twilio"]}
+    """The variables that point the OpenAI, Twilio and MentionMind clients at the fakes."""
+    return {
+        "OPENAI_BASE_URL": f"{fakes['openai']}/v1",
+        TWILIO_API_BASE_URL: fakes["twilio"],
+        MENTIONMIND_BASE_URL: fakes["mentionmind"],
+    }
 
 
 def fire(local: LocalStack, exits: ExitStack, target: ScheduledTarget) -> None:
@@ -345,7 +373,8 @@ def run(
 
 def invoke_now(app: str, handler_name: str, stack: str, state_dir: Path) -> int:
     """Run one function of the running local stack once, with a scheduled event, as its
-    schedule would; returns the process's exit code.
+    schedule would; returns the process's exit code. Its JSON logs go where the stack's
+    go (``logs/<function>.log``); the one-line result to the console.
 
     Raises:
         SystemExit: the stack is not running, or the app has no such function.
@@ -374,19 +403,24 @@ def invoke_now(app: str, handler_name: str, stack: str, state_dir: Path) -> int:
         **LOCAL_CREDENTIALS,
         **fakes_environment(description["fakes"]),
     }
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "shared.local.invoke",
-            app,
-            function.inputs["handler"],
-            "--function-name",
-            function.inputs["name"],
-            "--region",
-            region,
-        ],
-        env=environment,
-        cwd=ROOT,
-        check=False,
-    ).returncode
+    log_path = Path(description["logs"]) / f"{function.inputs['name']}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"[invoke] {function.inputs['name']} (logs: {log_path})", file=sys.stderr, flush=True)
+    with log_path.open("ab") as log_file:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "shared.local.invoke",
+                app,
+                function.inputs["handler"],
+                "--function-name",
+                function.inputs["name"],
+                "--region",
+                region,
+            ],
+            env=environment,
+            cwd=ROOT,
+            stdout=log_file,
+            check=False,
+        ).returncode

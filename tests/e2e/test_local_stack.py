@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ import requests
 
 from shared.local.demo import DEMO_TWILIO_ACCOUNT_SID, demo_company_config
 from shared.local.launch import LaunchedStack, launch
+from shared.local.program import ROOT
 from shared.local.stack import LOCAL_TWILIO_TOKEN
 from shared.names import channel_queue, physical
 
@@ -86,8 +89,10 @@ def conversation_request() -> dict[str, Any]:
 
 
 def test_stack_json_describes_the_running_stack(local_stack: dict[str, Any]) -> None:
-    assert set(local_stack["apps"]) == {"comms"}
-    assert local_stack["api_key"]
+    assert set(local_stack["apps"]) == {"comms", "mentions"}
+    assert local_stack["api_key"] == local_stack["api_keys"]["comms"]
+    assert local_stack["api_keys"]["mentions"] != local_stack["api_keys"]["comms"]
+    assert set(local_stack["fakes"]) == {"openai", "twilio", "mentionmind"}
     assert local_stack["demo"] == {"company_id": "ci-aaa-001", "project_id": "pi-aaa-001"}
     assert local_stack["aws_endpoint"].startswith("http://127.0.0.1:")
 
@@ -220,9 +225,47 @@ def test_a_queue_setting_changed_in_stack_config_is_what_the_local_stack_creates
     assert dlq_attributes["MessageRetentionPeriod"] == str(7 * 86400)
 
 
+def test_a_schedule_fired_on_demand_fills_the_table_and_the_read_route_returns_it(
+    local_stack: dict[str, Any],
+) -> None:
+    # What `make invoke APP=mentions FN=ingest_mentions` runs.
+    invoked = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shared.local",
+            "invoke",
+            "mentions",
+            "ingest_mentions",
+            "--state-dir",
+            str(local_stack["state"]),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert invoked.returncode == 0, invoked.stderr
+    assert '"stored": 12' in invoked.stderr and '"invalid": 1' in invoked.stderr
+    url = f"{local_stack['apps']['mentions']}/mentions"
+    key = {"x-api-key": local_stack["api_keys"]["mentions"]}
+
+    response = requests.get(url, params={"source": "twitter"}, headers=key, timeout=10)
+
+    assert response.status_code == 200
+    mentions = response.json()["mentions"]
+    assert [m["mention_id"] for m in mentions] == ["demo-000", "demo-003", "demo-006", "demo-009"]
+    assert mentions[0]["text"] == "Clarify CV made my CV so much better (#0)"
+    assert requests.get(url, params={"source": "twitter"}, timeout=10).status_code == 403
+    assert requests.get(url, params={"limit": "x"}, headers=key, timeout=10).status_code == 400
+    log = local_stack["state"] / "logs" / "mentions-ingest-mentions-dev.log"
+    assert '"message":"project done"' in log.read_text()
+
+
 def test_ctrl_c_stops_everything_and_frees_the_ports(local_stack: dict[str, Any]) -> None:
     assert local_stack["launched"].stop() == 0
     fake_ports = [int(url.rsplit(":", 1)[1]) for url in local_stack["fakes"].values()]
-    assert len(fake_ports) == 2
+    assert len(fake_ports) == 3
     assert not any(listening(port) for port in [*local_stack["ports"], *fake_ports])
     assert not (local_stack["state"] / "stack.json").exists()

@@ -161,3 +161,37 @@ def test_the_stack_exports_what_operators_need(stack: RecordingMocks) -> None:
     outputs = stack.stack_outputs
     assert outputs["comms_api_url"].endswith(f"/{stack_name(stack)}")
     assert set(outputs["comms_queue_urls"]) == {"whatsapp", "sms", "email"}
+
+
+def test_every_api_has_a_usage_plan_on_the_stage_named_after_the_stack(
+    stack: RecordingMocks,
+) -> None:
+    name = stack_name(stack)
+    apis = stack.of_type("aws:apigateway/restApi:RestApi")
+    assert {a.inputs["name"] for a in apis} == {f"ai-multi-comms-{name}-api", f"mentions-{name}"}
+    for api in apis:
+        (stage,) = (
+            s for s in stack.of_type("aws:apigateway/stage:Stage") if s.inputs["restApi"] == api.id
+        )
+        (plan,) = (
+            p
+            for p in stack.of_type("aws:apigateway/usagePlan:UsagePlan")
+            if p.inputs["apiStages"] == [{"apiId": api.id, "stage": name}]
+        )
+        key = stack.named("aws:apigateway/apiKey:ApiKey", f"{api.inputs['name']}-key")
+        (plan_key,) = (
+            k
+            for k in stack.of_type("aws:apigateway/usagePlanKey:UsagePlanKey")
+            if k.inputs["usagePlanId"] == plan.id
+        )
+        (permission,) = (
+            p
+            for p in stack.of_type("aws:lambda/permission:Permission")
+            if p.inputs["principal"] == "apigateway.amazonaws.com"
+            and p.inputs["sourceArn"].startswith(api.outputs["executionArn"] + "/")
+        )
+        assert stage.inputs["stageName"] == name, urn(api)
+        assert plan.inputs["throttleSettings"] == config(stack, "apiThrottle"), urn(api)
+        assert plan.inputs["quotaSettings"] == config(stack, "apiQuota"), urn(api)
+        assert plan_key.inputs == {"keyId": key.id, "keyType": "API_KEY", "usagePlanId": plan.id}
+        assert permission.inputs["sourceArn"] == f"{api.outputs['executionArn']}/{name}/*"

@@ -1,5 +1,9 @@
 """MentionMind's API as ../shared/specs/mentions.md describes it: login for a session token,
-``mention.php?function=getMentions`` paginated, 401 for an expired session."""
+``mention.php?function=getMentions`` paginated, 401 for an expired session.
+
+``start_date``/``end_date`` select mentions by their ``date``; a mention whose date is
+missing or malformed is in every range (as if just collected), so clients meet it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import math
 import secrets
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, jsonify, request
@@ -55,7 +60,18 @@ class FakeMentionMind(FakeServer):
             response = jsonify({"error": "unknown function"})
             response.status_code = 400
             return response
-        items = self.mentions.get(request.args.get("project_id", ""), [])
+        try:
+            start = _moment(request.args["start_date"])
+            end = _moment(request.args["end_date"])
+        except (KeyError, ValueError):
+            response = jsonify({"error": "start_date and end_date are required ISO 8601 dates"})
+            response.status_code = 400
+            return response
+        items = [
+            m
+            for m in self.mentions.get(request.args.get("project_id", ""), [])
+            if _in_range(m.get("date"), start, end)
+        ]
         limit = int(request.args.get("limit", 100))
         page = int(request.args.get("page", 1))
         pages = max(math.ceil(len(items) / limit), 1)
@@ -66,3 +82,15 @@ class FakeMentionMind(FakeServer):
                 "total_pages": pages,
             }
         )
+
+
+def _moment(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _in_range(date: Any, start: datetime, end: datetime) -> bool:
+    try:
+        return start <= _moment(str(date)) <= end
+    except ValueError:
+        return True

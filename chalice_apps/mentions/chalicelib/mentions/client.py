@@ -8,6 +8,8 @@
   and connection errors with exponential backoff and jitter; what still fails raises
   ``MentionMindUnavailableError``.
 - Pagination: ``mentions()`` walks every page.
+- Observation: each call (with its retries) is reported to ``observe`` with its latency and
+  outcome, which is where the ingester's API metrics come from.
 """
 
 from __future__ import annotations
@@ -53,6 +55,21 @@ def retrying_session(attempts: int = 4, backoff_seconds: float = 0.5) -> request
     return session
 
 
+@dataclass(frozen=True)
+class ApiCall:
+    """One call as the caller saw it: retries included in ``seconds``; ``status`` is None
+    when no answer came (connection errors)."""
+
+    path: str
+    seconds: float
+    status: int | None
+
+    @property
+    def failed(self) -> bool:
+        """No answer, or an answer that is an error (an expired session's 401 is routine)."""
+        return self.status is None or (self.status >= 400 and self.status != 401)
+
+
 @dataclass
 class _Token:
     value: str
@@ -68,6 +85,7 @@ class MentionMindClient:
         rate_limit: str = "100/minute",
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        observe: Callable[[ApiCall], None] | None = None,
     ) -> None:
         self._api_key = api_key
         self._base_url = base_url.rstrip("/")
@@ -77,6 +95,7 @@ class MentionMindClient:
         self._clock = clock
         self._sleep = sleep
         self._token: _Token | None = None
+        self._observe = observe
         self.calls = 0
 
     def __repr__(self) -> str:  # the key and token never appear in logs or tracebacks
@@ -90,17 +109,24 @@ class MentionMindClient:
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         self._wait_for_rate_limit()
         self.calls += 1
+        started = time.perf_counter()
         try:
             response = self._session.request(
                 method, f"{self._base_url}{path}", timeout=TIMEOUT_SECONDS, **kwargs
             )
         except requests.RequestException as err:
+            self._report(path, started, None)
             raise MentionMindUnavailableError(f"{method} {path} failed: {err}") from err
+        self._report(path, started, response.status_code)
         if response.status_code == 429 or response.status_code >= 500:
             raise MentionMindUnavailableError(
                 f"{method} {path} still answered {response.status_code} after retries"
             )
         return response
+
+    def _report(self, path: str, started: float, status: int | None) -> None:
+        if self._observe is not None:
+            self._observe(ApiCall(path, time.perf_counter() - started, status))
 
     def login(self) -> _Token:
         """Start a session. Raises AuthenticationError when the API key is refused."""

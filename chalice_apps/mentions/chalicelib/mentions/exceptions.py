@@ -19,3 +19,16 @@ class RequestRejectedError(MentionMindError):
 
 class MentionMindUnavailableError(MentionMindError, TransientError):
     """5xx, 429 or network failures that outlasted the retries: fail the run, try later."""
+
+
+class LeaseLostError(FleetError):
+    """Another run took over a lease this run held (this one overran it): stop, write nothing."""
+
+
+class IngestionFailedError(FleetError):
+    """Some projects could not be ingested; raised after the others were, so the function
+    fails visibly (Errors alarm) and EventBridge's asynchronous retries run it again."""
+
+
+class BackfillBusyError(FleetError):
+    """Another copy of the same backfill holds its lease."""

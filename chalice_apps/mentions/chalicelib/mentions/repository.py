@@ -4,7 +4,7 @@ the stack's retention through the ``expires_at`` TTL attribute."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
@@ -12,7 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.mentions.processing import Mention
 from shared.dynamo import conditional_write
-from shared.errors import TransientError
+from shared.errors import ConfigurationError, TransientError
 from shared.names import MENTIONS_TTL_ATTRIBUTE
 
 if TYPE_CHECKING:
@@ -24,13 +24,17 @@ DAY_SECONDS = 86_400
 
 class MentionRepository:
     def __init__(
-        self, table: Table, retention_days: int, clock: Callable[[], float] = time.time
+        self, table: Table, retention_days: int | None, clock: Callable[[], float] = time.time
     ) -> None:
+        """``retention_days`` None gives a reader: writing through it is a deployment error
+        (no item may be stored without its expiry)."""
         self._table = table
-        self._retention_seconds = retention_days * DAY_SECONDS
+        self._retention_seconds = None if retention_days is None else retention_days * DAY_SECONDS
         self._clock = clock
 
     def _item(self, mention: Mention) -> dict[str, Any]:
+        if self._retention_seconds is None:
+            raise ConfigurationError("this repository was built without a retention: read-only")
         item = {k: v for k, v in mention.model_dump().items() if v is not None}
         return item | {MENTIONS_TTL_ATTRIBUTE: int(self._clock()) + self._retention_seconds}
 
@@ -79,6 +83,47 @@ class MentionRepository:
     def delete(self, mention_id: str, timestamp: str) -> None:
         self._table.delete_item(Key={"mention_id": mention_id, "timestamp": timestamp})
 
+    def keys_before(self, source: str, before: str) -> Iterator[dict[str, str]]:
+        """The table keys of a source's mentions older than ``before`` (UTC ISO 8601),
+        page after page (the clean-up's input).
+
+        Raises:
+            TransientError: DynamoDB failed after boto3's retries.
+        """
+        query: dict[str, Any] = {
+            "IndexName": SOURCE_INDEX,
+            "KeyConditionExpression": Key("source").eq(source) & Key("timestamp").lt(before),
+            "ProjectionExpression": "mention_id, #ts",
+            "ExpressionAttributeNames": {"#ts": "timestamp"},
+        }
+        while True:
+            try:
+                response = self._table.query(**query)
+            except (ClientError, BotoCoreError) as err:
+                raise TransientError(f"listing mentions of {source} failed: {err}") from err
+            for item in response["Items"]:
+                yield {"mention_id": str(item["mention_id"]), "timestamp": str(item["timestamp"])}
+            if "LastEvaluatedKey" not in response:
+                return
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def delete_many(self, keys: Iterable[dict[str, str]]) -> int:
+        """Delete by key through the batch writer (unprocessed items re-sent); returns how
+        many were sent. Deleting what is already gone is not an error.
+
+        Raises:
+            TransientError: DynamoDB failed after boto3's retries.
+        """
+        count = 0
+        try:
+            with self._table.batch_writer(overwrite_by_pkeys=["mention_id", "timestamp"]) as batch:
+                for key in keys:
+                    batch.delete_item(Key=key)
+                    count += 1
+        except (ClientError, BotoCoreError) as err:
+            raise TransientError(f"batch delete failed after {count} mentions: {err}") from err
+        return count
+
     def by_source(
         self,
         source: str,
@@ -88,7 +133,11 @@ class MentionRepository:
         start_key: dict[str, Any] | None = None,
     ) -> tuple[list[Mention], dict[str, Any] | None]:
         """One page of a source's mentions with ``since <= timestamp <= until`` (UTC ISO
-        8601), newest first, and the key to continue from (None on the last page)."""
+        8601), newest first, and the key to continue from (None on the last page).
+
+        Raises:
+            TransientError: DynamoDB failed after boto3's retries.
+        """
         query: dict[str, Any] = {
             "IndexName": SOURCE_INDEX,
             "KeyConditionExpression": Key("source").eq(source)
@@ -98,7 +147,10 @@ class MentionRepository:
         }
         if start_key:
             query["ExclusiveStartKey"] = start_key
-        response = self._table.query(**query)
+        try:
+            response = self._table.query(**query)
+        except (ClientError, BotoCoreError) as err:
+            raise TransientError(f"querying mentions of {source} failed: {err}") from err
         return [_mention(i) for i in response["Items"]], response.get("LastEvaluatedKey")
 
 
