@@ -19,8 +19,8 @@ from aws_lambda_powertools import Logger
 
 from chalicelib.mentions.client import MentionMindClient
 from chalicelib.mentions.exceptions import BackfillBusyError
-from chalicelib.mentions.ingestion import Tally
-from chalicelib.mentions.processing import InvalidMention, Mention, to_mention, utc_iso
+from chalicelib.mentions.ingestion import Tally, valid_mentions
+from chalicelib.mentions.processing import utc_iso
 from chalicelib.mentions.repository import MentionRepository
 from chalicelib.mentions.state import IngesterState
 
@@ -85,19 +85,8 @@ def run_backfill(
     try:
         for chunk in plan.chunks[plan.done :]:
             tally = Tally()
-            valid: list[Mention] = []
-            for raw in client.mentions(project_id, chunk.start, chunk.end):
-                tally.fetched += 1
-                mention = to_mention(raw)
-                if isinstance(mention, InvalidMention):
-                    tally.invalid += 1
-                    log.warning(
-                        "invalid mention skipped",
-                        extra={"mention_id": mention.mention_id, "reason": mention.reason},
-                    )
-                else:
-                    valid.append(mention)
-            tally.stored = repository.put_many(valid)
+            raw = client.mentions(project_id, chunk.start, chunk.end)
+            tally.stored = repository.put_many(valid_mentions(raw, tally, log))
             lease = state.advance(lease, utc_iso(chunk.end.isoformat()), tally.as_dict())
             # Renew: the same owner may always take its own lease again.
             lease = state.acquire(plan.key, owner, LEASE_SECONDS) or lease

@@ -13,7 +13,7 @@ Why it cannot lose or double mentions:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -25,7 +25,7 @@ from pydantic.alias_generators import to_camel
 
 from chalicelib.mentions.client import ApiCall, MentionMindClient
 from chalicelib.mentions.exceptions import IngestionFailedError, LeaseLostError, MentionMindError
-from chalicelib.mentions.processing import InvalidMention, to_mention, utc_iso
+from chalicelib.mentions.processing import InvalidMention, Mention, to_mention, utc_iso
 from chalicelib.mentions.repository import MentionRepository
 from chalicelib.mentions.state import IngesterState
 from shared.errors import TransientError
@@ -81,15 +81,11 @@ class Tally:
         }
 
 
-def store_mentions(
-    raw_mentions: Iterable[dict[str, Any]], repository: MentionRepository, log: Logger
-) -> Tally:
-    """Validate and store each mention; invalid ones are logged with the reason and counted.
-
-    Raises:
-        MentionMindError, TransientError: from fetching or storing; what was stored stays.
-    """
-    tally = Tally()
+def valid_mentions(
+    raw_mentions: Iterable[dict[str, Any]], tally: Tally, log: Logger
+) -> Iterator[Mention]:
+    """The mentions fit to store; each fetched one is counted, each invalid one counted and
+    logged with the reason."""
     for raw in raw_mentions:
         tally.fetched += 1
         mention = to_mention(raw)
@@ -99,7 +95,21 @@ def store_mentions(
                 "invalid mention skipped",
                 extra={"mention_id": mention.mention_id, "reason": mention.reason},
             )
-        elif repository.put(mention):
+        else:
+            yield mention
+
+
+def store_mentions(
+    raw_mentions: Iterable[dict[str, Any]], repository: MentionRepository, log: Logger
+) -> Tally:
+    """Validate and store each mention, once (a conditional put).
+
+    Raises:
+        MentionMindError, TransientError: from fetching or storing; what was stored stays.
+    """
+    tally = Tally()
+    for mention in valid_mentions(raw_mentions, tally, log):
+        if repository.put(mention):
             tally.stored += 1
         else:
             tally.duplicates += 1
