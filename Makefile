@@ -43,6 +43,7 @@ invoke: $(STAMP)
 bench: package
 	$(BIN)/python bench/router_bench.py
 	$(BIN)/python bench/local_stack_bench.py
+	$(BIN)/python bench/mentions_bench.py
 
 clean:
 	rm -rf build .local .pytest_cache .mypy_cache .ruff_cache
