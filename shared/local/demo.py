@@ -52,11 +52,14 @@ DEMO_TWILIO_ACCOUNT_SID = "AC" + "0" * 30 + "01"
 
 
 def demo_secrets(
-    openai_secret_name: str, twilio_auth_token: str, openai_key: str
+    openai_secret_name: str,
+    twilio_auth_token: str,
+    openai_key: str,
+    twilio_account_sid: str = DEMO_TWILIO_ACCOUNT_SID,
 ) -> dict[str, dict[str, str]]:
     """Secret values for the demo company, by Secrets Manager name (what operators store)."""
     config = demo_company_config()["channel_config"]
-    twilio = {"twilio_account_sid": DEMO_TWILIO_ACCOUNT_SID, "twilio_auth_token": twilio_auth_token}
+    twilio = {"twilio_account_sid": twilio_account_sid, "twilio_auth_token": twilio_auth_token}
     return {
         config["whatsapp"]["whatsapp_credentials_id"]: twilio,
         config["sms"]["sms_credentials_id"]: twilio,

@@ -41,10 +41,12 @@ from shared.local.demo import (
     demo_secrets,
 )
 from shared.local.fake_arns import OfflineMocks
+from shared.local.fakes.base import FakeServer
 from shared.local.fakes.mentionmind import FakeMentionMind
 from shared.local.fakes.openai import FakeOpenAI
 from shared.local.fakes.twilio import FakeTwilio
 from shared.local.moto_mocks import MotoMocks
+from shared.local.outside import RealCredentials, real_credentials
 from shared.local.program import ROOT, RecordingMocks, run_program, stack_values
 from shared.local.schedules import ScheduledTarget
 from shared.names import COMPANY_DATA_TABLE, MENTIONMIND_SECRET, OPENAI_SECRET, physical
@@ -78,6 +80,9 @@ class LocalStack:
     region: str = ""
     # What every function gets on top of its own environment: moto, the fakes.
     function_extras: dict[str, str] = field(default_factory=dict)
+    # Outside services called for real (credentials given), instead of their fakes.
+    credentials: RealCredentials = field(default_factory=RealCredentials)
+    real: list[str] = field(default_factory=list)
 
     @property
     def aws_endpoint(self) -> str:
@@ -90,6 +95,7 @@ class LocalStack:
             "api_keys": self.api_keys,
             "aws_endpoint": self.aws_endpoint,
             "fakes": self.fakes,
+            "real": self.real,
             "demo": {"company_id": DEMO_COMPANY_ID, "project_id": DEMO_PROJECT_ID},
             "logs": str(self.log_dir),
         }
@@ -125,20 +131,32 @@ def api_environment(app: str, stack: str, moto_port: int) -> dict[str, str]:
     return {**function_env, **aws_environment(local, region)}
 
 
-def seed_demo_data(stack: str) -> None:
-    """The demo company and its secrets (the fakes accept exactly these credentials)."""
+def seed_demo_data(stack: str, real: RealCredentials) -> None:
+    """The demo company and its secrets: the credentials the fakes accept, or the real ones
+    given (then the company sends from the real account's number and template)."""
+    company = demo_company_config()
+    twilio_sid, twilio_token = DEMO_TWILIO_ACCOUNT_SID, LOCAL_TWILIO_TOKEN
+    if real.twilio is not None:
+        twilio_sid, twilio_token = real.twilio.account_sid, real.twilio.auth_token
+        channels = company["channel_config"]
+        channels["whatsapp"]["company_whatsapp_number"] = real.twilio.from_number
+        channels["whatsapp"]["content_sid"] = real.twilio.content_sid
+        channels["sms"]["company_sms_number"] = real.twilio.from_number
     table = boto3.resource("dynamodb").Table(physical(COMPANY_DATA_TABLE, stack))
-    table.put_item(Item=demo_company_config())
+    table.put_item(Item=company)
     secrets = boto3.client("secretsmanager")
     openai_secret = physical(OPENAI_SECRET, stack)
-    for name, value in demo_secrets(openai_secret, LOCAL_TWILIO_TOKEN, LOCAL_OPENAI_KEY).items():
+    values = demo_secrets(
+        openai_secret, twilio_token, real.openai_key or LOCAL_OPENAI_KEY, twilio_sid
+    )
+    for name, value in values.items():
         if name == openai_secret:  # declared by the program, without a value
             secrets.put_secret_value(SecretId=name, SecretString=json.dumps(value))
         else:
             secrets.create_secret(Name=name, SecretString=json.dumps(value))
     secrets.put_secret_value(  # declared by the program, without a value
         SecretId=physical(MENTIONMIND_SECRET, stack),
-        SecretString=json.dumps({"api_key": LOCAL_MENTIONMIND_KEY}),
+        SecretString=json.dumps({"api_key": real.mentionmind_key or LOCAL_MENTIONMIND_KEY}),
     )
 
 
@@ -151,10 +169,11 @@ def start(local: LocalStack, exits: ExitStack) -> None:
 
     mocks = run_program(local.stack, MotoMocks(region), local.overrides)
     fakes_env = start_fakes(local, exits, mentionmind_projects(mocks))
+    local.real = local.credentials.services()
     local.region = region
     local.function_extras = {**aws_environment(local, region), **fakes_env}
     local.schedules = scheduled_targets(mocks, datetime.now(UTC))
-    seed_demo_data(local.stack)
+    seed_demo_data(local.stack, local.credentials)
 
     port = local.http_port
     for app, (function_env, api_key) in api_apps(mocks, local.stack).items():
@@ -244,28 +263,38 @@ def mentionmind_projects(mocks: RecordingMocks) -> list[str]:
 
 
 def start_fakes(local: LocalStack, exits: ExitStack, projects: list[str]) -> dict[str, str]:
-    """The OpenAI, Twilio and MentionMind fakes (the last holding demo mentions for each
-    project), and the environment that points the clients at them."""
-    openai, twilio, mentionmind = (
-        FakeOpenAI({LOCAL_OPENAI_KEY}),
-        FakeTwilio({DEMO_TWILIO_ACCOUNT_SID: LOCAL_TWILIO_TOKEN}),
-        FakeMentionMind({LOCAL_MENTIONMIND_KEY}),
-    )
+    """The fakes of the services without real credentials (MentionMind's holding demo
+    mentions for each project), and the environment that points the clients at them."""
+    mentionmind = FakeMentionMind({LOCAL_MENTIONMIND_KEY})
     for project in projects:
         mentionmind.mentions[project] = demo_mentions(datetime.now(UTC))
-    for fake in (openai, twilio, mentionmind):
+    fakes: dict[str, FakeServer] = {
+        "openai": FakeOpenAI({LOCAL_OPENAI_KEY}),
+        "twilio": FakeTwilio({DEMO_TWILIO_ACCOUNT_SID: LOCAL_TWILIO_TOKEN}),
+        "mentionmind": mentionmind,
+    }
+    real = local.credentials.services()
+    for name, fake in fakes.items():
+        if name in real:
+            continue
         fake.start(local.host)
         exits.callback(fake.stop)
-    local.fakes = {"openai": openai.url, "twilio": twilio.url, "mentionmind": mentionmind.url}
+        local.fakes[name] = fake.url
     return fakes_environment(local.fakes)
 
 
 def fakes_environment(fakes: dict[str, str]) -> dict[str, str]:
-    """The variables that point the OpenAI, Twilio and MentionMind clients at the fakes."""
+    """The variables that point each client at its fake (none for a service called for
+    real: its SDK's default address is the real one)."""
+    variables = {
+        "openai": ("OPENAI_BASE_URL", "/v1"),
+        "twilio": (TWILIO_API_BASE_URL, ""),
+        "mentionmind": (MENTIONMIND_BASE_URL, ""),
+    }
     return {
-        "OPENAI_BASE_URL": f"{fakes['openai']}/v1",
-        TWILIO_API_BASE_URL: fakes["twilio"],
-        MENTIONMIND_BASE_URL: fakes["mentionmind"],
+        variable: f"{fakes[name]}{suffix}"
+        for name, (variable, suffix) in variables.items()
+        if name in fakes
     }
 
 
@@ -335,6 +364,10 @@ def run(
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto: one line per AWS call
+    try:
+        credentials = real_credentials(os.environ)
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
     local = LocalStack(
         stack=stack,
         host=host,
@@ -343,6 +376,7 @@ def run(
         overrides=overrides or {},
         redeliver_after=redeliver_after,
         log_dir=state_dir / "logs",
+        credentials=credentials,
     )
     with ExitStack() as exits:
         started = time.monotonic()

@@ -19,6 +19,7 @@ import requests
 
 from shared.local.demo import DEMO_TWILIO_ACCOUNT_SID, demo_company_config
 from shared.local.launch import LaunchedStack, launch
+from shared.local.outside import TWILIO_VARIABLES
 from shared.local.program import ROOT
 from shared.local.stack import LOCAL_TWILIO_TOKEN
 from shared.names import channel_queue, physical
@@ -49,8 +50,14 @@ def start_stack(state: Path, *extra: str) -> tuple[LaunchedStack, dict[str, Any]
 def local_stack(
     built_packages: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
-    # Failed messages come back at once, so a DLQ test takes seconds, not 30 minutes.
-    launched, description = start_stack(tmp_path_factory.mktemp("local"), "--redeliver-after", "0")
+    with pytest.MonkeyPatch.context() as patch:
+        # These tests check what the fakes received: never a developer's real accounts.
+        for variable in ("OPENAI_API_KEY", "MENTIONMIND_API_KEY", *TWILIO_VARIABLES):
+            patch.delenv(variable, raising=False)
+        # Failed messages come back at once, so a DLQ test takes seconds, not 30 minutes.
+        launched, description = start_stack(
+            tmp_path_factory.mktemp("local"), "--redeliver-after", "0"
+        )
     yield description
     if launched.process.poll() is None:
         launched.process.kill()
@@ -93,6 +100,7 @@ def test_stack_json_describes_the_running_stack(local_stack: dict[str, Any]) -> 
     assert local_stack["api_key"] == local_stack["api_keys"]["comms"]
     assert local_stack["api_keys"]["mentions"] != local_stack["api_keys"]["comms"]
     assert set(local_stack["fakes"]) == {"openai", "twilio", "mentionmind"}
+    assert local_stack["real"] == []
     assert local_stack["demo"] == {"company_id": "ci-aaa-001", "project_id": "pi-aaa-001"}
     assert local_stack["aws_endpoint"].startswith("http://127.0.0.1:")
 

@@ -1,0 +1,61 @@
+"""The local stack with real credentials for some outside services: no fake for them,
+nothing pointing their clients elsewhere, and the secrets and demo company holding the
+real values (moto in-process, resources from the program)."""
+
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+
+import boto3
+
+from shared.env import MENTIONMIND_BASE_URL, TWILIO_API_BASE_URL
+from shared.local.demo import demo_company_config
+from shared.local.moto_mocks import MotoMocks
+from shared.local.outside import RealCredentials, TwilioAccount
+from shared.local.stack import LOCAL_OPENAI_KEY, LocalStack, seed_demo_data, start_fakes
+from shared.names import physical
+from tests.conftest import REGION
+from tests.functional.conftest import STACK
+
+ACCOUNT = TwilioAccount("AC" + "1" * 32, "real-token", "+15005550006", "HX" + "2" * 32)
+
+
+def secret(name: str) -> dict[str, str]:
+    client = boto3.client("secretsmanager", region_name=REGION)
+    value: dict[str, str] = json.loads(client.get_secret_value(SecretId=name)["SecretString"])
+    return value
+
+
+def test_only_services_without_credentials_get_a_fake() -> None:
+    local = LocalStack(
+        stack=STACK,
+        host="127.0.0.1",
+        moto_port=0,
+        http_port=0,
+        credentials=RealCredentials(mentionmind_key="mm-real", twilio=ACCOUNT),
+    )
+    with ExitStack() as exits:
+        environment = start_fakes(local, exits, ["mm-demo-001"])
+
+    assert set(local.fakes) == {"openai"}
+    assert environment == {"OPENAI_BASE_URL": f"{local.fakes['openai']}/v1"}
+    assert MENTIONMIND_BASE_URL not in environment and TWILIO_API_BASE_URL not in environment
+
+
+def test_real_credentials_are_stored_where_the_functions_read_them(dev_stack: MotoMocks) -> None:
+    seed_demo_data(STACK, RealCredentials(mentionmind_key="mm-real", twilio=ACCOUNT))
+
+    config = demo_company_config()["channel_config"]
+    twilio = secret(config["whatsapp"]["whatsapp_credentials_id"])
+    assert twilio == {"twilio_account_sid": ACCOUNT.account_sid, "twilio_auth_token": "real-token"}
+    assert secret(physical("mentionmind/api-key", STACK)) == {"api_key": "mm-real"}
+    assert secret(physical("ai-api-key/global", STACK)) == {"ai_api_key": LOCAL_OPENAI_KEY}
+    company = boto3.resource("dynamodb", region_name=REGION).Table(physical("company-data", STACK))
+    stored = company.get_item(Key={"company_id": "ci-aaa-001", "project_id": "pi-aaa-001"})["Item"]
+    whatsapp = stored["channel_config"]["whatsapp"]
+    assert (whatsapp["company_whatsapp_number"], whatsapp["content_sid"]) == (
+        ACCOUNT.from_number,
+        ACCOUNT.content_sid,
+    )
+    assert stored["channel_config"]["sms"]["company_sms_number"] == ACCOUNT.from_number
