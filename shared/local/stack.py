@@ -82,7 +82,6 @@ class LocalStack:
     function_extras: dict[str, str] = field(default_factory=dict)
     # Outside services called for real (credentials given), instead of their fakes.
     credentials: RealCredentials = field(default_factory=RealCredentials)
-    real: list[str] = field(default_factory=list)
 
     @property
     def aws_endpoint(self) -> str:
@@ -95,7 +94,7 @@ class LocalStack:
             "api_keys": self.api_keys,
             "aws_endpoint": self.aws_endpoint,
             "fakes": self.fakes,
-            "real": self.real,
+            "real": self.credentials.services(),
             "demo": {"company_id": DEMO_COMPANY_ID, "project_id": DEMO_PROJECT_ID},
             "logs": str(self.log_dir),
         }
@@ -169,7 +168,6 @@ def start(local: LocalStack, exits: ExitStack) -> None:
 
     mocks = run_program(local.stack, MotoMocks(region), local.overrides)
     fakes_env = start_fakes(local, exits, mentionmind_projects(mocks))
-    local.real = local.credentials.services()
     local.region = region
     local.function_extras = {**aws_environment(local, region), **fakes_env}
     local.schedules = scheduled_targets(mocks, datetime.now(UTC))
