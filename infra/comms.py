@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 
 from infra.components.alarms import LogMarkerAlarm, LogMarkerAlarmArgs, function_errors_alarm
 from infra.components.alerts import AlertTopic, AlertTopicArgs
@@ -14,6 +13,7 @@ from infra.components.chalice_app import ChaliceApp, ChaliceAppArgs
 from infra.components.chalice_package import ChalicePackage
 from infra.components.function import FunctionAccess
 from infra.components.queue import QueueWithDlq, QueueWithDlqArgs
+from infra.components.secrets import operator_secret
 from infra.components.table import Index, Table, TableArgs
 from infra.components.tags import fleet_tags
 from infra.settings import StackSettings
@@ -112,13 +112,13 @@ class CommsSystem(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.openai_secret = aws.secretsmanager.Secret(
+        self.openai_secret = operator_secret(
             f"{name}-openai-key",
             name=physical(names.OPENAI_SECRET, stack),
-            description='OpenAI API key for the channel processors: {"ai_api_key": "sk-..."}. '
-            "The value is set by operators, never by this program.",
+            holds='OpenAI API key for the channel processors: {"ai_api_key": "sk-..."}',
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=settings.protect_data),
+            protect=settings.protect_data,
+            parent=self,
         )
         router = FunctionAccess(
             environment={

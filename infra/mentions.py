@@ -21,6 +21,7 @@ from infra.components.alerts import AlertTopic, AlertTopicArgs
 from infra.components.chalice_app import ChaliceApp, ChaliceAppArgs
 from infra.components.chalice_package import ChalicePackage
 from infra.components.function import FunctionAccess
+from infra.components.secrets import operator_secret
 from infra.components.table import Index, Table, TableArgs
 from infra.components.tags import fleet_tags
 from infra.settings import StackSettings
@@ -92,13 +93,13 @@ class MentionsSystem(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.mentionmind_secret = aws.secretsmanager.Secret(
+        self.mentionmind_secret = operator_secret(
             f"{name}-mentionmind-key",
             name=physical(names.MENTIONMIND_SECRET, stack),
-            description='MentionMind account key for the ingester: {"api_key": "..."}. '
-            "The value is set by operators, never by this program.",
+            holds='MentionMind account key for the ingester: {"api_key": "..."}',
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=settings.protect_data),
+            protect=settings.protect_data,
+            parent=self,
         )
         self.app = ChaliceApp(
             f"{name}-app",
