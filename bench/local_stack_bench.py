@@ -5,6 +5,10 @@
 2. Latency from ``POST /initiate-conversation`` to the fake Twilio holding the WhatsApp
    message (router -> SQS in moto -> processor worker -> fake OpenAI -> fake Twilio), over 50
    requests sent one after another: p50 and p95.
+3. A function invoked through the local Lambda API (what a state machine's Lambda task, a
+   schedule and ``make invoke`` do): the mentions ingester, 20 times. The first invocation
+   starts its process (import of the app included): that is what every invocation would
+   cost with a process per invocation, the baseline; the others reuse the warm process.
 
 Run with ``make bench``. The worker long-polls SQS, so its poll interval is part of the
 latency, as the Lambda service's is in AWS.
@@ -25,6 +29,7 @@ from shared.local.launch import launch
 
 BOOTS = 3
 REQUESTS = 50
+INVOCATIONS = 20
 
 
 def latency_to_twilio(stack: dict[str, Any], index: int) -> float:
@@ -62,9 +67,41 @@ def latency_to_twilio(stack: dict[str, Any], index: int) -> float:
         time.sleep(0.01)
 
 
+def invocation_seconds(stack: dict[str, Any]) -> list[float]:
+    """Each synchronous Invoke of the mentions ingester, the first one cold."""
+    import json
+    from datetime import UTC, datetime
+
+    import boto3
+
+    from shared.local.schedules import scheduled_event
+
+    client = boto3.client(
+        "lambda",
+        endpoint_url=stack["aws_endpoint"],
+        region_name="eu-north-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    seconds = []
+    for _ in range(INVOCATIONS):
+        started = time.perf_counter()
+        event = scheduled_event(
+            "arn:aws:events:eu-north-1:1:rule/b", "eu-north-1", datetime.now(UTC)
+        )
+        response = client.invoke(
+            FunctionName="mentions-ingest-mentions-dev", Payload=json.dumps(event).encode()
+        )
+        seconds.append(time.perf_counter() - started)
+        if response.get("FunctionError"):
+            raise RuntimeError(json.loads(response["Payload"].read()))
+    return seconds
+
+
 def main() -> None:
     boots = []
     latencies: list[float] = []
+    invocations: list[float] = []
     for run in range(BOOTS):
         with tempfile.TemporaryDirectory() as state:
             stack = launch(Path(state))
@@ -72,6 +109,7 @@ def main() -> None:
             try:
                 if run == 0:
                     latencies = [latency_to_twilio(stack.description, i) for i in range(REQUESTS)]
+                    invocations = invocation_seconds(stack.description)
             finally:
                 stack.stop()
     ordered = sorted(latencies)
@@ -84,6 +122,12 @@ def main() -> None:
     print(
         f"  p50 {statistics.median(latencies) * 1000:7.0f} ms   p95 {p95 * 1000:7.0f} ms   "
         f"max {ordered[-1] * 1000:7.0f} ms"
+    )
+    cold, warm = invocations[0], statistics.median(invocations[1:])
+    print(f"Invoke mentions-ingest-mentions-dev through the local Lambda API, {INVOCATIONS} times:")
+    print(
+        f"  first (starts the process; the baseline) {cold * 1000:7.0f} ms   "
+        f"warm p50 {warm * 1000:7.0f} ms   ({cold / warm:.1f}x faster warm)"
     )
 
 

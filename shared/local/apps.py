@@ -21,15 +21,15 @@ def app_dir(name: str) -> Path:
     return APPS_DIR / name
 
 
-def load_app(name: str) -> ModuleType:
-    """The module of ``chalice_apps/<name>/app.py`` (its ``app`` attribute is the Chalice app).
+def load_app(name: str, apps_dir: Path = APPS_DIR) -> ModuleType:
+    """The module of ``<apps_dir>/<name>/app.py`` (its ``app`` attribute is the Chalice app).
 
     Imported once per process; the environment it reads is read lazily at request time.
     """
     module_name = f"{name}_app"
     if module_name in sys.modules:
         return sys.modules[module_name]
-    folder = app_dir(name)
+    folder = apps_dir / name
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
     spec = importlib.util.spec_from_file_location(module_name, folder / "app.py")

@@ -70,6 +70,9 @@ def fake_outputs(
         case "aws:secretsmanager/secret:Secret":
             arn = f"arn:aws:secretsmanager:{region}:{acct}:secret:{physical}-{_short_id(name, 6)}"
             return arn, out | {"arn": arn}
+        case "aws:sfn/stateMachine:StateMachine":
+            arn = f"arn:aws:states:{region}:{acct}:stateMachine:{physical}"
+            return arn, out | {"arn": arn}
         case "aws:cloudwatch/metricAlarm:MetricAlarm":
             return physical, out | {"arn": f"arn:aws:cloudwatch:{region}:{acct}:alarm:{physical}"}
         case _:

@@ -1,7 +1,8 @@
 """Pulumi mocks that create what the program declares in moto (in-process or the server).
 
-Tables, queues and topics become real moto resources with the declared keys, indexes, TTL,
-redrive and attributes; their outputs (ARN, URL) are moto's. Resources that only matter to
+Tables, queues, topics, secrets and state machines become real moto resources with the
+declared keys, indexes, TTL, redrive, attributes and definitions; their outputs (ARN, URL)
+are moto's. Resources that only matter to
 AWS itself (roles, policies, functions, log groups, alarms, the API) get realistic made-up
 outputs, and the local runtime reads their inputs (a function's handler and environment).
 """
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 # Pulumi's queue inputs -> SQS attribute names.
 _QUEUE_ATTRIBUTES = {
@@ -83,6 +85,8 @@ class MotoMocks(RecordingMocks):
                 return self._topic(inputs)
             case "aws:secretsmanager/secret:Secret":
                 return self._secret(inputs)
+            case "aws:sfn/stateMachine:StateMachine":
+                return self._state_machine(inputs)
             case _:
                 return fake_outputs(args.typ, args.name, inputs, self.region)
 
@@ -154,6 +158,31 @@ class MotoMocks(RecordingMocks):
             Name=inputs["name"], Description=inputs.get("description", ""), Tags=_tags(inputs)
         )["ARN"]
         return arn, {**inputs, "arn": arn}
+
+    def _state_machine(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The definition as declared; with execution on (the local stack's server), moto
+        runs it, its Lambda tasks going to the local Lambda service."""
+        client: SFNClient = self._session.client("stepfunctions")
+        request: dict[str, Any] = {
+            "name": inputs["name"],
+            "definition": inputs["definition"],
+            "roleArn": inputs["roleArn"],
+            "type": inputs.get("type") or "STANDARD",
+            "tags": [{"key": k, "value": v} for k, v in (inputs.get("tags") or {}).items()],
+        }
+        logging = inputs.get("loggingConfiguration") or {}
+        if logging.get("logDestination"):
+            request["loggingConfiguration"] = {
+                "level": logging.get("level", "OFF"),
+                "includeExecutionData": bool(logging.get("includeExecutionData")),
+                "destinations": [
+                    {"cloudWatchLogsLogGroup": {"logGroupArn": logging["logDestination"]}}
+                ],
+            }
+        if inputs.get("tracingConfiguration"):
+            request["tracingConfiguration"] = inputs["tracingConfiguration"]
+        arn = client.create_state_machine(**request)["stateMachineArn"]
+        return arn, {**inputs, "arn": arn, "status": "ACTIVE"}
 
     def _topic(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         client: SNSClient = self._session.client("sns")

@@ -9,10 +9,14 @@ day-of-week, and numeric days of the week counted 1-7 from Sunday (croniter: 0-6
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from croniter import croniter
+
+from shared.local.fake_arns import ACCOUNT_ID
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _CRON = re.compile(r"^cron\((.+)\)$")
@@ -73,14 +77,14 @@ def parse_schedule(expression: str) -> Schedule:
 
 @dataclass
 class ScheduledTarget:
-    """One rule of the program whose target is a function, and when it fires next."""
+    """One rule of the program, what it targets (a function's or a state machine's ARN, and
+    the target's fixed ``input`` if it sets one: else EventBridge sends the event), and when
+    it fires next."""
 
     rule: str
     schedule: Schedule
-    app: str
-    function_name: str
-    handler: str
-    environment: dict[str, str]
+    target_arn: str
+    input: str | None
     next_fire: datetime
 
     def due(self, now: datetime) -> bool:
@@ -89,3 +93,18 @@ class ScheduledTarget:
             return False
         self.next_fire = self.schedule.next_after(now)
         return True
+
+
+def scheduled_event(rule_arn: str, region: str, now: datetime) -> dict[str, Any]:
+    """What EventBridge sends a target when a schedule fires."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT_ID,
+        "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [rule_arn],
+        "detail": {},
+    }

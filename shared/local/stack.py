@@ -1,12 +1,15 @@
 """``make dev``: the dev stack on this machine.
 
-1. a moto server on loopback;
+1. a moto server on loopback, with state machine execution on and the local Lambda service
+   in front (every declared function invocable through it, ``lambda_service.py``);
 2. every resource of the stack, created in it by running the Pulumi program under
    ``MotoMocks`` (no second list of resources exists anywhere);
 3. demo data (one active company/project);
 4. each app with routes served in its own process, with the environment the program gives its
-   API function and the API key the program declares;
-5. ``.local/stack.json`` describing all of it, printed for a person too.
+   API function and the API key the program declares; each SQS event source polled by a
+   worker process; each schedule fired on time (a function invoked, an execution started);
+5. ``.local/stack.json`` describing all of it, printed for a person too; then one console
+   line per request, message, invocation and state transition.
 
 Ctrl-C (or SIGTERM) stops the app processes and the moto server.
 """
@@ -17,21 +20,30 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
+from botocore.config import Config
 
 from shared.env import API_URL, MENTIONMIND_BASE_URL, MENTIONMIND_PROJECT_IDS, TWILIO_API_BASE_URL
-from shared.local.declared import api_apps, scheduled_targets, sqs_workers
+from shared.local.aws_server import LocalAwsServer
+from shared.local.declared import (
+    API_HANDLER,
+    DeclaredFunction,
+    api_apps,
+    declared_functions,
+    scheduled_targets,
+    sqs_workers,
+    state_machine_arns,
+)
 from shared.local.demo import (
     DEMO_COMPANY_ID,
     DEMO_PROJECT_ID,
@@ -40,15 +52,18 @@ from shared.local.demo import (
     demo_mentions,
     demo_secrets,
 )
-from shared.local.fake_arns import OfflineMocks
+from shared.local.executions import ExecutionWatcher
+from shared.local.fake_arns import ACCOUNT_ID, OfflineMocks
 from shared.local.fakes.base import FakeServer
 from shared.local.fakes.mentionmind import FakeMentionMind
 from shared.local.fakes.openai import FakeOpenAI
 from shared.local.fakes.twilio import FakeTwilio
+from shared.local.lambda_service import FunctionHosts
 from shared.local.moto_mocks import MotoMocks
 from shared.local.outside import RealCredentials, real_credentials
+from shared.local.processes import start_logged, stop_process, wait_for_port
 from shared.local.program import ROOT, RecordingMocks, run_program, stack_values
-from shared.local.schedules import ScheduledTarget
+from shared.local.schedules import ScheduledTarget, scheduled_event
 from shared.names import COMPANY_DATA_TABLE, MENTIONMIND_SECRET, OPENAI_SECRET, physical
 
 STATE_DIR = ROOT / ".local"
@@ -74,9 +89,10 @@ class LocalStack:
     # in seconds rather than 10 minutes; None honours the queue.
     redeliver_after: int | None = None
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    # One-shot invocations (schedules): not watched like the long-running processes.
-    invocations: list[subprocess.Popen[bytes]] = field(default_factory=list)
     schedules: list[ScheduledTarget] = field(default_factory=list)
+    # The local Lambda service: runs functions on demand (schedules, state machines, invoke).
+    functions: FunctionHosts | None = None
+    state_machines: dict[str, str] = field(default_factory=dict)  # name -> ARN
     region: str = ""
     # What every function gets on top of its own environment: moto, the fakes.
     function_extras: dict[str, str] = field(default_factory=dict)
@@ -98,16 +114,6 @@ class LocalStack:
             "demo": {"company_id": DEMO_COMPANY_ID, "project_id": DEMO_PROJECT_ID},
             "logs": str(self.log_dir),
         }
-
-
-def wait_for_port(host: str, port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex((host, port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
 
 
 def aws_environment(local: LocalStack, region: str) -> dict[str, str]:
@@ -159,17 +165,31 @@ def seed_demo_data(stack: str, real: RealCredentials) -> None:
     )
 
 
+def function_environment(local: LocalStack, function: DeclaredFunction) -> dict[str, str]:
+    """What one function runs with here: the program's environment, pointed at moto and the
+    fakes, and at the local API of its app for callbacks (Twilio's status callback)."""
+    environment = {**function.environment, **local.function_extras}
+    if function.app in local.apps:
+        environment[API_URL] = local.apps[function.app]
+    return environment
+
+
 def start(local: LocalStack, exits: ExitStack) -> None:
     region = str(stack_values(local.stack)["aws:region"])
-    server = ThreadedMotoServer(ip_address=local.host, port=local.moto_port, verbose=False)
+    local.region = region
+    functions = FunctionHosts(local.host, local.log_dir)
+    exits.callback(functions.stop)
+    server = LocalAwsServer(local.host, local.moto_port, functions)
     server.start()
     exits.callback(server.stop)
     os.environ.update(aws_environment(local, region))
 
     mocks = run_program(local.stack, MotoMocks(region), local.overrides)
     fakes_env = start_fakes(local, exits, mentionmind_projects(mocks))
-    local.region = region
     local.function_extras = {**aws_environment(local, region), **fakes_env}
+    functions.declare(declared_functions(mocks).values(), partial(function_environment, local))
+    local.functions = functions
+    local.state_machines = state_machine_arns(mocks)
     local.schedules = scheduled_targets(mocks, datetime.now(UTC))
     seed_demo_data(local.stack, local.credentials)
 
@@ -189,9 +209,7 @@ def start(local: LocalStack, exits: ExitStack) -> None:
         local.api_keys[app] = api_key
         port += 1
     for worker in sqs_workers(mocks):
-        environment = {**worker.environment, **fakes_env}
-        if worker.app in local.apps:  # callbacks (Twilio's) go to the local API
-            environment[API_URL] = local.apps[worker.app]
+        function = worker.function
         redelivery = (
             ["--visibility-timeout", str(local.redeliver_after)]
             if local.redeliver_after is not None
@@ -200,15 +218,15 @@ def start(local: LocalStack, exits: ExitStack) -> None:
         spawn(
             local,
             exits,
-            worker.function_name,
-            environment,
+            function.name,
+            function_environment(local, function),
             region,
             [
                 "shared.local.worker",
-                worker.app,
-                worker.handler,
+                function.app,
+                function.handler,
                 "--function-name",
-                worker.function_name,
+                function.name,
                 "--queue-url",
                 worker.queue_url,
                 "--queue-arn",
@@ -216,7 +234,9 @@ def start(local: LocalStack, exits: ExitStack) -> None:
                 "--batch-size",
                 str(worker.batch_size),
                 "--timeout",
-                str(worker.timeout),
+                str(function.timeout),
+                "--memory",
+                str(function.memory),
                 "--region",
                 region,
                 *redelivery,
@@ -232,16 +252,13 @@ def spawn(
     region: str,
     module_and_args: list[str],
 ) -> None:
-    """Run one function's process: its structured logs (stdout) go to ``logs/<name>.log``,
-    its one-line events (stderr) to the console; stopped when the stack stops."""
-    local.log_dir.mkdir(parents=True, exist_ok=True)
-    log_file = (local.log_dir / f"{name}.log").open("ab")
-    exits.callback(log_file.close)
-    process = subprocess.Popen(
-        [sys.executable, "-m", *module_and_args],
-        env={**os.environ, **environment, **aws_environment(local, region)},
-        cwd=ROOT,
-        stdout=log_file,
+    """Run one long-lived process (an app's API, a queue's worker): its structured logs
+    (stdout) go to ``logs/<name>.log``, its one-line events (stderr) to the console; the
+    stack stops when it exits, and stops it when the stack stops."""
+    process = start_logged(
+        module_and_args,
+        {**environment, **aws_environment(local, region)},
+        local.log_dir / f"{name}.log",
     )
     local.processes.append(process)
     exits.callback(stop_process, process)
@@ -296,46 +313,32 @@ def fakes_environment(fakes: dict[str, str]) -> dict[str, str]:
     }
 
 
-def fire(local: LocalStack, exits: ExitStack, target: ScheduledTarget) -> None:
-    """Run the target once with a scheduled event, in its own process."""
+def fire(local: LocalStack, target: ScheduledTarget, now: datetime) -> None:
+    """What EventBridge does when the rule fires: start an execution of a state machine, or
+    invoke a function asynchronously; with the target's fixed input, else the event."""
+    event = target.input or json.dumps(scheduled_event(target.rule, local.region, now))
+    names = {arn: name for name, arn in local.state_machines.items()}
+    if target.target_arn in names:
+        print(
+            f"[schedule] {target.schedule.expression} fired -> {names[target.target_arn]}",
+            file=sys.stderr,
+            flush=True,
+        )
+        boto3.client("stepfunctions").start_execution(
+            stateMachineArn=target.target_arn, input=event
+        )
+        return
+    if local.functions is None:
+        raise RuntimeError("the local Lambda service is not running")
+    function = local.functions.resolve(target.target_arn)
+    if function is None:
+        raise LookupError(f"{target.target_arn} is not a function of the program")
     print(
-        f"[schedule] {target.schedule.expression} fired -> {target.function_name}",
+        f"[schedule] {target.schedule.expression} fired -> {function.name}",
         file=sys.stderr,
         flush=True,
     )
-    local.log_dir.mkdir(parents=True, exist_ok=True)
-    log_file = (local.log_dir / f"{target.function_name}.log").open("ab")
-    exits.callback(log_file.close)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "shared.local.invoke",
-            target.app,
-            target.handler,
-            "--function-name",
-            target.function_name,
-            "--rule-arn",
-            target.rule,
-            "--region",
-            local.region,
-        ],
-        env={**os.environ, **target.environment, **local.function_extras},
-        cwd=ROOT,
-        stdout=log_file,
-    )
-    local.invocations.append(process)
-    exits.callback(stop_process, process)
-
-
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    local.functions.invoke_async(function, event.encode())
 
 
 def write_description(local: LocalStack, path: Path) -> None:
@@ -383,6 +386,9 @@ def run(
         # Gone when the stack stops: its presence means "running".
         exits.callback((state_dir / "stack.json").unlink, missing_ok=True)
         print(json.dumps(local.description(), indent=2))
+        watcher = None
+        if local.state_machines:
+            watcher = ExecutionWatcher(boto3.client("stepfunctions"), local.state_machines)
         print(
             f"local stack '{stack}' ready in {time.monotonic() - started:.1f}s "
             f"({state_dir / 'stack.json'}); Ctrl-C stops it",
@@ -393,7 +399,10 @@ def run(
                 now = datetime.now(UTC)
                 for target in local.schedules:
                     if target.due(now):
-                        fire(local, exits, target)
+                        fire(local, target, now)
+                if watcher is not None:
+                    for line in watcher.poll():
+                        print(line, file=sys.stderr, flush=True)
                 time.sleep(0.5)
             print("an app process exited; stopping", file=sys.stderr)
         except KeyboardInterrupt:
@@ -404,9 +413,9 @@ def run(
 
 
 def invoke_now(app: str, handler_name: str, stack: str, state_dir: Path) -> int:
-    """Run one function of the running local stack once, with a scheduled event, as its
-    schedule would; returns the process's exit code. Its JSON logs go where the stack's
-    go (``logs/<function>.log``); the one-line result to the console.
+    """Invoke one function of the running local stack once, with a scheduled event, through
+    its Lambda API (the stack's process for that function runs it, its JSON logs in
+    ``logs/<function>.log``); prints the result; returns 1 if the function failed.
 
     Raises:
         SystemExit: the stack is not running, or the app has no such function.
@@ -416,43 +425,33 @@ def invoke_now(app: str, handler_name: str, stack: str, state_dir: Path) -> int:
         raise SystemExit(f"the local stack is not running ({description_file}): run make dev")
     description = json.loads(description_file.read_text())
     region = str(stack_values(stack)["aws:region"])
-    mocks = run_program(stack, OfflineMocks(region))
     functions = [
         f
-        for f in mocks.of_type("aws:lambda/function:Function")
-        if f.inputs["tags"]["system"] == app and f.inputs["handler"] != "app.app"  # HTTP only
+        for f in declared_functions(run_program(stack, OfflineMocks(region))).values()
+        if f.app == app and f.handler != API_HANDLER  # routes are called over HTTP
     ]
-    chosen = [f for f in functions if f.inputs["handler"] == f"app.{handler_name}"]
+    chosen = [f for f in functions if f.handler == f"app.{handler_name}"]
     if not chosen:
-        names_ = sorted(f.inputs["handler"].removeprefix("app.") for f in functions)
+        names_ = sorted(f.handler.removeprefix("app.") for f in functions)
         raise SystemExit(f"{app} has no function {handler_name!r}; it has {names_}")
     function = chosen[0]
-    environment = {
-        **os.environ,
-        **function.inputs["environment"]["variables"],
-        "AWS_ENDPOINT_URL": description["aws_endpoint"],
-        "AWS_DEFAULT_REGION": region,
-        **LOCAL_CREDENTIALS,
-        **fakes_environment(description["fakes"]),
-    }
-    log_path = Path(description["logs"]) / f"{function.inputs['name']}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    print(f"[invoke] {function.inputs['name']} (logs: {log_path})", file=sys.stderr, flush=True)
-    with log_path.open("ab") as log_file:
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "shared.local.invoke",
-                app,
-                function.inputs["handler"],
-                "--function-name",
-                function.inputs["name"],
-                "--region",
-                region,
-            ],
-            env=environment,
-            cwd=ROOT,
-            stdout=log_file,
-            check=False,
-        ).returncode
+    client = boto3.client(
+        "lambda",
+        endpoint_url=description["aws_endpoint"],
+        region_name=region,
+        aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        # A cold start plus the whole run; never retried (a second run is not the ask).
+        config=Config(read_timeout=function.timeout + 90, retries={"total_max_attempts": 1}),
+    )
+    log_path = Path(description["logs"]) / f"{function.name}.log"
+    print(f"[invoke] {function.name} (logs: {log_path})", file=sys.stderr, flush=True)
+    rule = f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/manual-invoke"
+    response = client.invoke(
+        FunctionName=function.name,
+        Payload=json.dumps(scheduled_event(rule, region, datetime.now(UTC))).encode(),
+    )
+    outcome = "failed" if response.get("FunctionError") else "returned"
+    result = response["Payload"].read().decode()[:2000]
+    print(f"[invoke] {function.name} {outcome}: {result}", file=sys.stderr, flush=True)
+    return 1 if response.get("FunctionError") else 0

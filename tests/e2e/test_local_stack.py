@@ -271,8 +271,36 @@ def test_a_schedule_fired_on_demand_fills_the_table_and_the_read_route_returns_i
     assert '"message":"project done"' in log.read_text()
 
 
+def children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (Linux's /proc: field 4 of ``stat``)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # gone meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def test_ctrl_c_stops_everything_and_frees_the_ports(local_stack: dict[str, Any]) -> None:
-    assert local_stack["launched"].stop() == 0
+    launched = local_stack["launched"]
+    started = children(launched.process.pid)
+    # 2 APIs, 2 queue workers, and the ingester's process (started by the invoke test).
+    assert len(started) == 5
+
+    assert launched.stop() == 0
+
+    assert not [pid for pid in started if running(pid)]
     fake_ports = [int(url.rsplit(":", 1)[1]) for url in local_stack["fakes"].values()]
     assert len(fake_ports) == 3
     assert not any(listening(port) for port in [*local_stack["ports"], *fake_ports])

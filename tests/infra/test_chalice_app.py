@@ -201,16 +201,19 @@ def test_the_local_stack_finds_every_scheduled_function_of_a_program(
 ) -> None:
     from datetime import UTC, datetime
 
-    from shared.local.declared import scheduled_targets
+    from shared.local.declared import declared_functions, scheduled_targets
 
     stack = run_pulumi(sample_program(sample_package), "dev", FakeAwsMocks(REGION))
     now = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+    functions = {f.arn: f for f in declared_functions(stack).values()}
 
-    targets = {t.function_name: t for t in scheduled_targets(stack, now)}
+    targets = {functions[t.target_arn].name: t for t in scheduled_targets(stack, now)}
 
     assert set(targets) == {"sample-tick-dev", "sample-nightly-dev"}
     assert targets["sample-tick-dev"].schedule.expression == "rate(2 hours)"  # stack override
     assert targets["sample-tick-dev"].next_fire == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     assert targets["sample-nightly-dev"].next_fire == datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
-    assert targets["sample-nightly-dev"].handler == "app.nightly"
-    assert targets["sample-nightly-dev"].environment["FLEET_STACK"] == "dev"
+    nightly = functions[targets["sample-nightly-dev"].target_arn]
+    assert nightly.handler == "app.nightly"
+    assert nightly.environment["FLEET_STACK"] == "dev"
+    assert targets["sample-nightly-dev"].input is None  # EventBridge sends the event

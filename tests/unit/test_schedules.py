@@ -6,8 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.local.invoke import scheduled_event
-from shared.local.schedules import ScheduledTarget, ScheduleExpressionError, parse_schedule
+from shared.local.schedules import (
+    ScheduledTarget,
+    ScheduleExpressionError,
+    parse_schedule,
+    scheduled_event,
+)
 
 MONDAY_0700 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # a Monday
 
@@ -61,7 +65,7 @@ def test_an_expression_aws_would_refuse_is_refused_with_the_reason(
 def test_a_target_fires_once_when_due_then_waits_for_its_next_time() -> None:
     schedule = parse_schedule("rate(5 minutes)")
     target = ScheduledTarget(
-        "rule", schedule, "app", "fn", "app.fn", {}, next_fire=schedule.next_after(MONDAY_0700)
+        "rule", schedule, "arn:fn", None, next_fire=schedule.next_after(MONDAY_0700)
     )
 
     moments = [MONDAY_0700 + timedelta(minutes=m) for m in (1, 5, 6, 9, 10)]
