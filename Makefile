@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install package lint typecheck test dev invoke bench clean
+.PHONY: install package lint typecheck test dev invoke execute bench clean
 
 install: $(STAMP)
 
@@ -38,6 +38,10 @@ dev: package
 ## invoke: run one function of the running local stack now: make invoke APP=mentions FN=ingest
 invoke: $(STAMP)
 	$(BIN)/python -m shared.local invoke $(APP) $(FN)
+
+## execute: run a state machine of the running local stack: make execute MACHINE=... INPUT='{}'
+execute: $(STAMP)
+	$(BIN)/python -m shared.local execute $(MACHINE) --input '$(or $(INPUT),{})'
 
 ## bench: performance figures against a baseline in the same run
 bench: package

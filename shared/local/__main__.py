@@ -47,6 +47,13 @@ def main() -> None:
     invoke.add_argument("function", help="its handler's name in app.py, e.g. ingest")
     invoke.add_argument("--stack", default="dev")
     invoke.add_argument("--state-dir", type=Path, default=stack.STATE_DIR)
+    execute = commands.add_parser(
+        "execute",
+        help="start an execution of a state machine of the running stack and follow it",
+    )
+    execute.add_argument("machine", help="its name, e.g. trends-pipeline-dev")
+    execute.add_argument("--input", default="{}", help="the execution's input, JSON")
+    execute.add_argument("--state-dir", type=Path, default=stack.STATE_DIR)
     args = parser.parse_args()
     if args.command == "up":
         overrides = {}
@@ -64,6 +71,8 @@ def main() -> None:
         )
     elif args.command == "invoke":
         raise SystemExit(stack.invoke_now(args.app, args.function, args.stack, args.state_dir))
+    elif args.command == "execute":
+        raise SystemExit(stack.execute_now(args.machine, args.input, args.state_dir))
     elif args.command == "env":
         for name, value in stack.api_environment(args.app, args.stack, args.moto_port).items():
             print(f"export {name}={shlex.quote(value)}")

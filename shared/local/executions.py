@@ -4,7 +4,8 @@ read from Step Functions' execution history: the same API a person would use to 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -63,9 +64,12 @@ def describe(event: dict[str, Any]) -> str | None:
 class ExecutionWatcher:
     """Reports what happened since the last :meth:`poll`, execution by execution."""
 
-    def __init__(self, sfn: SFNClient, state_machines: dict[str, str]) -> None:
+    def __init__(
+        self, sfn: SFNClient, state_machines: dict[str, str], only: str | None = None
+    ) -> None:
         self.sfn = sfn
         self.state_machines = state_machines  # name -> ARN
+        self.only = only  # one execution's ARN, or None for all
         self._reported: dict[str, int] = {}  # execution ARN -> last event id reported
         self._ended: set[str] = set()
 
@@ -74,7 +78,7 @@ class ExecutionWatcher:
         for name, arn in self.state_machines.items():
             for execution in self._executions(arn):
                 execution_arn = execution["executionArn"]
-                if execution_arn in self._ended:
+                if execution_arn in self._ended or self.only not in (None, execution_arn):
                     continue
                 last = self._reported.get(execution_arn, 0)
                 for event in self._history(execution_arn):
@@ -96,3 +100,36 @@ class ExecutionWatcher:
         pages = self.sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
         for page in pages:
             yield from page["events"]
+
+
+def run_execution(
+    sfn: SFNClient,
+    machine_name: str,
+    execution_input: str,
+    report: Callable[[str], None],
+    poll_seconds: float = 0.2,
+) -> dict[str, Any]:
+    """Start an execution of the state machine called ``machine_name``, report its
+    transitions as they happen, and return its description once it has ended.
+
+    Raises:
+        LookupError: no state machine has that name (the message lists those there are).
+    """
+    machines = {
+        m["name"]: m["stateMachineArn"]
+        for page in sfn.get_paginator("list_state_machines").paginate()
+        for m in page["stateMachines"]
+    }
+    if machine_name not in machines:
+        raise LookupError(f"no state machine {machine_name!r}; there are {sorted(machines)}")
+    arn = machines[machine_name]
+    execution_arn = sfn.start_execution(stateMachineArn=arn, input=execution_input)["executionArn"]
+    watcher = ExecutionWatcher(sfn, {machine_name: arn}, only=execution_arn)
+    while True:
+        # Described before the history is read: once it has ended, the history has it all.
+        described = sfn.describe_execution(executionArn=execution_arn)
+        for line in watcher.poll():
+            report(line)
+        if described["status"] != "RUNNING":
+            return dict(described)
+        time.sleep(poll_seconds)

@@ -70,6 +70,9 @@ def fake_outputs(
         case "aws:secretsmanager/secret:Secret":
             arn = f"arn:aws:secretsmanager:{region}:{acct}:secret:{physical}-{_short_id(name, 6)}"
             return arn, out | {"arn": arn}
+        case "aws:s3/bucket:Bucket":
+            physical = str(inputs.get("bucket") or physical)
+            return physical, out | {"bucket": physical, "arn": f"arn:aws:s3:::{physical}"}
         case "aws:sfn/stateMachine:StateMachine":
             arn = f"arn:aws:states:{region}:{acct}:stateMachine:{physical}"
             return arn, out | {"arn": arn}

@@ -19,6 +19,7 @@ from shared.local.program import RecordingMocks
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
@@ -87,6 +88,8 @@ class MotoMocks(RecordingMocks):
                 return self._secret(inputs)
             case "aws:sfn/stateMachine:StateMachine":
                 return self._state_machine(inputs)
+            case "aws:s3/bucket:Bucket":
+                return self._bucket(inputs)
             case _:
                 return fake_outputs(args.typ, args.name, inputs, self.region)
 
@@ -183,6 +186,29 @@ class MotoMocks(RecordingMocks):
             request["tracingConfiguration"] = inputs["tracingConfiguration"]
         arn = client.create_state_machine(**request)["stateMachineArn"]
         return arn, {**inputs, "arn": arn, "status": "ACTIVE"}
+
+    def _bucket(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The bucket in the stack's region, with its tags. Its configuration resources
+        (encryption, versioning, public access block, lifecycle, CORS) are separate in
+        Pulumi and not created locally yet: no app declares a bucket so far."""
+        client: S3Client = self._session.client("s3")
+        name = inputs["bucket"]
+        if self.region == "us-east-1":  # the one region that refuses a location constraint
+            client.create_bucket(Bucket=name)
+        else:
+            client.create_bucket(
+                Bucket=name,
+                CreateBucketConfiguration={"LocationConstraint": self.region},  # type: ignore[typeddict-item]
+            )
+        if inputs.get("tags"):
+            client.put_bucket_tagging(Bucket=name, Tagging={"TagSet": _tags(inputs)})
+        return name, {
+            **inputs,
+            "arn": f"arn:aws:s3:::{name}",
+            "bucketDomainName": f"{name}.s3.amazonaws.com",
+            "bucketRegionalDomainName": f"{name}.s3.{self.region}.amazonaws.com",
+            "region": self.region,
+        }
 
     def _topic(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         client: SNSClient = self._session.client("sns")

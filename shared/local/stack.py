@@ -52,7 +52,7 @@ from shared.local.demo import (
     demo_mentions,
     demo_secrets,
 )
-from shared.local.executions import ExecutionWatcher
+from shared.local.executions import ExecutionWatcher, run_execution
 from shared.local.fake_arns import ACCOUNT_ID, OfflineMocks
 from shared.local.fakes.base import FakeServer
 from shared.local.fakes.mentionmind import FakeMentionMind
@@ -109,6 +109,7 @@ class LocalStack:
             "api_key": next(iter(self.api_keys.values()), None),
             "api_keys": self.api_keys,
             "aws_endpoint": self.aws_endpoint,
+            "region": self.region,
             "fakes": self.fakes,
             "real": self.credentials.services(),
             "demo": {"company_id": DEMO_COMPANY_ID, "project_id": DEMO_PROJECT_ID},
@@ -412,6 +413,29 @@ def run(
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
+def running_description(state_dir: Path) -> dict[str, Any]:
+    """The running stack's stack.json.
+
+    Raises:
+        SystemExit: the stack is not running (there is no stack.json).
+    """
+    description_file = state_dir / "stack.json"
+    if not description_file.is_file():
+        raise SystemExit(f"the local stack is not running ({description_file}): run make dev")
+    description: dict[str, Any] = json.loads(description_file.read_text())
+    return description
+
+
+def local_session(description: dict[str, Any]) -> boto3.session.Session:
+    """A boto3 session for the running stack (its region, the local credentials); its
+    clients take ``endpoint_url=description["aws_endpoint"]``."""
+    return boto3.session.Session(
+        region_name=description["region"],
+        aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
 def invoke_now(app: str, handler_name: str, stack: str, state_dir: Path) -> int:
     """Invoke one function of the running local stack once, with a scheduled event, through
     its Lambda API (the stack's process for that function runs it, its JSON logs in
@@ -420,10 +444,7 @@ def invoke_now(app: str, handler_name: str, stack: str, state_dir: Path) -> int:
     Raises:
         SystemExit: the stack is not running, or the app has no such function.
     """
-    description_file = state_dir / "stack.json"
-    if not description_file.is_file():
-        raise SystemExit(f"the local stack is not running ({description_file}): run make dev")
-    description = json.loads(description_file.read_text())
+    description = running_description(state_dir)
     region = str(stack_values(stack)["aws:region"])
     functions = [
         f
@@ -435,12 +456,9 @@ def invoke_now(app: str, handler_name: str, stack: str, state_dir: Path) -> int:
         names_ = sorted(f.handler.removeprefix("app.") for f in functions)
         raise SystemExit(f"{app} has no function {handler_name!r}; it has {names_}")
     function = chosen[0]
-    client = boto3.client(
+    client = local_session(description).client(
         "lambda",
         endpoint_url=description["aws_endpoint"],
-        region_name=region,
-        aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         # A cold start plus the whole run; never retried (a second run is not the ask).
         config=Config(read_timeout=function.timeout + 90, retries={"total_max_attempts": 1}),
     )
@@ -455,3 +473,28 @@ def invoke_now(app: str, handler_name: str, stack: str, state_dir: Path) -> int:
     result = response["Payload"].read().decode()[:2000]
     print(f"[invoke] {function.name} {outcome}: {result}", file=sys.stderr, flush=True)
     return 1 if response.get("FunctionError") else 0
+
+
+def execute_now(machine: str, execution_input: str, state_dir: Path) -> int:
+    """Start an execution of ``machine`` on the running local stack, print each transition
+    and then its output; returns 0 if it succeeded, 1 otherwise.
+
+    Raises:
+        SystemExit: the stack is not running, the input is not JSON, or no such machine.
+    """
+    description = running_description(state_dir)
+    try:
+        json.loads(execution_input)
+    except ValueError as err:
+        raise SystemExit(f"--input is not JSON: {err}") from None
+    sfn = local_session(description).client(
+        "stepfunctions", endpoint_url=description["aws_endpoint"]
+    )
+    try:
+        described = run_execution(
+            sfn, machine, execution_input, lambda line: print(line, file=sys.stderr, flush=True)
+        )
+    except LookupError as err:
+        raise SystemExit(str(err)) from None
+    print(described.get("output") or json.dumps({k: described.get(k) for k in ("error", "cause")}))
+    return 0 if described["status"] == "SUCCEEDED" else 1

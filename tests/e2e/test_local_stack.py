@@ -103,6 +103,7 @@ def test_stack_json_describes_the_running_stack(local_stack: dict[str, Any]) -> 
     assert local_stack["real"] == []
     assert local_stack["demo"] == {"company_id": "ci-aaa-001", "project_id": "pi-aaa-001"}
     assert local_stack["aws_endpoint"].startswith("http://127.0.0.1:")
+    assert local_stack["region"] == "eu-north-1"  # Pulumi.dev.yaml's aws:region
 
 
 def test_a_request_with_the_key_is_queued_in_the_moto_server(local_stack: dict[str, Any]) -> None:

@@ -33,12 +33,12 @@ from shared.local.declared import (
     scheduled_targets,
     state_machine_arns,
 )
-from shared.local.executions import ExecutionWatcher
+from shared.local.executions import ExecutionWatcher, run_execution
 from shared.local.lambda_service import FunctionHosts
 from shared.local.moto_mocks import MotoMocks
 from shared.local.processes import free_port
 from shared.local.program import RecordingMocks, run_pulumi
-from shared.local.stack import LocalStack, fire
+from shared.local.stack import LocalStack, execute_now, fire
 from tests.conftest import REGION
 
 pytestmark = pytest.mark.e2e
@@ -373,3 +373,31 @@ def test_a_function_whose_process_cannot_start_fails_with_an_init_error(tmp_path
     assert console == [
         f"[lambda] pipeline-missing-dev failed: Runtime.InitError in {result.seconds:.2f} s"
     ]
+
+
+def test_execute_starts_an_execution_prints_its_transitions_and_its_output(
+    pipeline: LocalPipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What `python -m shared.local execute` reads from the running stack.
+    description = {"aws_endpoint": pipeline.server.url, "region": REGION}
+    (tmp_path / "stack.json").write_text(json.dumps(description))
+
+    succeeded = execute_now("pipeline-doubling-dev", '{"value": 4}', tmp_path)
+    printed = capsys.readouterr()
+    failed = execute_now("pipeline-timing-out-dev", '{"seconds": 2}', tmp_path)
+
+    assert succeeded == 0
+    assert json.loads(printed.out)["value"] == 16
+    lines = [line.split(": ", 1)[1] for line in printed.err.splitlines()]
+    assert lines == ["started", "-> DoubleByIntegration", "-> DoubleByArn", "SUCCEEDED"]
+    assert failed == 1
+    assert json.loads(capsys.readouterr().out)["error"] == "Sandbox.Timedout"
+    with pytest.raises(SystemExit, match="--input is not JSON"):
+        execute_now("pipeline-doubling-dev", "{value", tmp_path)
+
+
+def test_run_execution_names_the_machines_there_are_when_the_name_is_wrong(
+    pipeline: LocalPipeline,
+) -> None:
+    with pytest.raises(LookupError, match="'pipeline-doubling-dev'"):
+        run_execution(pipeline.client("stepfunctions"), "pipeline-dev", "{}", print)
