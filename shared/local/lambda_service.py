@@ -7,7 +7,8 @@ own (``function_host.py``), started on its first invocation with the environment
 gives it, its JSON logs in ``logs/<function>.log``, and reused until the stack stops. Like a
 single execution environment it takes one invocation at a time; a second waits its turn.
 A function that outlives its timeout is stopped (the next invocation starts it afresh) and
-answers ``Sandbox.Timedout``, as Lambda does.
+answers ``Sandbox.Timedout``, as Lambda does; a failed asynchronous invocation is tried
+twice more, one and then two minutes later, as Lambda does.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<function>[^/]+)/invocations/?$")
 # Importing an app (boto3, powertools, pydantic) is the slow part of a cold start.
 COLD_START_TIMEOUT = 60.0
+# What Lambda does with an asynchronous invocation (a schedule's, an Event) that fails: two
+# more attempts, one minute and then two minutes later; after that the event is dropped.
+ASYNC_RETRY_DELAYS = (60.0, 120.0)
 
 
 def function_name(reference: str) -> str:
@@ -77,11 +81,14 @@ class FunctionHosts:
         log_dir: Path,
         apps_dir: Path = APPS_DIR,
         report: Callable[[str], None] = _console,
+        retry_delays: Sequence[float] = ASYNC_RETRY_DELAYS,
     ) -> None:
         self.host = host
         self.log_dir = log_dir
         self.apps_dir = apps_dir
         self.report = report
+        self.retry_delays = tuple(retry_delays)
+        self._stopped = threading.Event()
         self.functions: dict[str, DeclaredFunction] = {}
         self._environment: Callable[[DeclaredFunction], dict[str, str]] = lambda f: f.environment
         self._hosts: dict[str, _Host] = {}
@@ -124,10 +131,25 @@ class FunctionHosts:
         return result
 
     def invoke_async(self, function: DeclaredFunction, payload: bytes) -> None:
-        """An ``Event`` invocation: queued, run in the background, its outcome on the console."""
-        threading.Thread(target=self.invoke, args=(function, payload), daemon=True).start()
+        """An ``Event`` invocation: run in the background, retried as Lambda retries one,
+        each attempt's outcome on the console."""
+        threading.Thread(target=self._with_retries, args=(function, payload), daemon=True).start()
+
+    def _with_retries(self, function: DeclaredFunction, payload: bytes) -> None:
+        attempts = len(self.retry_delays) + 1
+        for attempt in range(1, attempts + 1):
+            if self.invoke(function, payload).error_type is None:
+                return
+            if attempt == attempts:
+                self.report(f"[lambda] {function.name}: event dropped after {attempts} attempts")
+                return
+            delay = self.retry_delays[attempt - 1]
+            self.report(f"[lambda] {function.name}: attempt {attempt + 1} in {delay:g} s")
+            if self._stopped.wait(delay):
+                return
 
     def stop(self) -> None:
+        self._stopped.set()
         with self._registry_lock:
             hosts = list(self._hosts.values())
         for host in hosts:
@@ -157,6 +179,9 @@ class FunctionHosts:
             self._environment(function),
             self.log_dir / f"{function.name}.log",
         )
+        if self._stopped.is_set():  # stop() ran meanwhile and did not see this process
+            stop_process(host.process)
+            raise ChildProcessError("the local stack is stopping")
         try:
             wait_for_port(self.host, host.port, COLD_START_TIMEOUT, host.process)
         except TimeoutError:

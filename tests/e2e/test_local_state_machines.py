@@ -401,3 +401,25 @@ def test_run_execution_names_the_machines_there_are_when_the_name_is_wrong(
 ) -> None:
     with pytest.raises(LookupError, match="'pipeline-doubling-dev'"):
         run_execution(pipeline.client("stepfunctions"), "pipeline-dev", "{}", print)
+
+
+def test_a_failing_asynchronous_invocation_is_tried_twice_more_then_dropped(
+    pipeline: LocalPipeline, tmp_path: Path
+) -> None:
+    console: list[str] = []
+    functions = FunctionHosts(
+        "127.0.0.1", tmp_path, apps_dir=FIXTURE_APPS, report=console.append, retry_delays=(0, 0)
+    )
+    functions.declare(pipeline.functions.functions.values(), lambda f: f.environment)
+    try:
+        functions.invoke_async(functions.functions["pipeline-always-fails-dev"], b"{}")
+        deadline = time.monotonic() + 30
+        while not any("dropped" in line for line in console) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        functions.stop()
+
+    failed = [line for line in console if "failed: StepFailedError" in line]
+    assert len(failed) == 3
+    assert console[-1] == "[lambda] pipeline-always-fails-dev: event dropped after 3 attempts"
+    assert "[lambda] pipeline-always-fails-dev: attempt 3 in 0 s" in console
