@@ -53,6 +53,8 @@ class NamedExecutions:
 
 
 class LocalAwsServer:
+    """What ``make dev`` serves at ``aws_endpoint``; started and stopped by the stack."""
+
     def __init__(self, host: str, port: int, functions: FunctionHosts) -> None:
         self.host = host
         self.port = port

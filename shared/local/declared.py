@@ -54,7 +54,7 @@ def state_machine_arns(mocks: RecordingMocks) -> dict[str, str]:
     return {str(m.inputs["name"]): str(m.outputs["arn"]) for m in mocks.of_type(STATE_MACHINE)}
 
 
-def api_apps(mocks: RecordingMocks, stack: str) -> dict[str, tuple[dict[str, str], str]]:
+def api_apps(mocks: RecordingMocks) -> dict[str, tuple[dict[str, str], str]]:
     """Each app with routes: its API function's environment and its API key, by app name,
     in name order (so each app's port, and the key stack.json shows first, are stable).
 

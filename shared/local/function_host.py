@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import signal
-import sys
 import traceback
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -45,7 +44,8 @@ def run_handler(handler: Handler, event: Any, context: LambdaContext) -> tuple[b
     try:
         result = handler(event, context)
     except Exception as err:
-        print(f"[{context.function_name}] {traceback.format_exc()}", file=sys.stderr, flush=True)
+        # Into the function's log, as Lambda writes it; the console gets one line.
+        print(traceback.format_exc(), flush=True)
         return json.dumps(error_document(err)).encode(), True
     try:
         return json.dumps(result).encode(), False

@@ -29,6 +29,7 @@ import requests
 
 from shared.local.apps import APPS_DIR
 from shared.local.declared import DeclaredFunction
+from shared.local.function_host import FUNCTION_ERROR_HEADER
 from shared.local.processes import free_port, start_logged, stop_process, wait_for_port
 
 if TYPE_CHECKING:
@@ -206,7 +207,7 @@ class FunctionHosts:
             message = "the function's process exited during the invocation"
             return _error("Runtime.ExitError", message, started)
         error_type = None
-        if response.headers.get("X-Amz-Function-Error"):
+        if response.headers.get(FUNCTION_ERROR_HEADER):
             error_type = str(response.json().get("errorType", "Unhandled"))
         return InvocationResult(response.content, error_type, time.monotonic() - started)
 
@@ -256,6 +257,6 @@ class LambdaInvokeFront:
             return [b""]
         result = self.functions.invoke(function, payload)
         if result.error_type is not None:
-            headers.append(("X-Amz-Function-Error", "Unhandled"))
+            headers.append((FUNCTION_ERROR_HEADER, "Unhandled"))
         start_response("200 OK", headers)
         return [result.payload]

@@ -1,10 +1,10 @@
 """Pulumi mocks that create what the program declares in moto (in-process or the server).
 
-Tables, queues, topics, secrets and state machines become real moto resources with the
-declared keys, indexes, TTL, redrive, attributes and definitions; their outputs (ARN, URL)
-are moto's. Resources that only matter to
-AWS itself (roles, policies, functions, log groups, alarms, the API) get realistic made-up
-outputs, and the local runtime reads their inputs (a function's handler and environment).
+Tables, queues, topics, secrets, buckets and state machines become real moto resources with
+the declared keys, indexes, TTL, redrive, attributes and definitions; their outputs (ARN,
+URL) are moto's. Resources that only matter to AWS itself (roles, policies, functions, log
+groups, alarms, the API) get realistic made-up outputs, and the local runtime reads their
+inputs (a function's handler and environment).
 """
 
 from __future__ import annotations

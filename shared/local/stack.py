@@ -132,7 +132,7 @@ def api_environment(app: str, stack: str, moto_port: int) -> dict[str, str]:
     """
     region = str(stack_values(stack)["aws:region"])
     mocks = run_program(stack, OfflineMocks(region))
-    function_env, _ = api_apps(mocks, stack)[app]
+    function_env, _ = api_apps(mocks)[app]
     local = LocalStack(stack=stack, host="127.0.0.1", moto_port=moto_port, http_port=0)
     return {**function_env, **aws_environment(local, region)}
 
@@ -195,7 +195,7 @@ def start(local: LocalStack, exits: ExitStack) -> None:
     seed_demo_data(local.stack, local.credentials)
 
     port = local.http_port
-    for app, (function_env, api_key) in api_apps(mocks, local.stack).items():
+    for app, (function_env, api_key) in api_apps(mocks).items():
         environment = {**function_env, **fakes_env, "LOCAL_API_KEY": api_key}
         spawn(
             local,
