@@ -423,3 +423,6 @@ def test_a_failing_asynchronous_invocation_is_tried_twice_more_then_dropped(
     assert len(failed) == 3
     assert console[-1] == "[lambda] pipeline-always-fails-dev: event dropped after 3 attempts"
     assert "[lambda] pipeline-always-fails-dev: attempt 3 in 0 s" in console
+    # Each attempt's traceback is in the function's log, as Lambda writes it.
+    log = (tmp_path / "pipeline-always-fails-dev.log").read_text()
+    assert log.count("StepFailedError: cannot handle None") == 3
