@@ -74,7 +74,10 @@ class LocalAwsServer:
         self._server = make_server(
             self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
         )
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # Polled for shutdown every 0.1 s (not 0.5), so Ctrl-C is not kept waiting.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
         self._thread.start()
         # moto's documented switch for server mode (the default only records executions).
         requests.post(

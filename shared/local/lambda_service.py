@@ -153,9 +153,11 @@ class FunctionHosts:
         self._stopped.set()
         with self._registry_lock:
             hosts = list(self._hosts.values())
-        for host in hosts:
-            if host.process is not None:
-                stop_process(host.process)
+        running = [h.process for h in hosts if h.process is not None and h.process.poll() is None]
+        for process in running:  # all told at once, then each waited for
+            process.terminate()
+        for process in running:
+            stop_process(process)
 
     def _start(self, function: DeclaredFunction, host: _Host) -> None:
         host.port = free_port(self.host)

@@ -411,6 +411,12 @@ def run(
         # A second Ctrl-C must not cut the clean-up short and leave processes behind.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # All told at once, so they wind down together; the exit stack then waits for each.
+        for process in local.processes:
+            if process.poll() is None:
+                process.terminate()
+        if local.functions is not None:
+            local.functions.stop()
 
 
 def running_description(state_dir: Path) -> dict[str, Any]:
