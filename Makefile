@@ -2,30 +2,58 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# Each app's lock (`make lock`): the venv installs what the zips ship, so tests run it.
+LOCKS := $(sort $(wildcard chalice_apps/*/requirements.txt))
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCKS) | cksum | cut -d' ' -f1)
 
-.PHONY: install package lint typecheck test dev invoke execute bench clean
+.PHONY: install lock package preview deploy lint typecheck test dev invoke execute bench clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCKS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 requires it
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev]" $(addprefix -r ,$(LOCKS))
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+## lock: regenerate chalice_apps/<app>/requirements.txt from pyproject.toml with uv (needs PyPI)
+lock: $(STAMP)
+	$(BIN)/python -m infra.locks
 
 ## package: `chalice package` every app into build/<app>/ (what Pulumi deploys)
 package: $(STAMP)
 	$(BIN)/python -m infra.packaging
 
+# preview and deploy work on one stack, always named: make deploy STACK=dev
+ifneq ($(filter preview deploy,$(MAKECMDGOALS)),)
+ifeq ($(STACK),)
+$(error STACK is required: make $(filter preview deploy,$(MAKECMDGOALS)) STACK=<$(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))>)
+endif
+endif
+
+## preview: package, then what `pulumi up` would change on a stack: make preview STACK=dev
+preview: $(STAMP)
+	$(BIN)/python -m ops.deploy preview --stack '$(STACK)'
+
+## deploy: package, then `pulumi up` a stack (prod asks for its name back; CI adds YES=1)
+deploy: $(STAMP)
+	$(BIN)/python -m ops.deploy up --stack '$(STACK)' $(if $(YES),--yes)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/actionlint -shellcheck $(BIN)/shellcheck .github/workflows/*.yml
 
+# The systems' app folders (from infra/registry.py) are import roots for mypy; each app.py is
+# checked on its own, since every app's entry point is the module `app`, with a cache of its
+# own (a run that sees one app's chalicelib must not leave the whole-tree run a partial view).
 typecheck: $(STAMP)
-	$(BIN)/mypy
-	for app in chalice_apps/*/app.py; do $(BIN)/mypy $$app || exit 1; done
+	MYPYPATH=$$($(BIN)/python -m infra.registry mypy-path) $(BIN)/mypy
+	for system in $$($(BIN)/python -m infra.registry systems); do \
+	  MYPYPATH=$$($(BIN)/python -m infra.registry mypy-path) $(BIN)/mypy \
+	    --cache-dir .mypy_cache/app-$$system chalice_apps/$$system/app.py || exit 1; \
+	done
 
 ## test: lint, type-check, then the whole pytest suite
 test: package lint typecheck
@@ -33,21 +61,22 @@ test: package lint typecheck
 
 ## dev: the local stack (moto server, resources from the Pulumi program, apps on loopback)
 dev: package
-	$(BIN)/python -m shared.local up
+	$(BIN)/python -m devstack up
 
 ## invoke: run one function of the running local stack now: make invoke APP=mentions FN=ingest
 invoke: $(STAMP)
-	$(BIN)/python -m shared.local invoke $(APP) $(FN)
+	$(BIN)/python -m devstack invoke $(APP) $(FN)
 
 ## execute: run a state machine of the running local stack: make execute MACHINE=... INPUT='{}'
 execute: $(STAMP)
-	$(BIN)/python -m shared.local execute $(MACHINE) --input '$(or $(INPUT),{})'
+	$(BIN)/python -m devstack execute $(MACHINE) --input '$(or $(INPUT),{})'
 
 ## bench: performance figures against a baseline in the same run
 bench: package
 	$(BIN)/python bench/router_bench.py
 	$(BIN)/python bench/local_stack_bench.py
 	$(BIN)/python bench/mentions_bench.py
+	$(BIN)/python bench/package_bench.py
 
 clean:
 	rm -rf build .local .pytest_cache .mypy_cache .ruff_cache

@@ -25,7 +25,7 @@ from typing import Any
 
 import requests
 
-from shared.local.launch import launch
+from devstack.launch import launch
 
 BOOTS = 3
 REQUESTS = 50
@@ -33,8 +33,7 @@ INVOCATIONS = 20
 
 
 def latency_to_twilio(stack: dict[str, Any], index: int) -> float:
-    from shared.local.demo import DEMO_TWILIO_ACCOUNT_SID
-    from shared.local.stack import LOCAL_TWILIO_TOKEN
+    from devstack.profiles.comms import DEMO_TWILIO_ACCOUNT_SID, LOCAL_TWILIO_TOKEN
 
     to = f"+4477009{index:05d}"
     body = {
@@ -74,7 +73,7 @@ def invocation_seconds(stack: dict[str, Any]) -> list[float]:
 
     import boto3
 
-    from shared.local.schedules import scheduled_event
+    from devstack.schedules import scheduled_event
 
     client = boto3.client(
         "lambda",

@@ -111,10 +111,11 @@ def main() -> None:
     from chalice.test import Client
     from moto import mock_aws
 
-    from shared.local.apps import app_dir, load_app
-    from shared.local.demo import demo_company_config
-    from shared.local.moto_mocks import MotoMocks
-    from shared.local.program import run_program
+    from devstack.apps import load_app
+    from devstack.moto_mocks import MotoMocks
+    from devstack.profiles.comms import demo_company_config
+    from devstack.program import run_program
+    from infra.registry import app_dir
 
     with tempfile.TemporaryDirectory() as bare_dir, tempfile.TemporaryDirectory() as boto_dir:
         (Path(bare_dir) / "app.py").write_text(BARE_APP.format(extra_import=""))

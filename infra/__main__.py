@@ -1,26 +1,22 @@
-"""The Pulumi program: compose the systems, export what operators and the local stack need."""
+"""The Pulumi program: every system of the registry, composed; what each exports, exported."""
 
 from __future__ import annotations
 
+import importlib
+
 import pulumi
 
-from infra.comms import CommsArgs, CommsSystem
 from infra.components.chalice_package import load_package
-from infra.mentions import MentionsArgs, MentionsSystem
+from infra.components.system import FleetSystem, SystemArgs
+from infra.registry import SYSTEMS, add_app_paths
 from infra.settings import load_settings
 
+add_app_paths()  # each system's names and env live beside its app (chalicelib/<system>/)
 settings = load_settings()
-
-comms = CommsSystem("comms", CommsArgs(settings=settings, package=load_package("comms")))
-
-mentions = MentionsSystem(
-    "mentions", MentionsArgs(settings=settings, package=load_package("mentions"))
-)
-
-pulumi.export("comms_api_url", comms.api_url)
-pulumi.export("comms_api_key_id", comms.api_key_id)
-pulumi.export("company_data_table", comms.company_data.name)
-pulumi.export("comms_queue_urls", {channel: q.url for channel, q in comms.channel_queues.items()})
-pulumi.export("mentions_table", mentions.mentions.name)
-pulumi.export("mentions_api_url", mentions.api_url)
-pulumi.export("mentions_api_key_id", mentions.api_key_id)
+for system in SYSTEMS:
+    component: type[FleetSystem] = importlib.import_module(  # type: ignore[type-arg]
+        f"infra.systems.{system}.component"
+    ).SYSTEM
+    declared = component(system, SystemArgs(settings=settings, package=load_package(system)))
+    for key, value in declared.exports.items():
+        pulumi.export(key, value)

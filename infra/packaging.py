@@ -1,8 +1,11 @@
 """``make package``: run ``chalice package`` for every app into ``build/<app>/``.
 
 The Pulumi program deploys exactly what this produces (``sam.json`` + ``deployment.zip``).
-Chalice ships only ``app.py``, ``chalicelib/`` and ``vendor/`` plus the app's requirements, so
-the ``shared`` package is copied into ``vendor/`` for the build and removed afterwards.
+Chalice ships ``app.py``, ``chalicelib/`` and ``vendor/`` plus what the app's
+``requirements.txt`` (its lock, ``infra/locks.py``) pins. Each app is built from a copy in a
+temporary folder, with the ``shared`` package vendored into the copy's ``vendor/``, so a
+build never writes into ``chalice_apps/`` (no ``vendor/``, no ``.chalice/deployments``
+cache) and nothing but the app's own files and shared's modules can reach the zip.
 No AWS call is made: Chalice needs a region and some credentials set, nothing more.
 """
 
@@ -13,19 +16,32 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS_DIR = ROOT / "chalice_apps"
 BUILD_DIR = ROOT / "build"
 PACKAGE_STAGE = "package"
-# shared.local is the local runtime (moto, Pulumi mocks): never part of a Lambda package.
-_NOT_SHIPPED = shutil.ignore_patterns("local", "__pycache__", "*.pyc")
+_NOT_SHIPPED = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 
 def app_names() -> list[str]:
     """Every Chalice app in the repository, by folder name."""
     return sorted(p.parent.parent.name for p in APPS_DIR.glob("*/.chalice/config.json"))
+
+
+def _copy_project(app_dir: Path, project: Path) -> None:
+    """Copy into ``project`` what ``chalice package`` reads from ``app_dir`` (not its
+    ``.chalice/deployments`` or caches), with ``shared`` vendored beside it."""
+    (project / ".chalice").mkdir(parents=True)
+    shutil.copy2(app_dir / ".chalice" / "config.json", project / ".chalice" / "config.json")
+    shutil.copy2(app_dir / "app.py", project / "app.py")
+    if (app_dir / "requirements.txt").is_file():
+        shutil.copy2(app_dir / "requirements.txt", project / "requirements.txt")
+    if (app_dir / "chalicelib").is_dir():
+        shutil.copytree(app_dir / "chalicelib", project / "chalicelib", ignore=_NOT_SHIPPED)
+    shutil.copytree(ROOT / "shared", project / "vendor" / "shared", ignore=_NOT_SHIPPED)
 
 
 def package_app(app: str, build_dir: Path = BUILD_DIR, apps_dir: Path = APPS_DIR) -> Path:
@@ -34,12 +50,7 @@ def package_app(app: str, build_dir: Path = BUILD_DIR, apps_dir: Path = APPS_DIR
     Raises:
         subprocess.CalledProcessError: chalice failed (its output is on stderr).
     """
-    app_dir = apps_dir / app
-    vendored = app_dir / "vendor" / "shared"
-    out = build_dir / app
-    if vendored.exists():
-        shutil.rmtree(vendored)
-    shutil.copytree(ROOT / "shared", vendored, ignore=_NOT_SHIPPED)
+    out = (build_dir / app).resolve()
     if out.exists():
         shutil.rmtree(out)
     env = {
@@ -49,15 +60,15 @@ def package_app(app: str, build_dir: Path = BUILD_DIR, apps_dir: Path = APPS_DIR
         "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "packaging"),
     }
     chalice = Path(sys.executable).with_name("chalice")
-    try:
+    with tempfile.TemporaryDirectory(prefix=f"package-{app}-") as tmp:
+        project = Path(tmp) / app
+        _copy_project(apps_dir / app, project)
         subprocess.run(
             [str(chalice), "package", "--stage", PACKAGE_STAGE, str(out)],
-            cwd=app_dir,
+            cwd=project,
             env=env,
             check=True,
         )
-    finally:
-        shutil.rmtree(app_dir / "vendor")
     return out
 
 

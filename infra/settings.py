@@ -1,61 +1,69 @@
 """The stack's settings, read from ``Pulumi.<stack>.yaml`` and validated in one place.
 
-A missing or malformed value stops the program before any resource is declared, with the
-key's name in the message.
+The platform's settings are top-level keys (``serverless-fleet:logLevel``). Each system has
+its own namespace, one object under its name (``serverless-fleet:mentions``), validated by
+the system's own model, whose defaults are the seeds' values: a stack file sets only what
+differs. A missing or malformed value stops the program before any resource is declared,
+with the key's name in the message.
+
+Nothing here imports Pulumi at module level: operator commands read the same settings from
+the stack files without the Pulumi SDK (``read_settings``, ``read_system_settings``).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, TypeVar
 
-import pulumi
+import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from pydantic.alias_generators import to_camel
 
+from shared.names import PROJECT
+
+ROOT = Path(__file__).resolve().parent.parent
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
-class _Camel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+class CamelModel(BaseModel):
+    """Settings as the stack files spell them (camelCase), frozen, unknown keys refused (a
+    misspelt key would otherwise silently fall back to its default)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid"
+    )
 
 
-class ApiThrottle(_Camel):
+class SystemSettings(CamelModel):
+    """Base of every system's settings namespace: every field has a default."""
+
+
+SettingsT = TypeVar("SettingsT", bound=SystemSettings)
+
+
+class ApiThrottle(CamelModel):
     burst_limit: int = Field(gt=0)
     rate_limit: float = Field(gt=0)
 
 
-class ApiQuota(_Camel):
+class ApiQuota(CamelModel):
     limit: int = Field(gt=0)
     period: Literal["DAY", "WEEK", "MONTH"]
 
 
-class QueueSettings(_Camel):
+class QueueSettings(CamelModel):
     visibility_timeout_seconds: int = Field(ge=0, le=43200)
     max_receive_count: int = Field(ge=1, le=1000)
     dlq_retention_days: int = Field(ge=1, le=14)
     message_retention_days: int = Field(default=4, ge=1, le=14)
 
 
-class MentionsSettings(_Camel):
-    """The mentions ingester (seed 000)."""
+class StackSettings(CamelModel):
+    """The platform's settings: what every system's functions, APIs and alarms share."""
 
-    # How long a stored mention lives (the table's TTL).
-    retention_days: int = Field(ge=1, le=3650)
-    # EventBridge expression of the ingester's schedule.
-    schedule: str = Field(pattern=r"^(rate|cron)\(.+\)$")
-    # The MentionMind projects to copy.
-    project_ids: list[str] = Field(min_length=1)
-    # The first run of a project reaches this far back; later runs start at the cursor less
-    # the overlap (mentions the service files late), and take at most max_window_hours.
-    first_run_lookback_hours: int = Field(ge=1, le=24 * 90)
-    overlap_minutes: int = Field(ge=0, le=24 * 60)
-    max_window_hours: int = Field(ge=1, le=24 * 31)
-    # The "no successful run" alarm fires after this many hours without one.
-    stale_after_hours: int = Field(ge=1, le=24)
+    model_config = ConfigDict(extra="ignore")  # the systems' namespaces sit beside these
 
-
-class StackSettings(_Camel):
     stack: str
     region: str
     log_level: LogLevel
@@ -65,11 +73,10 @@ class StackSettings(_Camel):
     api_quota: ApiQuota
     alarm_email: EmailStr
     protect_data: bool
-    config_cache_seconds: int = Field(ge=0, le=3600)
-    channel_queue: QueueSettings
-    heartbeat_interval_seconds: int = Field(ge=5, le=3600)
-    mentions: MentionsSettings
-    secrets_cache_seconds: int = Field(ge=0, le=3600)
+    # Every API's 5xx-rate alarm fires at this share of requests in five minutes.
+    api_5xx_alarm_percent: float = Field(default=5.0, gt=0, le=100)
+    # How long a warm function keeps a secret before reading it again.
+    secrets_cache_seconds: int = Field(default=300, ge=0, le=3600)
 
 
 def _decode(raw: str) -> Any:
@@ -80,12 +87,63 @@ def _decode(raw: str) -> Any:
         return raw
 
 
+def stack_values(stack: str, root: Path = ROOT) -> dict[str, Any]:
+    """The typed values of ``Pulumi.<stack>.yaml``: ``{"serverless-fleet:logLevel": "DEBUG"}``.
+
+    Raises:
+        FileNotFoundError: there is no such stack file.
+    """
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"no stack file {path.name}")
+    return dict(yaml.safe_load(path.read_text()).get("config", {}))
+
+
+def _project_values(values: dict[str, Any]) -> dict[str, Any]:
+    prefix = f"{PROJECT}:"
+    return {k.removeprefix(prefix): v for k, v in values.items() if k.startswith(prefix)}
+
+
+def unknown_keys(values: dict[str, Any]) -> list[str]:
+    """The project's keys in ``values`` (``"serverless-fleet:x"``) that are neither a platform
+    setting nor a system's namespace: a misspelt or retired key would otherwise be ignored."""
+    from infra.registry import SYSTEMS
+
+    known = {f.alias or n for n, f in StackSettings.model_fields.items()} | set(SYSTEMS)
+    return sorted(f"{PROJECT}:{k}" for k in _project_values(values) if k not in known)
+
+
+def read_settings(stack: str, root: Path = ROOT) -> StackSettings:
+    """The platform's settings of a stack, from its file (no Pulumi needed).
+
+    Raises:
+        ValueError: the file has a key that is no setting (it names it).
+        pydantic.ValidationError: a key is missing or invalid (the message names it).
+    """
+    values = stack_values(stack, root)
+    unknown = unknown_keys(values)
+    if unknown:
+        raise ValueError(f"Pulumi.{stack}.yaml: unknown settings {unknown}")
+    return StackSettings.model_validate(
+        {**_project_values(values), "stack": stack, "region": values.get("aws:region")}
+    )
+
+
+def read_system_settings(
+    stack: str, system: str, model: type[SettingsT], root: Path = ROOT
+) -> SettingsT:
+    """One system's namespace of a stack, from its file, defaults filled in."""
+    return model.model_validate(_project_values(stack_values(stack, root)).get(system) or {})
+
+
 def load_settings() -> StackSettings:
-    """Read every field of ``StackSettings`` from the current stack's config.
+    """The platform's settings of the stack Pulumi is running.
 
     Raises:
         pydantic.ValidationError: a key is missing or invalid (the message names it).
     """
+    import pulumi
+
     config = pulumi.Config()
     values: dict[str, Any] = {
         "stack": pulumi.get_stack(),
@@ -99,3 +157,15 @@ def load_settings() -> StackSettings:
         if raw is not None:
             values[alias] = _decode(raw)
     return StackSettings.model_validate(values)
+
+
+def load_system_settings(system: str, model: type[SettingsT]) -> SettingsT:
+    """One system's namespace of the stack Pulumi is running, defaults filled in.
+
+    Raises:
+        pydantic.ValidationError: a key is invalid or unknown (the message names it).
+    """
+    import pulumi
+
+    raw = pulumi.Config().get(system)
+    return model.model_validate(_decode(raw) if raw is not None else {})

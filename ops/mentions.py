@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from chalicelib.mentions import env, names
 from chalicelib.mentions.backfill import plan_backfill, run_backfill
 from chalicelib.mentions.client import DEFAULT_BASE_URL, MentionMindClient
 from chalicelib.mentions.credentials import mentionmind_api_key
@@ -28,8 +29,9 @@ from chalicelib.mentions.ingestion import Tally
 from chalicelib.mentions.processing import utc_iso
 from chalicelib.mentions.repository import MentionRepository
 from chalicelib.mentions.state import IngesterState
+from infra.systems.mentions.settings import MentionsSettings
 from ops.target import Target, select
-from shared import aws, env, names
+from shared import aws
 from shared.errors import FleetError
 from shared.names import physical
 from shared.observability import logger
@@ -48,11 +50,11 @@ def moment(value: str) -> datetime:
 def backfill(target: Target, args: argparse.Namespace) -> int:
     dynamodb = aws.dynamodb()
     state = IngesterState(
-        dynamodb.Table(physical(names.MENTIONS_INGESTER_STATE_TABLE, target.stack))
+        dynamodb.Table(physical(names.MENTIONS_INGESTER_STATE_TABLE.base_name, target.stack))
     )
     repository = MentionRepository(
-        dynamodb.Table(physical(names.MENTIONS_TABLE, target.stack)),
-        retention_days=int(target.setting("mentions")["retentionDays"]),
+        dynamodb.Table(physical(names.MENTIONS_TABLE.base_name, target.stack)),
+        retention_days=target.settings("mentions", MentionsSettings).retention_days,
     )
     api_key = mentionmind_api_key(
         SecretsProvider(boto3_client=aws.secretsmanager()),
@@ -110,7 +112,8 @@ def backfill(target: Target, args: argparse.Namespace) -> int:
 
 def cleanup(target: Target, args: argparse.Namespace) -> int:
     repository = MentionRepository(
-        aws.dynamodb().Table(physical(names.MENTIONS_TABLE, target.stack)), retention_days=None
+        aws.dynamodb().Table(physical(names.MENTIONS_TABLE.base_name, target.stack)),
+        retention_days=None,
     )
     before = utc_iso(args.before.isoformat())
     keys = list(repository.keys_before(args.source, before))

@@ -1,5 +1,6 @@
-"""Code shared by the Chalice apps and the Pulumi program.
+"""What every Lambda package ships and the Pulumi program shares: config names, AWS clients,
+errors, logging and metrics.
 
-Everything under ``shared`` except ``shared.local`` is vendored into every Lambda package, so
-modules here import only what the Lambda runtime has (boto3) or what the apps ship.
+Everything here is vendored into every Lambda zip, so modules import only what the Lambda
+runtime has (boto3) or what the apps ship; the local runtime lives apart, in ``devstack``.
 """

@@ -1,4 +1,5 @@
-"""Names of the environment variables that the Pulumi program sets on each function.
+"""Names of the environment variables the platform sets on every function; each system's own
+are in its ``chalicelib/<system>/env.py``.
 
 Infra writes them, the apps read them, tests set them; nobody spells them twice.
 """
@@ -14,35 +15,10 @@ STACK: Final = "FLEET_STACK"
 LOG_LEVEL: Final = "POWERTOOLS_LOG_LEVEL"
 SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
 METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
-
-COMPANY_DATA_TABLE: Final = "COMPANY_DATA_TABLE"
-# JSON object mapping each channel to its queue URL: {"whatsapp": "https://sqs...", ...}
-CHANNEL_QUEUE_URLS: Final = "CHANNEL_QUEUE_URLS"
-CONFIG_CACHE_SECONDS: Final = "CONFIG_CACHE_SECONDS"
-
-# Channel processors.
-CONVERSATIONS_TABLE: Final = "CONVERSATIONS_TABLE"
-QUEUE_URL: Final = "QUEUE_URL"  # the processor's own queue (for the heartbeat)
-VISIBILITY_TIMEOUT_SECONDS: Final = "VISIBILITY_TIMEOUT_SECONDS"
-HEARTBEAT_INTERVAL_SECONDS: Final = "HEARTBEAT_INTERVAL_SECONDS"
-OPENAI_SECRET_NAME: Final = "OPENAI_SECRET_NAME"
+# The app's own API, for functions that hand out a callback URL (Twilio's status callback).
+API_URL: Final = "API_URL"
+# How long a warm function keeps a secret before reading it again.
 SECRETS_CACHE_SECONDS: Final = "SECRETS_CACHE_SECONDS"
-RETRY_BASE_SECONDS: Final = "RETRY_BASE_SECONDS"  # first backoff of the Twilio retries
-# Points Twilio's SDK at a fake that speaks its API (tests, the local stack); unset in AWS.
-TWILIO_API_BASE_URL: Final = "TWILIO_API_BASE_URL"
-API_URL: Final = "API_URL"  # the app's own API (Twilio's status callback goes there)
-
-# mentions.
-MENTIONS_TABLE: Final = "MENTIONS_TABLE"
-MENTIONS_RETENTION_DAYS: Final = "MENTIONS_RETENTION_DAYS"
-INGESTER_STATE_TABLE: Final = "INGESTER_STATE_TABLE"
-MENTIONMIND_SECRET_NAME: Final = "MENTIONMIND_SECRET_NAME"
-# JSON list of the MentionMind project ids to ingest.
-MENTIONMIND_PROJECT_IDS: Final = "MENTIONMIND_PROJECT_IDS"
-# JSON object: firstRunLookbackHours, overlapMinutes, maxWindowHours, leaseSeconds.
-INGESTION_WINDOW: Final = "INGESTION_WINDOW"
-# Points the MentionMind client at a fake (tests, the local stack); unset in AWS.
-MENTIONMIND_BASE_URL: Final = "MENTIONMIND_BASE_URL"
 
 
 def require(name: str) -> str:

@@ -8,6 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from infra.registry import add_app_paths
+
+# Every system's app folder on the path (chalicelib/ is a namespace package in each), from
+# the one registry of systems.
+add_app_paths()
+
 REGION = "eu-north-1"
 
 # Set before anything imports boto3: fake credentials, a fixed region, no endpoint override

@@ -7,12 +7,12 @@ from typing import Any
 
 from chalice.app import Chalice, Response, SQSEvent
 
-from chalicelib.comms import wiring
+from chalicelib.comms import names, wiring
 from chalicelib.comms.responses import error_response
 from chalicelib.comms.router.exceptions import RouterError
 from chalicelib.comms.router.service import initiate_conversation
 from chalicelib.comms.status.callbacks import CallbackRefusedError, record_status
-from shared import aws, names
+from shared import aws
 from shared.errors import ConfigurationError, TransientError
 from shared.http import json_response
 from shared.observability import logger

@@ -1,5 +1,6 @@
 """Everything one Chalice package asks for: a function per handler, its SQS sources, its
-schedules and its REST API. Nothing here repeats what the package already says."""
+schedules and its REST API, and the alarms every one of them has (an Errors alarm per
+function, a 5xx-rate alarm on the API). Nothing here repeats what the package says."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from infra.components.alarms import api_5xx_rate_alarm, function_errors_alarm
 from infra.components.chalice_package import ChalicePackage, PackagedHandler
 from infra.components.function import FunctionAccess, PackagedFunction, PackagedFunctionArgs
 from infra.components.queue import QueueWithDlq
@@ -36,6 +38,8 @@ class ChaliceAppArgs:
     # Per handler (by the package's logical id): environment and IAM statements. Every
     # handler of the package must be listed, so none ships without a decision on its rights.
     access: dict[str, FunctionAccess]
+    # The system's alert topic: every function's Errors alarm and the API's 5xx alarm.
+    alarm_topic_arn: pulumi.Input[str]
     # The queues ``@app.on_sqs_message(queue=...)`` names, by that name.
     queues: dict[str, QueueWithDlq] = field(default_factory=dict)
     # Schedule expressions that override the package's, by logical id (stack config).
@@ -86,6 +90,13 @@ class ChaliceApp(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             self.functions[logical_id] = function
+            function_errors_alarm(
+                f"{name}-{kebab(logical_id)}",
+                function.function.name,
+                args.alarm_topic_arn,
+                args.tags,
+                self,
+            )
             self._connect_queues(name, handler, function, args.queues, args.tags)
             self._schedule(name, handler, function, args.schedules.get(logical_id), args.tags)
             if logical_id == package.api_handler:
@@ -95,7 +106,7 @@ class ChaliceApp(pulumi.ComponentResource):
     def _api(self, name: str, args: ChaliceAppArgs, handler: PackagedFunction) -> KeyedRestApi:
         if args.api_name is None or args.package.swagger is None:
             raise ValueError(f"{args.package.app} has routes: give its API a name")
-        return KeyedRestApi(
+        api = KeyedRestApi(
             f"{name}-rest",
             KeyedRestApiArgs(
                 api_name=args.api_name,
@@ -109,6 +120,16 @@ class ChaliceApp(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        api_5xx_rate_alarm(
+            f"{name}-api-5xx",
+            api_name=api.api.name,
+            stage=args.settings.stack,
+            percent=args.settings.api_5xx_alarm_percent,
+            topic_arn=args.alarm_topic_arn,
+            tags=args.tags,
+            parent=self,
+        )
+        return api
 
     @staticmethod
     def _with_sqs_rights(

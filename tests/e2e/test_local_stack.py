@@ -17,12 +17,12 @@ import boto3
 import pytest
 import requests
 
-from shared.local.demo import DEMO_TWILIO_ACCOUNT_SID, demo_company_config
-from shared.local.launch import LaunchedStack, launch
-from shared.local.outside import TWILIO_VARIABLES
-from shared.local.program import ROOT
-from shared.local.stack import LOCAL_TWILIO_TOKEN
-from shared.names import channel_queue, physical
+from chalicelib.comms.names import channel_queue
+from devstack.launch import LaunchedStack, launch
+from devstack.profiles import fakes, profiles
+from devstack.profiles.comms import DEMO_TWILIO_ACCOUNT_SID, LOCAL_TWILIO_TOKEN, demo_company_config
+from infra.registry import ROOT
+from shared.names import physical
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +52,7 @@ def local_stack(
 ) -> Iterator[dict[str, Any]]:
     with pytest.MonkeyPatch.context() as patch:
         # These tests check what the fakes received: never a developer's real accounts.
-        for variable in ("OPENAI_API_KEY", "MENTIONMIND_API_KEY", *TWILIO_VARIABLES):
+        for variable in (v for f in fakes(profiles()).values() for v in f.real_variables):
             patch.delenv(variable, raising=False)
         # Failed messages come back at once, so a DLQ test takes seconds, not 30 minutes.
         launched, description = start_stack(
@@ -217,7 +217,7 @@ def test_a_queue_setting_changed_in_stack_config_is_what_the_local_stack_creates
 ) -> None:
     setting = {"visibilityTimeoutSeconds": 900, "maxReceiveCount": 5, "dlqRetentionDays": 7}
     launched, stack = start_stack(
-        tmp_path, "--set", f"serverless-fleet:channelQueue={json.dumps(setting)}"
+        tmp_path, "--set", f"serverless-fleet:comms={json.dumps({'channelQueue': setting})}"
     )
     try:
         sqs = aws(stack, "sqs")
@@ -242,7 +242,7 @@ def test_a_schedule_fired_on_demand_fills_the_table_and_the_read_route_returns_i
         [
             sys.executable,
             "-m",
-            "shared.local",
+            "devstack",
             "invoke",
             "mentions",
             "ingest_mentions",

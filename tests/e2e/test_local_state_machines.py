@@ -21,24 +21,24 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from infra.components.chalice_app import ChaliceApp, ChaliceAppArgs
-from infra.components.chalice_package import ChalicePackage, load_package
-from infra.components.function import FunctionAccess
-from infra.packaging import package_app
-from infra.settings import load_settings
-from shared.local.aws_server import LocalAwsServer
-from shared.local.declared import (
+from devstack.aws_server import LocalAwsServer
+from devstack.declared import (
     DeclaredFunction,
     declared_functions,
     scheduled_targets,
     state_machine_arns,
 )
-from shared.local.executions import ExecutionWatcher, run_execution
-from shared.local.lambda_service import FunctionHosts
-from shared.local.moto_mocks import MotoMocks
-from shared.local.processes import free_port
-from shared.local.program import RecordingMocks, run_pulumi
-from shared.local.stack import LocalStack, execute_now, fire
+from devstack.executions import ExecutionWatcher, run_execution
+from devstack.lambda_service import FunctionHosts
+from devstack.moto_mocks import MotoMocks
+from devstack.processes import free_port
+from devstack.program import RecordingMocks, run_pulumi
+from devstack.stack import LocalStack, execute_now, fire
+from infra.components.chalice_app import ChaliceApp, ChaliceAppArgs
+from infra.components.chalice_package import ChalicePackage, load_package
+from infra.components.function import FunctionAccess
+from infra.packaging import package_app
+from infra.settings import load_settings
 from tests.conftest import REGION
 
 pytestmark = pytest.mark.e2e
@@ -101,6 +101,7 @@ def pipeline_program(package: ChalicePackage) -> Callable[[], None]:
                 settings=load_settings(),
                 tags=tags,
                 access={h: FunctionAccess() for h in HANDLERS},
+                alarm_topic_arn=aws.sns.Topic("pipeline-alerts", name="pipeline-alerts-dev").arn,
             ),
         )
         role = aws.iam.Role(
@@ -378,7 +379,7 @@ def test_a_function_whose_process_cannot_start_fails_with_an_init_error(tmp_path
 def test_execute_starts_an_execution_prints_its_transitions_and_its_output(
     pipeline: LocalPipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # What `python -m shared.local execute` reads from the running stack.
+    # What `python -m devstack execute` reads from the running stack.
     description = {"aws_endpoint": pipeline.server.url, "region": REGION}
     (tmp_path / "stack.json").write_text(json.dumps(description))
 

@@ -12,12 +12,14 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
+from chalicelib.comms.names import CHANNELS, channel_queue
+from devstack.apps import load_app
+from devstack.moto_mocks import MotoMocks
+from devstack.profiles.comms import demo_company_config
+from devstack.program import run_program
+from infra.registry import app_dir
 from shared import aws
-from shared.local.apps import app_dir, load_app
-from shared.local.demo import demo_company_config
-from shared.local.moto_mocks import MotoMocks
-from shared.local.program import run_program
-from shared.names import CHANNELS, channel_queue, physical
+from shared.names import physical
 from tests.conftest import REGION
 
 if TYPE_CHECKING:

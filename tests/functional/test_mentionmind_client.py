@@ -14,8 +14,8 @@ from chalicelib.mentions.exceptions import (
     MentionMindUnavailableError,
     RequestRejectedError,
 )
-from shared.local.fakes.base import Fault
-from shared.local.fakes.mentionmind import FakeMentionMind
+from devstack.fakes.base import Fault
+from devstack.fakes.mentionmind import FakeMentionMind
 
 API_KEY = "mm-key-5d1e"
 START, END = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC)

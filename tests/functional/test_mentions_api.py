@@ -14,9 +14,10 @@ from chalice.test import Client
 
 from chalicelib.mentions.processing import Mention
 from chalicelib.mentions.repository import MentionRepository
+from devstack.apps import load_app
+from devstack.moto_mocks import MotoMocks
+from infra.registry import app_dir
 from shared import aws
-from shared.local.apps import app_dir, load_app
-from shared.local.moto_mocks import MotoMocks
 from shared.names import physical
 from tests.conftest import REGION
 from tests.functional.conftest import STACK

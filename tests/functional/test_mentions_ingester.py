@@ -17,17 +17,19 @@ import pytest
 from aws_lambda_powertools import Metrics
 from chalice.test import Client
 
+from chalicelib.mentions import env, names
 from chalicelib.mentions.client import MentionMindClient, retrying_session
 from chalicelib.mentions.exceptions import IngestionFailedError
 from chalicelib.mentions.ingestion import IngestionDeps, WindowSettings, run_ingestion
 from chalicelib.mentions.repository import MentionRepository
 from chalicelib.mentions.state import IngesterState
-from shared import aws, env, names
+from devstack.apps import load_app
+from devstack.fakes.base import Fault
+from devstack.fakes.mentionmind import FakeMentionMind
+from devstack.moto_mocks import MotoMocks
+from infra.registry import app_dir
+from shared import aws
 from shared.errors import ConfigurationError
-from shared.local.apps import app_dir, load_app
-from shared.local.fakes.base import Fault
-from shared.local.fakes.mentionmind import FakeMentionMind
-from shared.local.moto_mocks import MotoMocks
 from shared.names import physical
 from shared.observability import logger
 from tests.conftest import REGION

@@ -10,13 +10,14 @@ from typing import Any
 import boto3
 import pytest
 
+from chalicelib.mentions import env
 from chalicelib.mentions.processing import Mention
 from chalicelib.mentions.repository import MentionRepository
+from devstack.fakes.base import Fault
+from devstack.fakes.mentionmind import FakeMentionMind
+from devstack.moto_mocks import MotoMocks
 from ops.mentions import main
-from shared import aws, env
-from shared.local.fakes.base import Fault
-from shared.local.fakes.mentionmind import FakeMentionMind
-from shared.local.moto_mocks import MotoMocks
+from shared import aws
 from shared.names import physical
 from tests.conftest import REGION
 from tests.functional.conftest import STACK

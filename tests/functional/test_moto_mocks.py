@@ -13,8 +13,8 @@ import pulumi_aws as aws
 import pytest
 from moto import mock_aws
 
-from shared.local.moto_mocks import MotoMocks
-from shared.local.program import RecordingMocks, run_pulumi
+from devstack.moto_mocks import MotoMocks
+from devstack.program import RecordingMocks, run_pulumi
 from tests.conftest import REGION
 
 TAGS = {"project": "serverless-fleet", "stack": "dev", "system": "trends"}

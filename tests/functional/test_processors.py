@@ -17,22 +17,24 @@ import boto3
 import pytest
 from chalice.test import Client
 
+from chalicelib.comms import names
+from chalicelib.comms.names import channel_dlq, channel_queue
 from chalicelib.comms.router.context import build_context, conversation_id_for
-from shared import names
-from shared.local.apps import app_dir, load_app
-from shared.local.demo import (
+from devstack.apps import load_app
+from devstack.fakes.base import Fault
+from devstack.fakes.openai import FakeOpenAI, openai_error
+from devstack.fakes.twilio import FakeTwilio, twilio_error
+from devstack.moto_mocks import MotoMocks
+from devstack.profiles.comms import (
     DEMO_COMPANY_ID,
     DEMO_PROJECT_ID,
     DEMO_TWILIO_ACCOUNT_SID,
     demo_company_config,
     demo_secrets,
 )
-from shared.local.fakes.base import Fault
-from shared.local.fakes.openai import FakeOpenAI, openai_error
-from shared.local.fakes.twilio import FakeTwilio, twilio_error
-from shared.local.moto_mocks import MotoMocks
-from shared.local.sqs_delivery import Delivery, deliver_once
-from shared.names import channel_dlq, channel_queue, physical
+from devstack.sqs_delivery import Delivery, deliver_once
+from infra.registry import app_dir
+from shared.names import physical
 from tests.conftest import REGION
 from tests.functional.conftest import STACK, drain, sqs_client
 
@@ -116,7 +118,7 @@ class Processor:
 
     def record(self, context: dict[str, Any]) -> dict[str, Any]:
         table = boto3.resource("dynamodb", region_name=REGION).Table(
-            physical(names.CONVERSATIONS_TABLE, STACK)
+            physical(names.CONVERSATIONS_TABLE.base_name, STACK)
         )
         address = context["frontend_payload"]["recipient_data"]["recipient_tel"]
         return table.get_item(
@@ -128,7 +130,7 @@ class Processor:
 
     def record_by_key(self, record: dict[str, Any]) -> dict[str, Any]:
         table = boto3.resource("dynamodb", region_name=REGION).Table(
-            physical(names.CONVERSATIONS_TABLE, STACK)
+            physical(names.CONVERSATIONS_TABLE.base_name, STACK)
         )
         key = {k: record[k] for k in ("primary_channel", "conversation_id")}
         return table.get_item(Key=key)["Item"]
@@ -170,7 +172,7 @@ def processor(
         drain(url)
     twilio.messages.clear()
     boto3.resource("dynamodb", region_name=REGION).Table(
-        physical(names.COMPANY_DATA_TABLE, STACK)
+        physical(names.COMPANY_DATA_TABLE.base_name, STACK)
     ).put_item(Item=demo_company_config())
     with Client(module.app, stage_name="package", project_dir=str(app_dir("comms"))) as client:
         yield Processor(

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from shared.local.demo import DEMO_COMPANY_ID, DEMO_PROJECT_ID, demo_company_config
-from shared.names import CHANNELS
+from chalicelib.comms.names import CHANNELS
+from devstack.profiles.comms import DEMO_COMPANY_ID, DEMO_PROJECT_ID, demo_company_config
 from tests.functional.conftest import company_data, drain, queue_urls
 
 HEADERS = {"Content-Type": "application/json"}

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from shared.local.fake_arns import OfflineMocks
-from shared.local.program import DeclaredResource, RecordingMocks, run_program, stack_values
-from shared.names import PROJECT
+from devstack.fake_arns import OfflineMocks
+from devstack.program import DeclaredResource, RecordingMocks, run_program
+from infra.settings import read_settings, read_system_settings
+from ops.deploy import available_stacks
 from tests.conftest import REGION
 
-STACKS = ("dev", "prod")
+# Every Pulumi.<stack>.yaml there is: a new stack file is tested without a change here.
+STACKS = tuple(available_stacks())
 
 
 FakeAwsMocks = OfflineMocks
@@ -21,7 +24,7 @@ FakeAwsMocks = OfflineMocks
 
 @pytest.fixture(scope="session")
 def stacks(built_packages: Path) -> dict[str, FakeAwsMocks]:
-    """Both stacks, declared once per test session."""
+    """Every stack, declared once per test session."""
     return {stack: run_program(stack, FakeAwsMocks(REGION)) for stack in STACKS}  # type: ignore[misc]
 
 
@@ -49,5 +52,14 @@ def as_list(value: Any) -> list[Any]:
 
 
 def setting(stack: str, key: str) -> Any:
-    """One of this project's settings in ``Pulumi.<stack>.yaml``, typed as written."""
-    return stack_values(stack)[f"{PROJECT}:{key}"]
+    """One of the platform's settings of a stack, validated, as the stack file spells it."""
+    return read_settings(stack).model_dump(by_alias=True, mode="json")[key]
+
+
+def system_setting(stack: str, system: str) -> dict[str, Any]:
+    """A system's settings namespace of a stack, defaults filled in, as the file spells it."""
+    model = importlib.import_module(f"infra.systems.{system}.component").SYSTEM.settings_model
+    values: dict[str, Any] = read_system_settings(stack, system, model).model_dump(
+        by_alias=True, mode="json"
+    )
+    return values

@@ -11,6 +11,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
+from devstack.program import run_pulumi
 from infra.components.alerts import AlertTopic, AlertTopicArgs
 from infra.components.chalice_app import ChaliceApp, ChaliceAppArgs
 from infra.components.chalice_package import (
@@ -22,7 +23,6 @@ from infra.components.function import FunctionAccess
 from infra.components.queue import QueueWithDlq, QueueWithDlqArgs
 from infra.packaging import package_app
 from infra.settings import QueueSettings, load_settings
-from shared.local.program import run_pulumi
 from tests.conftest import REGION
 from tests.infra.conftest import FakeAwsMocks, policy_statements, urn
 
@@ -46,7 +46,9 @@ def sample_program(
     def program() -> None:
         settings = load_settings()
         tags = {"project": "serverless-fleet", "stack": "dev", "system": "sample"}
-        topic = AlertTopic("alerts", AlertTopicArgs("sample-alerts-dev", "a@example.com", tags))
+        topic = AlertTopic(
+            "alerts", AlertTopicArgs("sample-alerts-dev", "a@example.com", "eu-north-1", tags)
+        )
         queue = QueueWithDlq(
             "work",
             QueueWithDlqArgs(
@@ -73,6 +75,7 @@ def sample_program(
                 schedules={"Tick": "rate(2 hours)"},
                 api_name="sample-dev-api",
                 keyless_paths=keyless_paths or {},
+                alarm_topic_arn=topic.arn,
             ),
         )
         pulumi.export("done", True)
@@ -201,7 +204,7 @@ def test_the_local_stack_finds_every_scheduled_function_of_a_program(
 ) -> None:
     from datetime import UTC, datetime
 
-    from shared.local.declared import declared_functions, scheduled_targets
+    from devstack.declared import declared_functions, scheduled_targets
 
     stack = run_pulumi(sample_program(sample_package), "dev", FakeAwsMocks(REGION))
     now = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)

@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from shared import names
-from shared.local.program import RecordingMocks
-from shared.names import CHANNELS, channel_dlq, channel_queue, physical
-from tests.infra.conftest import STACKS, policy_statements, setting, urn
+from chalicelib.comms import names
+from chalicelib.comms.names import CHANNELS, channel_dlq, channel_queue
+from devstack.program import RecordingMocks
+from shared.names import physical
+from tests.infra.conftest import STACKS, policy_statements, setting, system_setting, urn
 
 QUEUE = "aws:sqs/queue:Queue"
 
@@ -70,7 +71,6 @@ def test_a_message_in_any_dlq_alarms_the_alert_topic(
     )
     assert subscription.inputs["protocol"] == "email"
     assert subscription.inputs["endpoint"] == setting(name, "alarmEmail")
-    assert topic.inputs["kmsMasterKeyId"] == "alias/aws/sns"
 
 
 @pytest.mark.parametrize("name", STACKS)
@@ -145,5 +145,5 @@ def test_the_router_is_told_the_names_of_what_it_uses(
         c: stack.named(QUEUE, physical(channel_queue(c), name)).outputs["url"]  # type: ignore[arg-type]
         for c in CHANNELS
     }
-    assert env["CONFIG_CACHE_SECONDS"] == str(setting(name, "configCacheSeconds"))
+    assert env["CONFIG_CACHE_SECONDS"] == str(system_setting(name, "comms")["configCacheSeconds"])
     assert env["FLEET_STACK"] == name

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from shared import names
-from shared.local.program import DeclaredResource, RecordingMocks
-from shared.names import channel_queue, physical
-from tests.infra.conftest import STACKS, policy_statements, urn
+from chalicelib.comms import names
+from chalicelib.comms.names import channel_queue
+from devstack.program import DeclaredResource, RecordingMocks
+from shared.names import physical
+from tests.infra.conftest import STACKS, policy_statements, setting, urn
 
 PROCESSORS = ("whatsapp", "sms")
 
@@ -38,7 +39,7 @@ def test_the_conversations_table_has_the_seed_schema(
         "channel-method-index": "channel_method",
     }
     assert table.inputs["billingMode"] == "PAY_PER_REQUEST"
-    assert table.inputs["pointInTimeRecovery"]["enabled"] is (name == "prod")
+    assert table.inputs["pointInTimeRecovery"]["enabled"] is setting(name, "protectData")
 
 
 @pytest.mark.parametrize("name", STACKS)
@@ -88,6 +89,7 @@ def test_each_processor_may_touch_only_what_it_uses(
         "ConsumeOwnQueue",
         "HeartbeatOwnMessages",
         "WriteConversations",
+        "ReadOpenAIKey",
         "ReadCredentials",
     }
     assert statements["ConsumeOwnQueue"]["Resource"] == [queue.outputs["arn"]]
@@ -104,10 +106,14 @@ def test_each_processor_may_touch_only_what_it_uses(
     ]
     assert statements["WriteConversations"]["Resource"] == [table.outputs["arn"]]
     assert statements["ReadCredentials"]["Action"] == ["secretsmanager:GetSecretValue"]
+    assert statements["ReadOpenAIKey"]["Resource"] == [secret.outputs["arn"]]
     assert statements["ReadCredentials"]["Resource"] == [
-        secret.outputs["arn"],
         f"arn:aws:secretsmanager:eu-north-1:123456789012:secret:{channel}-credentials/*",
     ]
+    # Only this stack's credentials, even in an account shared with another stack.
+    assert statements["ReadCredentials"]["Condition"] == {
+        "StringEquals": {"secretsmanager:ResourceTag/stack": name}
+    }
 
 
 @pytest.mark.parametrize("name", STACKS)

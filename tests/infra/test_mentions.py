@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from chalicelib.mentions import env, names
+from devstack.program import DeclaredResource, RecordingMocks
 from infra.components.chalice_package import load_package
-from shared import env, names
-from shared.local.program import DeclaredResource, RecordingMocks
 from shared.names import physical
-from tests.infra.conftest import STACKS, policy_statements, setting
+from tests.infra.conftest import STACKS, policy_statements, setting, system_setting
 
 FUNCTION = "aws:lambda/function:Function"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -33,15 +33,14 @@ def test_the_mentions_table_has_the_seed_schema_and_a_ttl(
     ]
     assert table.inputs["ttl"] == {"attributeName": "expires_at", "enabled": True}
     assert table.inputs["billingMode"] == "PAY_PER_REQUEST"
-    assert table.inputs["pointInTimeRecovery"]["enabled"] is (name == "prod")
-    assert stack.is_protected(table) is (name == "prod")
+    assert table.inputs["pointInTimeRecovery"]["enabled"] is setting(name, "protectData")
+    assert stack.is_protected(table) is setting(name, "protectData")
     assert table.inputs["tags"]["system"] == "mentions"
     assert stack.stack_outputs["mentions_table"] == physical("mentions", name)
 
 
 def mentions_setting(stack: str) -> dict[str, Any]:
-    value: dict[str, Any] = setting(stack, "mentions")
-    return value
+    return system_setting(stack, "mentions")
 
 
 def test_retention_and_staleness_are_stack_settings_that_differ_by_stack() -> None:
@@ -58,7 +57,7 @@ def test_the_ingester_state_table_is_keyed_by_state_key(
     table = stack.named("aws:dynamodb/table:Table", physical("mentions-ingester-state", name))
     assert table.inputs["hashKey"] == "state_key"
     assert "rangeKey" not in table.inputs
-    assert stack.is_protected(table) is (name == "prod")
+    assert stack.is_protected(table) is setting(name, "protectData")
 
 
 def statements_of(stack: RecordingMocks, function: str) -> dict[str, dict[str, Any]]:

@@ -1,15 +1,24 @@
-"""The whole program, both stacks: what every system must get right."""
+"""The whole program, every stack: what every system must get right."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from devstack.program import RecordingMocks
 from infra.components.chalice_app import kebab
 from infra.components.chalice_package import load_package
 from infra.packaging import app_names
-from shared.local.program import RecordingMocks
+from infra.registry import SYSTEMS
+from infra.settings import stack_values, unknown_keys
 from shared.names import PROJECT, physical
-from tests.infra.conftest import as_list, policy_statements, setting, urn
+from tests.infra.conftest import (
+    STACKS,
+    as_list,
+    policy_statements,
+    setting,
+    system_setting,
+    urn,
+)
 
 FUNCTION = "aws:lambda/function:Function"
 ROLE = "aws:iam/role:Role"
@@ -136,12 +145,12 @@ def test_dev_and_prod_differ_where_operators_expect(stacks: dict[str, RecordingM
     assert dev_router.inputs["memorySize"] < prod_router.inputs["memorySize"]
 
 
-def test_prod_protects_every_table_and_queue_and_dev_does_not(
+def test_a_stack_with_protect_data_protects_every_table_and_queue_and_others_do_not(
     stacks: dict[str, RecordingMocks],
 ) -> None:
     stateful = ("aws:dynamodb/table:Table", "aws:sqs/queue:Queue")
-    for name, expected in (("dev", False), ("prod", True)):
-        stack = stacks[name]
+    for name in STACKS:
+        stack, expected = stacks[name], setting(name, "protectData")
         resources = [r for r in stack.resources if r.type in stateful]
         assert resources
         for resource in resources:
@@ -149,6 +158,20 @@ def test_prod_protects_every_table_and_queue_and_dev_does_not(
         for table in stack.of_type("aws:dynamodb/table:Table"):
             assert table.inputs["deletionProtectionEnabled"] is expected, urn(table)
             assert table.inputs["pointInTimeRecovery"]["enabled"] is expected, urn(table)
+
+
+def test_staging_is_production_like_with_its_own_alarms_and_smaller_limits() -> None:
+    for key in ("protectData", "logLevel"):
+        assert setting("staging", key) == setting("prod", key), key
+    assert setting("staging", "alarmEmail") not in {
+        setting("dev", "alarmEmail"),
+        setting("prod", "alarmEmail"),
+    }
+    staging, prod = setting("staging", "apiThrottle"), setting("prod", "apiThrottle")
+    assert staging["rateLimit"] < prod["rateLimit"]
+    assert staging["burstLimit"] < prod["burstLimit"]
+    assert setting("staging", "apiQuota")["limit"] < setting("prod", "apiQuota")["limit"]
+    assert setting("staging", "logRetentionDays") < setting("prod", "logRetentionDays")
 
 
 def test_every_table_is_on_demand_and_encrypted(stack: RecordingMocks) -> None:
@@ -195,3 +218,86 @@ def test_every_api_has_a_usage_plan_on_the_stage_named_after_the_stack(
         assert plan.inputs["quotaSettings"] == config(stack, "apiQuota"), urn(api)
         assert plan_key.inputs == {"keyId": key.id, "keyType": "API_KEY", "usagePlanId": plan.id}
         assert permission.inputs["sourceArn"] == f"{api.outputs['executionArn']}/{name}/*"
+
+
+def test_every_key_of_every_stack_file_is_a_setting(stack: RecordingMocks) -> None:
+    values = stack_values(stack_name(stack))
+    assert unknown_keys(values) == []
+    assert unknown_keys(values | {"serverless-fleet:channelQueue": {}}) == [
+        "serverless-fleet:channelQueue"
+    ]
+
+
+def test_a_system_namespace_holds_only_what_differs_from_its_defaults() -> None:
+    for name in STACKS:
+        for system in SYSTEMS:
+            values = stack_values(name).get(f"serverless-fleet:{system}") or {}
+            assert set(values) <= set(system_setting(name, system)), (name, system)
+    # prod sets nothing for comms: every value is the seed's default.
+    assert system_setting("prod", "comms")["channelQueue"] == {
+        "visibilityTimeoutSeconds": 600,
+        "maxReceiveCount": 3,
+        "dlqRetentionDays": 14,
+        "messageRetentionDays": 4,
+    }
+
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+
+
+def test_standard_monitoring_comes_with_every_system(stack: RecordingMocks) -> None:
+    """Every function has an Errors alarm, every API a 5xx-rate alarm, every DLQ a depth
+    alarm, each on its own system's alert topic: no system can forget them."""
+    topics = {t.inputs["tags"]["system"]: t.outputs["arn"] for t in stack.of_type(TOPIC)}
+    assert set(topics) == set(SYSTEMS)
+    alarms = stack.of_type(ALARM)
+
+    def alarm_on(namespace: str, metric: str, dimension: str, value: str) -> dict[str, Any]:
+        found = [
+            a.inputs
+            for a in alarms
+            if (a.inputs.get("namespace"), a.inputs.get("metricName")) == (namespace, metric)
+            and a.inputs.get("dimensions", {}).get(dimension) == value
+        ]
+        assert len(found) == 1, f"{metric} alarm on {value}: {len(found)}"
+        return found[0]
+
+    for function in stack.of_type(FUNCTION):
+        alarm = alarm_on("AWS/Lambda", "Errors", "FunctionName", function.inputs["name"])
+        assert alarm["alarmActions"] == [topics[function.inputs["tags"]["system"]]], urn(function)
+    for api in stack.of_type("aws:apigateway/restApi:RestApi"):
+        alarm = alarm_on("AWS/ApiGateway", "5XXError", "ApiName", api.inputs["name"])
+        assert alarm["alarmActions"] == [topics[api.inputs["tags"]["system"]]], urn(api)
+        assert alarm["dimensions"]["Stage"] == stack_name(stack)
+    for queue in stack.of_type("aws:sqs/queue:Queue"):
+        if "redrivePolicy" in queue.inputs:
+            continue
+        alarm = alarm_on(
+            "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue.outputs["name"]
+        )
+        assert alarm["alarmActions"] == [topics[queue.inputs["tags"]["system"]]], urn(queue)
+
+
+def test_every_secret_a_function_reads_is_scoped_to_its_stack(stack: RecordingMocks) -> None:
+    """A secret is granted either by its exact ARN, its name carrying the stack, or by a
+    name prefix with the stack-tag condition: never another stack's secret."""
+    name = stack_name(stack)
+    secrets = {
+        s.outputs["arn"]: s.inputs["name"]
+        for s in stack.of_type("aws:secretsmanager/secret:Secret")
+    }
+    grants = [
+        (policy, statement)
+        for policy, statement in policy_statements(stack)
+        if "secretsmanager:GetSecretValue" in as_list(statement["Action"])
+    ]
+    assert grants
+    for policy, statement in grants:
+        condition = statement.get("Condition", {}).get("StringEquals", {})
+        for resource in as_list(statement["Resource"]):
+            if resource in secrets:
+                assert secrets[resource].endswith(f"-{name}"), urn(policy)
+            else:
+                assert resource.endswith("*"), urn(policy)
+                assert condition == {"secretsmanager:ResourceTag/stack": name}, urn(policy)

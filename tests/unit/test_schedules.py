@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.local.schedules import (
+from devstack.schedules import (
     ScheduledTarget,
     ScheduleExpressionError,
     parse_schedule,

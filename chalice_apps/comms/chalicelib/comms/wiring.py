@@ -14,25 +14,27 @@ from functools import cache
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
+from chalicelib.comms import env
 from chalicelib.comms.processor.conversations import ConversationRepository
 from chalicelib.comms.processor.credentials import Credentials
 from chalicelib.comms.router.company_config import CompanyConfigRepository
 from chalicelib.comms.router.dispatch import ChannelQueues
-from shared import aws, env
+from shared import aws
+from shared.env import SECRETS_CACHE_SECONDS, require
 
 DEFAULT_CONFIG_CACHE_SECONDS = 60.0
 
 
 @cache
 def company_configs() -> CompanyConfigRepository:
-    table = aws.dynamodb().Table(env.require(env.COMPANY_DATA_TABLE))
+    table = aws.dynamodb().Table(require(env.COMPANY_DATA_TABLE))
     seconds = float(os.environ.get(env.CONFIG_CACHE_SECONDS, DEFAULT_CONFIG_CACHE_SECONDS))
     return CompanyConfigRepository(table, cache_seconds=seconds)
 
 
 @cache
 def channel_queues() -> ChannelQueues:
-    return ChannelQueues(aws.sqs(), json.loads(env.require(env.CHANNEL_QUEUE_URLS)))
+    return ChannelQueues(aws.sqs(), json.loads(require(env.CHANNEL_QUEUE_URLS)))
 
 
 def reset() -> None:
@@ -46,7 +48,7 @@ def reset() -> None:
 
 @cache
 def conversations() -> ConversationRepository:
-    return ConversationRepository(aws.dynamodb().Table(env.require(env.CONVERSATIONS_TABLE)))
+    return ConversationRepository(aws.dynamodb().Table(require(env.CONVERSATIONS_TABLE)))
 
 
 @cache
@@ -55,5 +57,5 @@ def credentials() -> Credentials:
     return Credentials(
         SecretsProvider(boto3_client=aws.secretsmanager()),
         openai_secret=os.environ.get(env.OPENAI_SECRET_NAME) or None,
-        max_age=int(os.environ.get(env.SECRETS_CACHE_SECONDS, "300")),
+        max_age=int(os.environ.get(SECRETS_CACHE_SECONDS, "300")),
     )

@@ -10,15 +10,14 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib.mentions.names import MENTIONS_TTL_ATTRIBUTE, SOURCE_INDEX
 from chalicelib.mentions.processing import Mention
 from shared.dynamo import conditional_write
 from shared.errors import ConfigurationError, TransientError
-from shared.names import MENTIONS_TTL_ATTRIBUTE
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
-SOURCE_INDEX = "source-timestamp-index"
 DAY_SECONDS = 86_400
 
 
@@ -91,7 +90,7 @@ class MentionRepository:
             TransientError: DynamoDB failed after boto3's retries.
         """
         query: dict[str, Any] = {
-            "IndexName": SOURCE_INDEX,
+            "IndexName": SOURCE_INDEX.name,
             "KeyConditionExpression": Key("source").eq(source) & Key("timestamp").lt(before),
             "ProjectionExpression": "mention_id, #ts",
             "ExpressionAttributeNames": {"#ts": "timestamp"},
@@ -139,7 +138,7 @@ class MentionRepository:
             TransientError: DynamoDB failed after boto3's retries.
         """
         query: dict[str, Any] = {
-            "IndexName": SOURCE_INDEX,
+            "IndexName": SOURCE_INDEX.name,
             "KeyConditionExpression": Key("source").eq(source)
             & Key("timestamp").between(since, until),
             "ScanIndexForward": False,

@@ -15,12 +15,14 @@ from functools import cache
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
+from chalicelib.mentions import env, names
 from chalicelib.mentions.client import DEFAULT_BASE_URL, MentionMindClient
 from chalicelib.mentions.credentials import mentionmind_api_key
 from chalicelib.mentions.ingestion import IngestionDeps, WindowSettings, observe_api_calls
 from chalicelib.mentions.repository import MentionRepository
 from chalicelib.mentions.state import IngesterState
-from shared import aws, env, names
+from shared import aws
+from shared.env import SECRETS_CACHE_SECONDS, require
 from shared.errors import ConfigurationError
 from shared.observability import logger
 
@@ -28,20 +30,20 @@ from shared.observability import logger
 @cache
 def reader() -> MentionRepository:
     """The read route's view of the table (it stores nothing)."""
-    return MentionRepository(aws.dynamodb().Table(env.require(env.MENTIONS_TABLE)), None)
+    return MentionRepository(aws.dynamodb().Table(require(env.MENTIONS_TABLE)), None)
 
 
 @cache
 def repository() -> MentionRepository:
     return MentionRepository(
-        aws.dynamodb().Table(env.require(env.MENTIONS_TABLE)),
-        retention_days=int(env.require(env.MENTIONS_RETENTION_DAYS)),
+        aws.dynamodb().Table(require(env.MENTIONS_TABLE)),
+        retention_days=int(require(env.MENTIONS_RETENTION_DAYS)),
     )
 
 
 @cache
 def state() -> IngesterState:
-    return IngesterState(aws.dynamodb().Table(env.require(env.INGESTER_STATE_TABLE)))
+    return IngesterState(aws.dynamodb().Table(require(env.INGESTER_STATE_TABLE)))
 
 
 @cache
@@ -57,7 +59,7 @@ def _secrets() -> SecretsProvider:
 
 
 def project_ids() -> list[str]:
-    value = json.loads(env.require(env.MENTIONMIND_PROJECT_IDS))
+    value = json.loads(require(env.MENTIONMIND_PROJECT_IDS))
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigurationError(f"{env.MENTIONMIND_PROJECT_IDS} is not a JSON list of ids")
     return value
@@ -67,8 +69,8 @@ def ingestion_deps(run_metrics: Metrics) -> IngestionDeps:
     """The run's client (with the key as cached for ``SECRETS_CACHE_SECONDS``) and the rest."""
     api_key = mentionmind_api_key(
         _secrets(),
-        env.require(env.MENTIONMIND_SECRET_NAME),
-        max_age=int(os.environ.get(env.SECRETS_CACHE_SECONDS, "300")),
+        require(env.MENTIONMIND_SECRET_NAME),
+        max_age=int(os.environ.get(SECRETS_CACHE_SECONDS, "300")),
     )
     client = MentionMindClient(
         api_key,
@@ -79,7 +81,7 @@ def ingestion_deps(run_metrics: Metrics) -> IngestionDeps:
         client=client,
         repository=repository(),
         state=state(),
-        window=WindowSettings.model_validate_json(env.require(env.INGESTION_WINDOW)),
+        window=WindowSettings.model_validate_json(require(env.INGESTION_WINDOW)),
         log=logger(names.MENTIONS_INGESTER_SERVICE),
     )
 

@@ -24,8 +24,8 @@ from tenacity import (
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
+from chalicelib.comms import env
 from chalicelib.comms.processor.exceptions import PermanentFailureError
-from shared import env
 from shared.errors import TransientError
 
 TRANSIENT_CODES = {20429}

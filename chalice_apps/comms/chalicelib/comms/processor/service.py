@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from openai import OpenAI
 from pydantic import ValidationError
 
+from chalicelib.comms import names
 from chalicelib.comms.processor.ai import Drafted, draft_first_message
 from chalicelib.comms.processor.conversations import (
     ConversationKey,
@@ -23,7 +24,6 @@ from chalicelib.comms.processor.credentials import Credentials, TwilioCredential
 from chalicelib.comms.processor.exceptions import InvalidContextError, PermanentFailureError
 from chalicelib.comms.processor.messaging import TwilioSender
 from chalicelib.comms.processor.models import ChannelConfig, ContextObject
-from shared import names
 from shared.errors import TransientError
 from shared.observability import logger
 

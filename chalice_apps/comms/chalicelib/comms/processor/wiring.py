@@ -11,12 +11,13 @@ from functools import cache, lru_cache
 
 from openai import OpenAI
 
+from chalicelib.comms import env, names
 from chalicelib.comms.processor.batch import HeartbeatSettings
 from chalicelib.comms.processor.credentials import TwilioCredentials
 from chalicelib.comms.processor.messaging import TwilioSender, twilio_client
 from chalicelib.comms.processor.service import ProcessorDeps
 from chalicelib.comms.wiring import conversations, credentials
-from shared import env, names
+from shared.env import API_URL, require
 
 
 @cache
@@ -31,16 +32,16 @@ def processor_deps() -> ProcessorDeps:
 
 
 def _status_callback_url() -> str | None:
-    api_url = os.environ.get(env.API_URL)
+    api_url = os.environ.get(API_URL)
     return f"{api_url.rstrip('/')}{names.TWILIO_STATUS_PATH}" if api_url else None
 
 
 @cache
 def heartbeat_settings() -> HeartbeatSettings:
     return HeartbeatSettings(
-        queue_url=env.require(env.QUEUE_URL),
+        queue_url=require(env.QUEUE_URL),
         interval_seconds=float(os.environ.get(env.HEARTBEAT_INTERVAL_SECONDS, "30")),
-        visibility_seconds=int(env.require(env.VISIBILITY_TIMEOUT_SECONDS)),
+        visibility_seconds=int(require(env.VISIBILITY_TIMEOUT_SECONDS)),
     )
 
 

@@ -1,0 +1,82 @@
+"""The local runtime's command line: ``python -m devstack up`` (what ``make dev`` runs)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+from pathlib import Path
+
+from devstack import stack
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="run the stack locally until Ctrl-C")
+    up.add_argument("--stack", default="dev")
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--moto-port", type=int, default=5000)
+    up.add_argument("--http-port", type=int, default=8000, help="the first app's port")
+    up.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="override a stack setting, e.g. serverless-fleet:comms='{\"configCacheSeconds\": 5}'",
+    )
+    up.add_argument(
+        "--redeliver-after",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="a failed SQS message comes back after this long (default: the queue's timeout)",
+    )
+    up.add_argument("--state-dir", type=Path, default=stack.STATE_DIR, help="where stack.json goes")
+    env = commands.add_parser(
+        "env",
+        help="print an app's API environment as `export` lines, for `chalice local --stage local`",
+    )
+    env.add_argument("app")
+    env.add_argument("--stack", default="dev")
+    env.add_argument("--moto-port", type=int, default=5000)
+    invoke = commands.add_parser(
+        "invoke", help="run one function of the running stack now, with a scheduled event"
+    )
+    invoke.add_argument("app")
+    invoke.add_argument("function", help="its handler's name in app.py, e.g. ingest")
+    invoke.add_argument("--stack", default="dev")
+    invoke.add_argument("--state-dir", type=Path, default=stack.STATE_DIR)
+    execute = commands.add_parser(
+        "execute",
+        help="start an execution of a state machine of the running stack and follow it",
+    )
+    execute.add_argument("machine", help="its name, e.g. trends-pipeline-dev")
+    execute.add_argument("--input", default="{}", help="the execution's input, JSON")
+    execute.add_argument("--state-dir", type=Path, default=stack.STATE_DIR)
+    args = parser.parse_args()
+    if args.command == "up":
+        overrides = {}
+        for item in args.set:
+            key, _, value = item.partition("=")
+            overrides[key] = json.loads(value)
+        stack.run(
+            args.stack,
+            args.host,
+            args.moto_port,
+            args.http_port,
+            args.state_dir,
+            overrides,
+            args.redeliver_after,
+        )
+    elif args.command == "invoke":
+        raise SystemExit(stack.invoke_now(args.app, args.function, args.stack, args.state_dir))
+    elif args.command == "execute":
+        raise SystemExit(stack.execute_now(args.machine, args.input, args.state_dir))
+    elif args.command == "env":
+        for name, value in stack.api_environment(args.app, args.stack, args.moto_port).items():
+            print(f"export {name}={shlex.quote(value)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The local AWS endpoint: moto's server app on loopback, in a thread of the stack's process,
+with the local Lambda service in front of it and Step Functions executing state machines.
+
+moto runs executions with its port of LocalStack's interpreter, which calls each Task's
+service (Lambda here) through boto3 at ``localhost:$MOTO_PORT``: so that variable is set to
+this server's port, and those calls come back through the Lambda service to the functions.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import threading
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import requests
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from devstack.lambda_service import FunctionHosts, LambdaInvokeFront
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+_START_EXECUTION = "AWSStepFunctions.StartExecution"
+
+
+class NamedExecutions:
+    """WSGI middleware giving a StartExecution without ``name`` a UUID, as Step Functions
+    does. moto's executor names such an execution ``None``, so a second one would clash."""
+
+    def __init__(self, aws: WSGIApplication) -> None:
+        self.aws = aws
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        if environ.get("HTTP_X_AMZ_TARGET") == _START_EXECUTION:
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            try:
+                request = json.loads(body or b"{}")
+            except ValueError:  # moto answers a malformed request itself
+                request = None
+            if isinstance(request, dict) and not request.get("name"):
+                body = json.dumps({**request, "name": str(uuid.uuid4())}).encode()
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+        return self.aws(environ, start_response)
+
+
+class LocalAwsServer:
+    """What ``make dev`` serves at ``aws_endpoint``; started and stopped by the stack."""
+
+    def __init__(self, host: str, port: int, functions: FunctionHosts) -> None:
+        self.host = host
+        self.port = port
+        self.functions = functions
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        """Listening, with state machine execution switched on, when this returns."""
+        os.environ["MOTO_PORT"] = str(self.port)
+        moto = DomainDispatcherApplication(create_backend_app)
+        app = NamedExecutions(LambdaInvokeFront(moto, self.functions))
+        self._server = make_server(
+            self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
+        )
+        # Polled for shutdown every 0.1 s (not 0.5), so Ctrl-C is not kept waiting.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
+        self._thread.start()
+        # moto's documented switch for server mode (the default only records executions).
+        requests.post(
+            f"{self.url}/moto-api/config",
+            json={"stepfunctions": {"execute_state_machine": True}},
+            timeout=10,
+        ).raise_for_status()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()

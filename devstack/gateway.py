@@ -1,0 +1,115 @@
+"""Serve one Chalice app over HTTP as API Gateway would: Chalice's local server plus the
+API-key check (Chalice's own local server skips it).
+
+Runs in its own process per app (``python -m devstack.gateway comms --port ...``), so each
+app sees only the environment the Pulumi program gives its function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from functools import partial
+from http.server import HTTPServer
+from typing import Any
+
+from chalice.app import Chalice
+from chalice.config import Config
+from chalice.local import (
+    ChaliceRequestHandler,
+    LocalDevServer,
+    RouteMatcher,
+    create_local_server,
+)
+
+from devstack.apps import load_app
+
+API_KEY_HEADER = "x-api-key"
+# API Gateway's own answer to a missing or wrong key.
+FORBIDDEN_BODY = json.dumps({"message": "Forbidden"}).encode()
+
+log = logging.getLogger("gateway")
+
+
+def key_required(app: Chalice, path: str, method: str) -> bool:
+    """Whether API Gateway would ask for a key on this request (unknown routes: Chalice
+    answers them itself)."""
+    match = RouteMatcher(list(app.routes)).match_route(path.split("?")[0])
+    entry = app.routes.get(match.route, {}).get(method.upper()) if match else None
+    return bool(entry and entry.api_key_required)
+
+
+class KeyCheckingHandler(ChaliceRequestHandler):
+    def __init__(
+        self,
+        request: Any,
+        client_address: tuple[str, int],
+        server: HTTPServer,
+        *,
+        api_key: str,
+        app_object: Chalice,
+        config: Config,
+    ) -> None:
+        # Set before the base class's __init__, which handles the request.
+        self._api_key = api_key
+        self._app = app_object
+        super().__init__(request, client_address, server, app_object=app_object, config=config)
+
+    def _generic_handle(self) -> None:
+        try:
+            needs_key = key_required(self._app, self.path, self.command)
+        except ValueError:  # no such route: let Chalice answer as API Gateway does
+            needs_key = False
+        if needs_key and self.headers.get(API_KEY_HEADER) != self._api_key:
+            # Read the body even though it is refused: on a kept-alive connection it would
+            # otherwise be parsed as the next request.
+            self.rfile.read(int(self.headers.get("content-length", "0")))
+            self.send_response(403)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(FORBIDDEN_BODY)))
+            self.send_header("x-amzn-ErrorType", "ForbiddenException")
+            self.end_headers()
+            self.wfile.write(FORBIDDEN_BODY)
+            return
+        super()._generic_handle()
+
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.info("%s %s", self.address_string(), format % args)
+
+
+def make_server(app_name: str, host: str, port: int, api_key: str) -> LocalDevServer:
+    """Chalice's threaded local server for the app, its requests checked for the key."""
+    app = load_app(app_name).app
+    config = Config(chalice_stage="local")
+    # create_local_server also makes app.current_request thread-local, which the threaded
+    # server needs; the socket server then takes our handler class for every request.
+    server = create_local_server(app, config, host, port)
+    server.server.RequestHandlerClass = partial(
+        KeyCheckingHandler, api_key=api_key, app_object=app, config=config
+    )
+    return server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve one app with API-key checks.")
+    parser.add_argument("app")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format=f"[{args.app}] %(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)  # not one line per client
+    server = make_server(args.app, args.host, args.port, os.environ["LOCAL_API_KEY"])
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server.server_close()
+
+
+if __name__ == "__main__":
+    main()

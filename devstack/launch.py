@@ -1,0 +1,79 @@
+"""Start the local stack as a user does (``python -m devstack up``) in a subprocess, on
+free ports, and stop it with Ctrl-C. For end-to-end tests and benchmarks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infra.registry import ROOT
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class LaunchedStack:
+    process: subprocess.Popen[bytes]
+    state_dir: Path
+    moto_port: int
+    http_port: int
+    description: dict[str, Any]
+    boot_seconds: float
+
+    def stop(self, timeout: float = 30) -> int:
+        """Ctrl-C, as a user would; returns the exit code."""
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=timeout)
+
+
+def launch(state_dir: Path, *extra: str, timeout: float = 60) -> LaunchedStack:
+    """Start the stack; its console output goes to ``state_dir/output.log``.
+
+    Raises:
+        RuntimeError: it exited or did not write stack.json in time (with its output).
+    """
+    moto_port, http_port = free_port(), free_port()
+    log = state_dir / "output.log"
+    started = time.perf_counter()
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "devstack",
+                "up",
+                "--moto-port",
+                str(moto_port),
+                "--http-port",
+                str(http_port),
+                "--state-dir",
+                str(state_dir),
+                *extra,
+            ],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    description_file = state_dir / "stack.json"
+    while not description_file.exists():
+        if process.poll() is not None or time.perf_counter() - started > timeout:
+            process.kill()
+            raise RuntimeError(f"the local stack did not start:\n{log.read_text()}")
+        time.sleep(0.02)
+    boot = time.perf_counter() - started
+    return LaunchedStack(
+        process, state_dir, moto_port, http_port, json.loads(description_file.read_text()), boot
+    )

@@ -1,0 +1,216 @@
+"""Pulumi mocks that create what the program declares in moto (in-process or the server).
+
+Tables, queues, topics, secrets, buckets and state machines become real moto resources with
+the declared keys, indexes, TTL, redrive, attributes and definitions; their outputs (ARN,
+URL) are moto's. Resources that only matter to AWS itself (roles, policies, functions, log
+groups, alarms, the API) get realistic made-up outputs, and the local runtime reads their
+inputs (a function's handler and environment).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from pulumi.runtime.mocks import MockResourceArgs
+
+from devstack.fake_arns import fake_outputs
+from devstack.program import RecordingMocks
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_stepfunctions import SFNClient
+
+# Pulumi's queue inputs -> SQS attribute names.
+_QUEUE_ATTRIBUTES = {
+    "visibilityTimeoutSeconds": "VisibilityTimeout",
+    "messageRetentionSeconds": "MessageRetentionPeriod",
+    "delaySeconds": "DelaySeconds",
+    "receiveWaitTimeSeconds": "ReceiveMessageWaitTimeSeconds",
+    "maxMessageSize": "MaximumMessageSize",
+    "redrivePolicy": "RedrivePolicy",
+    "sqsManagedSseEnabled": "SqsManagedSseEnabled",
+}
+
+
+def _attribute(value: Any) -> str:
+    """SQS attribute text: Pulumi hands numbers over as floats and SQS wants "600", "true"."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _tags(inputs: dict[str, Any]) -> list[Any]:
+    return [{"Key": k, "Value": v} for k, v in (inputs.get("tags") or {}).items()]
+
+
+def _index(spec: dict[str, Any], hash_key: str | None = None) -> dict[str, Any]:
+    """A GSI (``keySchemas``) or LSI (the table's hash key + ``rangeKey``) for create_table."""
+    if spec.get("keySchemas"):
+        schema = [
+            {"AttributeName": k["attributeName"], "KeyType": k["keyType"]}
+            for k in spec["keySchemas"]
+        ]
+    else:
+        schema = [
+            {"AttributeName": hash_key, "KeyType": "HASH"},
+            {"AttributeName": spec["rangeKey"], "KeyType": "RANGE"},
+        ]
+    projection: dict[str, Any] = {"ProjectionType": spec.get("projectionType", "ALL")}
+    if spec.get("nonKeyAttributes"):
+        projection["NonKeyAttributes"] = spec["nonKeyAttributes"]
+    return {"IndexName": spec["name"], "KeySchema": schema, "Projection": projection}
+
+
+class MotoMocks(RecordingMocks):
+    """Creates each declared table, queue and topic through boto3 (pointed at moto)."""
+
+    def __init__(self, region: str, session: boto3.session.Session | None = None) -> None:
+        super().__init__(region)
+        self._session = session or boto3.session.Session(region_name=region)
+
+    def create(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        match args.typ:
+            case "aws:dynamodb/table:Table":
+                return self._table(inputs)
+            case "aws:sqs/queue:Queue":
+                return self._queue(inputs)
+            case "aws:sns/topic:Topic":
+                return self._topic(inputs)
+            case "aws:secretsmanager/secret:Secret":
+                return self._secret(inputs)
+            case "aws:sfn/stateMachine:StateMachine":
+                return self._state_machine(inputs)
+            case "aws:s3/bucket:Bucket":
+                return self._bucket(inputs)
+            case _:
+                return fake_outputs(args.typ, args.name, inputs, self.region)
+
+    def _table(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        client: DynamoDBClient = self._session.client("dynamodb")
+        name = inputs["name"]
+        schema = [{"AttributeName": inputs["hashKey"], "KeyType": "HASH"}]
+        if inputs.get("rangeKey"):
+            schema.append({"AttributeName": inputs["rangeKey"], "KeyType": "RANGE"})
+        request: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": schema,
+            "AttributeDefinitions": [
+                {"AttributeName": a["name"], "AttributeType": a["type"]}
+                for a in inputs["attributes"]
+            ],
+            "BillingMode": inputs.get("billingMode", "PAY_PER_REQUEST"),
+            "SSESpecification": {
+                "Enabled": bool((inputs.get("serverSideEncryption") or {}).get("enabled"))
+            },
+            "DeletionProtectionEnabled": bool(inputs.get("deletionProtectionEnabled")),
+        }
+        if inputs.get("globalSecondaryIndexes"):
+            request["GlobalSecondaryIndexes"] = [
+                _index(i) for i in inputs["globalSecondaryIndexes"]
+            ]
+        if inputs.get("localSecondaryIndexes"):
+            request["LocalSecondaryIndexes"] = [
+                _index(i, hash_key=inputs["hashKey"]) for i in inputs["localSecondaryIndexes"]
+            ]
+        if inputs.get("tags"):
+            request["Tags"] = _tags(inputs)
+        table = client.create_table(**request)["TableDescription"]
+        ttl = inputs.get("ttl") or {}
+        if ttl.get("enabled"):
+            client.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["attributeName"]},
+            )
+        if (inputs.get("pointInTimeRecovery") or {}).get("enabled"):
+            client.update_continuous_backups(
+                TableName=name,
+                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+            )
+        return name, {**inputs, "arn": table["TableArn"], "streamArn": table.get("LatestStreamArn")}
+
+    def _queue(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        client: SQSClient = self._session.client("sqs")
+        attributes: dict[Any, str] = {
+            attr: _attribute(inputs[key])
+            for key, attr in _QUEUE_ATTRIBUTES.items()
+            if inputs.get(key) is not None
+        }
+        if inputs.get("fifoQueue"):
+            attributes["FifoQueue"] = "true"
+        url = client.create_queue(
+            QueueName=inputs["name"], Attributes=attributes, tags=inputs.get("tags") or {}
+        )["QueueUrl"]
+        arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        return url, {**inputs, "arn": arn, "url": url}
+
+    def _secret(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The secret with no value, as the program declares it; operators (or the local
+        stack's demo data) put the value."""
+        client: SecretsManagerClient = self._session.client("secretsmanager")
+        arn = client.create_secret(
+            Name=inputs["name"], Description=inputs.get("description", ""), Tags=_tags(inputs)
+        )["ARN"]
+        return arn, {**inputs, "arn": arn}
+
+    def _state_machine(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The definition as declared; with execution on (the local stack's server), moto
+        runs it, its Lambda tasks going to the local Lambda service."""
+        client: SFNClient = self._session.client("stepfunctions")
+        request: dict[str, Any] = {
+            "name": inputs["name"],
+            "definition": inputs["definition"],
+            "roleArn": inputs["roleArn"],
+            "type": inputs.get("type") or "STANDARD",
+            "tags": [{"key": k, "value": v} for k, v in (inputs.get("tags") or {}).items()],
+        }
+        logging = inputs.get("loggingConfiguration") or {}
+        if logging.get("logDestination"):
+            request["loggingConfiguration"] = {
+                "level": logging.get("level", "OFF"),
+                "includeExecutionData": bool(logging.get("includeExecutionData")),
+                "destinations": [
+                    {"cloudWatchLogsLogGroup": {"logGroupArn": logging["logDestination"]}}
+                ],
+            }
+        if inputs.get("tracingConfiguration"):
+            request["tracingConfiguration"] = inputs["tracingConfiguration"]
+        arn = client.create_state_machine(**request)["stateMachineArn"]
+        return arn, {**inputs, "arn": arn, "status": "ACTIVE"}
+
+    def _bucket(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The bucket in the stack's region, with its tags. Its configuration resources
+        (encryption, versioning, public access block, lifecycle, CORS) are separate in
+        Pulumi and not created locally yet: no app declares a bucket so far."""
+        client: S3Client = self._session.client("s3")
+        name = inputs["bucket"]
+        if self.region == "us-east-1":  # the one region that refuses a location constraint
+            client.create_bucket(Bucket=name)
+        else:
+            client.create_bucket(
+                Bucket=name,
+                CreateBucketConfiguration={"LocationConstraint": self.region},  # type: ignore[typeddict-item]
+            )
+        if inputs.get("tags"):
+            client.put_bucket_tagging(Bucket=name, Tagging={"TagSet": _tags(inputs)})
+        return name, {
+            **inputs,
+            "arn": f"arn:aws:s3:::{name}",
+            "bucketDomainName": f"{name}.s3.amazonaws.com",
+            "bucketRegionalDomainName": f"{name}.s3.{self.region}.amazonaws.com",
+            "region": self.region,
+        }
+
+    def _topic(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        client: SNSClient = self._session.client("sns")
+        arn = client.create_topic(Name=inputs["name"], Tags=_tags(inputs))["TopicArn"]
+        return arn, {**inputs, "arn": arn}

@@ -1,0 +1,66 @@
+"""The local stack's child processes and ports: free ports, waiting for a listener, starting
+a process whose stdout is a log file, and stopping one without leaving it behind."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from infra.registry import ROOT
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_port(
+    host: str, port: int, timeout: float = 20.0, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Return once something listens on ``host:port``.
+
+    Raises:
+        TimeoutError: nothing listens within ``timeout`` seconds.
+        ChildProcessError: ``process``, which was to listen there, exited first.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex((host, port)) == 0:
+                return
+        if process is not None and process.poll() is not None:
+            raise ChildProcessError(f"exited ({process.returncode}) before listening on {port}")
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
+
+
+def start_logged(
+    module_and_args: list[str], environment: dict[str, str], log_path: Path
+) -> subprocess.Popen[bytes]:
+    """``python -m <module> <args>`` from the repository root with ``environment`` on top of
+    ours; its stdout (a function's JSON logs) is appended to ``log_path``, its stderr (the
+    one-line events) stays on the console."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log_file:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", *module_and_args],
+            env={**os.environ, **environment},
+            cwd=ROOT,
+            stdout=log_file,
+        )
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 5 s; returns once the process is gone."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,70 @@
+"""What the local stack adds for each system, kept beside the runtime and never in a zip:
+the fakes of the outside APIs it calls, the demo data and secrets it seeds, and what it adds
+to ``stack.json``. One module per system of the registry, ``devstack/profiles/<system>.py``,
+exposing ``PROFILE``; the runtime names no system.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from devstack.fakes.base import FakeServer
+from devstack.outside import RealServices
+from devstack.program import RecordingMocks
+from infra.registry import SYSTEMS, add_app_paths
+
+
+@dataclass(frozen=True)
+class FakeContext:
+    """What a fake may need to hold demo data: the program's resources, and the time."""
+
+    mocks: RecordingMocks
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Fake:
+    """An outside API a system calls, faked on loopback unless its credentials are given."""
+
+    name: str  # as stack.json's "fakes" and "real" list it
+    build: Callable[[FakeContext], FakeServer]
+    # The variable that points the system's client at the fake, and the path after the
+    # fake's URL (OpenAI's SDK wants ``/v1``).
+    variable: str
+    suffix: str = ""
+    # All of these set in make dev's environment: the real service is called instead.
+    real_variables: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SeedContext:
+    """Where a profile seeds: the stack (physical names), and the services called for real
+    (their credentials go into the secrets instead of the fakes')."""
+
+    stack: str
+    real: RealServices
+
+
+@dataclass(frozen=True)
+class Profile:
+    system: str
+    fakes: tuple[Fake, ...] = ()
+    # Demo data and secret values, written with boto3 (pointed at the local AWS endpoint).
+    seed: Callable[[SeedContext], None] | None = None
+    # Entries stack.json gains (e.g. the demo company's ids).
+    description: dict[str, Any] = field(default_factory=dict)
+
+
+def profiles() -> list[Profile]:
+    """Every system's profile, in registry order."""
+    add_app_paths()
+    return [importlib.import_module(f"devstack.profiles.{s}").PROFILE for s in SYSTEMS]
+
+
+def fakes(all_profiles: list[Profile]) -> dict[str, Fake]:
+    """Every fake any system needs, once each, by name."""
+    return {fake.name: fake for profile in all_profiles for fake in profile.fakes}

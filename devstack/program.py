@@ -1,0 +1,158 @@
+"""Run the real Pulumi program in this process under Pulumi's mock runtime.
+
+Infra tests and the local stack both use this, so what they see is what ``pulumi up`` would
+declare for the same stack: the config comes from ``Pulumi.<stack>.yaml`` (plus overrides).
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from abc import abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from infra.registry import ROOT
+from infra.settings import stack_values, unknown_keys
+
+PROGRAM = ROOT / "infra" / "__main__.py"
+
+
+@dataclass(frozen=True)
+class DeclaredResource:
+    """One resource as the program declared it (``inputs``) and as the mocks created it."""
+
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    id: str
+    outputs: dict[str, Any]
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Records every declared resource; subclasses decide what each one's outputs are."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self.resources: list[DeclaredResource] = []
+        # (type, name) -> the ``protect`` option, which mocks are not given (see _Monitor).
+        self.protect_flags: dict[tuple[str, str], bool] = {}
+        self.stack_outputs: dict[str, Any] = {}
+
+    def is_protected(self, resource: DeclaredResource) -> bool:
+        return self.protect_flags.get((resource.type, resource.name), False)
+
+    @abstractmethod
+    def create(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        """Return the physical id and the outputs of a declared resource."""
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        resource_id, outputs = self.create(args)
+        self.resources.append(
+            DeclaredResource(args.typ, args.name, dict(args.inputs), resource_id, outputs)
+        )
+        return resource_id, outputs
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        """The data sources the program reads: the caller's account (moto's, which the made-up
+        ARNs use too)."""
+        from devstack.fake_arns import ACCOUNT_ID
+
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            identity = {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/local",
+                "userId": "local",
+                "id": ACCOUNT_ID,
+            }
+            return identity, []
+        raise NotImplementedError(f"the program invoked {args.token}: mock it first")
+
+    def of_type(self, type_token: str) -> list[DeclaredResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def named(self, type_token: str, physical_name: str) -> DeclaredResource:
+        """The resource of this type whose ``name`` input is ``physical_name``."""
+        found = [r for r in self.of_type(type_token) if r.inputs.get("name") == physical_name]
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} {type_token} named {physical_name}")
+        return found[0]
+
+    def function_environment(self, function_name: str) -> dict[str, str]:
+        """The environment the program gives one Lambda function."""
+        function = self.named("aws:lambda/function:Function", function_name)
+        return dict(function.inputs["environment"]["variables"])
+
+
+class _Monitor(MockMonitor):
+    """Pulumi's mock monitor, also keeping the ``protect`` option it does not pass to mocks."""
+
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self._recorder = mocks
+
+    def RegisterResource(self, request: Any) -> Any:
+        self._recorder.protect_flags[(request.type, request.name)] = bool(request.protect)
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+
+def project_name() -> str:
+    return str(yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"])
+
+
+def stack_config(stack: str, overrides: dict[str, Any] | None = None) -> dict[str, str]:
+    """The stack's config as Pulumi hands it to a program: ``{"project:key": "text"}``.
+
+    ``overrides`` use the same keys (``"serverless-fleet:comms"``) and replace whole values,
+    as ``pulumi config set`` would.
+
+    Raises:
+        ValueError: a key is no setting (misspelt, or retired), naming it.
+    """
+    values = stack_values(stack) | (overrides or {})
+    unknown = unknown_keys(values)
+    if unknown:
+        raise ValueError(f"unknown settings {unknown}")
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+
+
+def run_pulumi(
+    program: Callable[[], None],
+    stack: str,
+    mocks: RecordingMocks,
+    overrides: dict[str, Any] | None = None,
+) -> RecordingMocks:
+    """Run any Pulumi program function for ``stack`` under ``mocks``; return the mocks.
+
+    Raises whatever the program raises (a missing package, an invalid setting).
+    """
+    pulumi_settings.ROOT.set(None)  # a fresh root stack for every run in this process
+    pulumi.runtime.set_all_config(stack_config(stack, overrides))
+    pulumi.runtime.set_mocks(
+        mocks, project=project_name(), stack=stack, preview=False, monitor=_Monitor(mocks)
+    )
+    _sync_await(run_pulumi_func(program))
+    root = pulumi_settings.get_root_resource()
+    exports = getattr(root, "outputs", {})
+    resolved: Any = _sync_await(pulumi.Output.from_input(exports).future())
+    mocks.stack_outputs = dict(resolved or {})
+    return mocks
+
+
+def run_program(
+    stack: str, mocks: RecordingMocks, overrides: dict[str, Any] | None = None
+) -> RecordingMocks:
+    """Run the real program, ``infra/__main__.py``, for ``stack``."""
+
+    def program() -> None:
+        runpy.run_path(str(PROGRAM), run_name="__main__")
+
+    return run_pulumi(program, stack, mocks, overrides)

@@ -1,0 +1,110 @@
+"""EventBridge schedule expressions, evaluated locally: ``rate(5 minutes)`` and
+``cron(0 6 ? * MON-FRI *)``.
+
+croniter evaluates the cron part. AWS's dialect differs from classic cron in three ways,
+handled here: six fields (the last is the year), ``?`` for "any" in day-of-month or
+day-of-week, and numeric days of the week counted 1-7 from Sunday (croniter: 0-6).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from croniter import croniter
+
+from devstack.fake_arns import ACCOUNT_ID
+
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_CRON = re.compile(r"^cron\((.+)\)$")
+_UNITS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+class ScheduleExpressionError(ValueError):
+    """Not an EventBridge schedule expression this runtime can evaluate."""
+
+
+def _aws_weekdays(field: str) -> str:
+    """AWS day-of-week numbers (1 = Sunday) to croniter's (0 = Sunday); names stay."""
+    return re.sub(r"\d+", lambda m: str(int(m.group()) - 1), field)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    expression: str
+    interval: timedelta | None = None
+    cron: str | None = None
+
+    def next_after(self, moment: datetime) -> datetime:
+        """The first firing strictly after ``moment`` (a rate counts from ``moment``)."""
+        if self.cron is not None:
+            next_time: datetime = croniter(self.cron, moment).get_next(datetime)
+            return next_time
+        if self.interval is not None:
+            return moment + self.interval
+        raise ScheduleExpressionError(f"{self.expression}: neither a rate nor a cron")
+
+
+def parse_schedule(expression: str) -> Schedule:
+    """Raises ScheduleExpressionError, naming what is wrong."""
+    rate = _RATE.match(expression)
+    if rate:
+        value, unit = int(rate.group(1)), rate.group(2).rstrip("s")
+        if value < 1:
+            raise ScheduleExpressionError(f"{expression}: the rate must be at least 1")
+        return Schedule(expression, interval=timedelta(seconds=value * _UNITS[unit]))
+    cron = _CRON.match(expression)
+    if not cron:
+        raise ScheduleExpressionError(f"{expression}: expected rate(...) or cron(...)")
+    fields = cron.group(1).split()
+    if len(fields) != 6:
+        raise ScheduleExpressionError(f"{expression}: AWS cron has 6 fields, got {len(fields)}")
+    minute, hour, day, month, weekday, year = fields
+    if year != "*":
+        raise ScheduleExpressionError(f"{expression}: only '*' is supported for the year")
+    if "?" not in (day, weekday):
+        raise ScheduleExpressionError(f"{expression}: day-of-month or day-of-week must be '?'")
+    classic = " ".join(
+        [minute, hour, day.replace("?", "*"), month, _aws_weekdays(weekday.replace("?", "*"))]
+    )
+    if not croniter.is_valid(classic):
+        raise ScheduleExpressionError(f"{expression}: not a valid cron expression")
+    return Schedule(expression, cron=classic)
+
+
+@dataclass
+class ScheduledTarget:
+    """One rule of the program, what it targets (a function's or a state machine's ARN, and
+    the target's fixed ``input`` if it sets one: else EventBridge sends the event), and when
+    it fires next."""
+
+    rule: str
+    schedule: Schedule
+    target_arn: str
+    input: str | None
+    next_fire: datetime
+
+    def due(self, now: datetime) -> bool:
+        """True (and the next firing moved on) when the target should fire at ``now``."""
+        if now < self.next_fire:
+            return False
+        self.next_fire = self.schedule.next_after(now)
+        return True
+
+
+def scheduled_event(rule_arn: str, region: str, now: datetime) -> dict[str, Any]:
+    """What EventBridge sends a target when a schedule fires."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT_ID,
+        "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [rule_arn],
+        "detail": {},
+    }

@@ -1,0 +1,447 @@
+"""``make dev``: the dev stack on this machine.
+
+1. a moto server on loopback, with state machine execution on and the local Lambda service
+   in front (every declared function invocable through it, ``lambda_service.py``);
+2. every resource of the stack, created in it by running the Pulumi program under
+   ``MotoMocks`` (no second list of resources exists anywhere);
+3. demo data (one active company/project);
+4. each app with routes served in its own process, with the environment the program gives its
+   API function and the API key the program declares; each SQS event source polled by a
+   worker process; each schedule fired on time (a function invoked, an execution started);
+5. ``.local/stack.json`` describing all of it, printed for a person too; then one console
+   line per request, message, invocation and state transition.
+
+Ctrl-C (or SIGTERM) stops the app processes and the moto server.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from devstack.aws_server import LocalAwsServer
+from devstack.declared import (
+    API_HANDLER,
+    DeclaredFunction,
+    api_apps,
+    declared_functions,
+    scheduled_targets,
+    sqs_workers,
+    state_machine_arns,
+)
+from devstack.executions import ExecutionWatcher, run_execution
+from devstack.fake_arns import ACCOUNT_ID, OfflineMocks
+from devstack.lambda_service import FunctionHosts
+from devstack.moto_mocks import MotoMocks
+from devstack.outside import RealServices, real_services
+from devstack.processes import start_logged, stop_process, wait_for_port
+from devstack.profiles import FakeContext, Profile, SeedContext, fakes, profiles
+from devstack.program import run_program
+from devstack.schedules import ScheduledTarget, scheduled_event
+from infra.registry import ROOT
+from infra.settings import stack_values
+from shared.env import API_URL
+
+STATE_DIR = ROOT / ".local"
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+
+@dataclass
+class LocalStack:
+    stack: str
+    host: str
+    moto_port: int
+    http_port: int
+    apps: dict[str, str] = field(default_factory=dict)
+    api_keys: dict[str, str] = field(default_factory=dict)
+    fakes: dict[str, str] = field(default_factory=dict)
+    overrides: dict[str, Any] = field(default_factory=dict)
+    log_dir: Path = STATE_DIR / "logs"
+    # Receive with this visibility instead of the queue's, so a failed message comes back
+    # in seconds rather than 10 minutes; None honours the queue.
+    redeliver_after: int | None = None
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    schedules: list[ScheduledTarget] = field(default_factory=list)
+    # The local Lambda service: runs functions on demand (schedules, state machines, invoke).
+    functions: FunctionHosts | None = None
+    state_machines: dict[str, str] = field(default_factory=dict)  # name -> ARN
+    region: str = ""
+    # What every function gets on top of its own environment: moto, the fakes.
+    function_extras: dict[str, str] = field(default_factory=dict)
+    # Outside services called for real (credentials given), instead of their fakes.
+    credentials: RealServices = field(default_factory=RealServices)
+    # What each system adds: fakes, demo data, stack.json entries.
+    profiles: list[Profile] = field(default_factory=profiles)
+
+    @property
+    def aws_endpoint(self) -> str:
+        return f"http://{self.host}:{self.moto_port}"
+
+    def description(self) -> dict[str, Any]:
+        added: dict[str, Any] = {}
+        for profile in self.profiles:
+            added |= profile.description
+        return {
+            "apps": self.apps,
+            "api_key": next(iter(self.api_keys.values()), None),
+            "api_keys": self.api_keys,
+            "aws_endpoint": self.aws_endpoint,
+            "region": self.region,
+            "fakes": self.fakes,
+            "real": self.credentials.services(),
+            **added,
+            "logs": str(self.log_dir),
+        }
+
+
+def aws_environment(local: LocalStack, region: str) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": local.aws_endpoint,
+        "AWS_DEFAULT_REGION": region,
+        **LOCAL_CREDENTIALS,
+    }
+
+
+def api_environment(app: str, stack: str, moto_port: int) -> dict[str, str]:
+    """What the program gives an app's API function, pointed at a moto server on loopback.
+
+    The program runs offline (nothing is created): the names are what ``make dev`` creates.
+    """
+    region = str(stack_values(stack)["aws:region"])
+    mocks = run_program(stack, OfflineMocks(region))
+    function_env, _ = api_apps(mocks)[app]
+    local = LocalStack(stack=stack, host="127.0.0.1", moto_port=moto_port, http_port=0)
+    return {**function_env, **aws_environment(local, region)}
+
+
+def seed_demo_data(local: LocalStack) -> None:
+    """Every system's demo data and secrets (its profile's ``seed``)."""
+    for profile in local.profiles:
+        if profile.seed is not None:
+            profile.seed(SeedContext(local.stack, local.credentials))
+
+
+def function_environment(local: LocalStack, function: DeclaredFunction) -> dict[str, str]:
+    """What one function runs with here: the program's environment, pointed at moto and the
+    fakes, and at the local API of its app for callbacks (Twilio's status callback)."""
+    environment = {**function.environment, **local.function_extras}
+    if function.app in local.apps:
+        environment[API_URL] = local.apps[function.app]
+    return environment
+
+
+def start(local: LocalStack, exits: ExitStack) -> None:
+    region = str(stack_values(local.stack)["aws:region"])
+    local.region = region
+    functions = FunctionHosts(local.host, local.log_dir)
+    exits.callback(functions.stop)
+    server = LocalAwsServer(local.host, local.moto_port, functions)
+    server.start()
+    exits.callback(server.stop)
+    os.environ.update(aws_environment(local, region))
+
+    mocks = run_program(local.stack, MotoMocks(region), local.overrides)
+    fakes_env = start_fakes(local, exits, FakeContext(mocks, datetime.now(UTC)))
+    local.function_extras = {**aws_environment(local, region), **fakes_env}
+    functions.declare(declared_functions(mocks).values(), partial(function_environment, local))
+    local.functions = functions
+    local.state_machines = state_machine_arns(mocks)
+    local.schedules = scheduled_targets(mocks, datetime.now(UTC))
+    seed_demo_data(local)
+
+    port = local.http_port
+    for app, (function_env, api_key) in api_apps(mocks).items():
+        environment = {**function_env, **fakes_env, "LOCAL_API_KEY": api_key}
+        spawn(
+            local,
+            exits,
+            f"{app}-api",
+            environment,
+            region,
+            ["devstack.gateway", app, "--host", local.host, "--port", str(port)],
+        )
+        wait_for_port(local.host, port)
+        local.apps[app] = f"http://{local.host}:{port}"
+        local.api_keys[app] = api_key
+        port += 1
+    for worker in sqs_workers(mocks):
+        function = worker.function
+        redelivery = (
+            ["--visibility-timeout", str(local.redeliver_after)]
+            if local.redeliver_after is not None
+            else []
+        )
+        spawn(
+            local,
+            exits,
+            function.name,
+            function_environment(local, function),
+            region,
+            [
+                "devstack.worker",
+                function.app,
+                function.handler,
+                "--function-name",
+                function.name,
+                "--queue-url",
+                worker.queue_url,
+                "--queue-arn",
+                worker.queue_arn,
+                "--batch-size",
+                str(worker.batch_size),
+                "--timeout",
+                str(function.timeout),
+                "--memory",
+                str(function.memory),
+                "--region",
+                region,
+                *redelivery,
+            ],
+        )
+
+
+def spawn(
+    local: LocalStack,
+    exits: ExitStack,
+    name: str,
+    environment: dict[str, str],
+    region: str,
+    module_and_args: list[str],
+) -> None:
+    """Run one long-lived process (an app's API, a queue's worker): its structured logs
+    (stdout) go to ``logs/<name>.log``, its one-line events (stderr) to the console; the
+    stack stops when it exits, and stops it when the stack stops."""
+    process = start_logged(
+        module_and_args,
+        {**environment, **aws_environment(local, region)},
+        local.log_dir / f"{name}.log",
+    )
+    local.processes.append(process)
+    exits.callback(stop_process, process)
+
+
+def start_fakes(local: LocalStack, exits: ExitStack, context: FakeContext) -> dict[str, str]:
+    """The fakes every system's profile asks for, but those of services called for real,
+    and the environment that points the clients at them (for a service called for real
+    nothing is set: its SDK's default address is the real one)."""
+    environment: dict[str, str] = {}
+    real = local.credentials.services()
+    for name, fake in fakes(local.profiles).items():
+        if name in real:
+            continue
+        server = fake.build(context)
+        server.start(local.host)
+        exits.callback(server.stop)
+        local.fakes[name] = server.url
+        environment[fake.variable] = f"{server.url}{fake.suffix}"
+    return environment
+
+
+def fire(local: LocalStack, target: ScheduledTarget, now: datetime) -> None:
+    """What EventBridge does when the rule fires: start an execution of a state machine, or
+    invoke a function asynchronously; with the target's fixed input, else the event."""
+    event = target.input or json.dumps(scheduled_event(target.rule, local.region, now))
+    names = {arn: name for name, arn in local.state_machines.items()}
+    if target.target_arn in names:
+        print(
+            f"[schedule] {target.schedule.expression} fired -> {names[target.target_arn]}",
+            file=sys.stderr,
+            flush=True,
+        )
+        boto3.client("stepfunctions").start_execution(
+            stateMachineArn=target.target_arn, input=event
+        )
+        return
+    if local.functions is None:
+        raise RuntimeError("the local Lambda service is not running")
+    function = local.functions.resolve(target.target_arn)
+    if function is None:
+        raise LookupError(f"{target.target_arn} is not a function of the program")
+    print(
+        f"[schedule] {target.schedule.expression} fired -> {function.name}",
+        file=sys.stderr,
+        flush=True,
+    )
+    local.functions.invoke_async(function, event.encode())
+
+
+def write_description(local: LocalStack, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(local.description(), indent=2) + "\n")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run(
+    stack: str,
+    host: str,
+    moto_port: int,
+    http_port: int,
+    state_dir: Path = STATE_DIR,
+    overrides: dict[str, Any] | None = None,
+    redeliver_after: int | None = None,
+) -> None:
+    """Start everything, then wait for Ctrl-C or SIGTERM and stop everything."""
+    # Explicitly, because a process started in the background by a script inherits SIGINT
+    # as ignored, and Ctrl-C (or `kill -INT`) must still stop the stack.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto: one line per AWS call
+    systems = profiles()
+    try:
+        credentials = real_services(
+            os.environ, {fake.name: fake.real_variables for fake in fakes(systems).values()}
+        )
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
+    local = LocalStack(
+        stack=stack,
+        host=host,
+        moto_port=moto_port,
+        http_port=http_port,
+        overrides=overrides or {},
+        redeliver_after=redeliver_after,
+        log_dir=state_dir / "logs",
+        credentials=credentials,
+        profiles=systems,
+    )
+    with ExitStack() as exits:
+        started = time.monotonic()
+        start(local, exits)
+        write_description(local, state_dir / "stack.json")
+        # Gone when the stack stops: its presence means "running".
+        exits.callback((state_dir / "stack.json").unlink, missing_ok=True)
+        print(json.dumps(local.description(), indent=2))
+        watcher = None
+        if local.state_machines:
+            watcher = ExecutionWatcher(boto3.client("stepfunctions"), local.state_machines)
+        print(
+            f"local stack '{stack}' ready in {time.monotonic() - started:.1f}s "
+            f"({state_dir / 'stack.json'}); Ctrl-C stops it",
+            flush=True,
+        )
+        try:
+            while all(p.poll() is None for p in local.processes):
+                now = datetime.now(UTC)
+                for target in local.schedules:
+                    if target.due(now):
+                        fire(local, target, now)
+                if watcher is not None:
+                    for line in watcher.poll():
+                        print(line, file=sys.stderr, flush=True)
+                time.sleep(0.5)
+            print("an app process exited; stopping", file=sys.stderr)
+        except KeyboardInterrupt:
+            print("stopping", flush=True)
+        # A second Ctrl-C must not cut the clean-up short and leave processes behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # All told at once, so they wind down together; the exit stack then waits for each.
+        for process in local.processes:
+            if process.poll() is None:
+                process.terminate()
+        if local.functions is not None:
+            local.functions.stop()
+
+
+def running_description(state_dir: Path) -> dict[str, Any]:
+    """The running stack's stack.json.
+
+    Raises:
+        SystemExit: the stack is not running (there is no stack.json).
+    """
+    description_file = state_dir / "stack.json"
+    if not description_file.is_file():
+        raise SystemExit(f"the local stack is not running ({description_file}): run make dev")
+    description: dict[str, Any] = json.loads(description_file.read_text())
+    return description
+
+
+def local_session(description: dict[str, Any]) -> boto3.session.Session:
+    """A boto3 session for the running stack (its region, the local credentials); its
+    clients take ``endpoint_url=description["aws_endpoint"]``."""
+    return boto3.session.Session(
+        region_name=description["region"],
+        aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def invoke_now(app: str, handler_name: str, stack: str, state_dir: Path) -> int:
+    """Invoke one function of the running local stack once, with a scheduled event, through
+    its Lambda API (the stack's process for that function runs it, its JSON logs in
+    ``logs/<function>.log``); prints the result; returns 1 if the function failed.
+
+    Raises:
+        SystemExit: the stack is not running, or the app has no such function.
+    """
+    description = running_description(state_dir)
+    region = str(stack_values(stack)["aws:region"])
+    functions = [
+        f
+        for f in declared_functions(run_program(stack, OfflineMocks(region))).values()
+        if f.app == app and f.handler != API_HANDLER  # routes are called over HTTP
+    ]
+    chosen = [f for f in functions if f.handler == f"app.{handler_name}"]
+    if not chosen:
+        names_ = sorted(f.handler.removeprefix("app.") for f in functions)
+        raise SystemExit(f"{app} has no function {handler_name!r}; it has {names_}")
+    function = chosen[0]
+    client = local_session(description).client(
+        "lambda",
+        endpoint_url=description["aws_endpoint"],
+        # A cold start plus the whole run; never retried (a second run is not the ask).
+        config=Config(read_timeout=function.timeout + 90, retries={"total_max_attempts": 1}),
+    )
+    log_path = Path(description["logs"]) / f"{function.name}.log"
+    print(f"[invoke] {function.name} (logs: {log_path})", file=sys.stderr, flush=True)
+    rule = f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/manual-invoke"
+    response = client.invoke(
+        FunctionName=function.name,
+        Payload=json.dumps(scheduled_event(rule, region, datetime.now(UTC))).encode(),
+    )
+    outcome = "failed" if response.get("FunctionError") else "returned"
+    result = response["Payload"].read().decode()[:2000]
+    print(f"[invoke] {function.name} {outcome}: {result}", file=sys.stderr, flush=True)
+    return 1 if response.get("FunctionError") else 0
+
+
+def execute_now(machine: str, execution_input: str, state_dir: Path) -> int:
+    """Start an execution of ``machine`` on the running local stack, print each transition
+    and then its output; returns 0 if it succeeded, 1 otherwise.
+
+    Raises:
+        SystemExit: the stack is not running, the input is not JSON, or no such machine.
+    """
+    description = running_description(state_dir)
+    try:
+        json.loads(execution_input)
+    except ValueError as err:
+        raise SystemExit(f"--input is not JSON: {err}") from None
+    sfn = local_session(description).client(
+        "stepfunctions", endpoint_url=description["aws_endpoint"]
+    )
+    try:
+        described = run_execution(
+            sfn, machine, execution_input, lambda line: print(line, file=sys.stderr, flush=True)
+        )
+    except LookupError as err:
+        raise SystemExit(str(err)) from None
+    print(described.get("output") or json.dumps({k: described.get(k) for k in ("error", "cause")}))
+    return 0 if described["status"] == "SUCCEEDED" else 1

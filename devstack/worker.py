@@ -1,0 +1,90 @@
+"""One SQS event source of the local stack: poll the queue, invoke the function's handler.
+
+Runs in its own process per event-source mapping the program declares
+(``python -m devstack.worker comms app.whatsapp_processor ...``), with the environment the
+program gives that function, and prints one line per message handled or failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from types import FrameType
+from typing import Any
+
+import boto3
+from chalice.local import LambdaContext
+
+from devstack.apps import load_app
+from devstack.sqs_delivery import deliver_once
+
+_stopping = False
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    global _stopping
+    _stopping = True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("app")
+    parser.add_argument("handler", help="the package's handler, e.g. app.whatsapp_processor")
+    parser.add_argument("--function-name", required=True)
+    parser.add_argument("--queue-url", required=True)
+    parser.add_argument("--queue-arn", required=True)
+    parser.add_argument("--batch-size", type=int, default=10)
+    parser.add_argument("--timeout", type=int, default=60, help="the function's, in seconds")
+    parser.add_argument("--memory", type=int, default=128)
+    parser.add_argument("--region", required=True)
+    parser.add_argument(
+        "--visibility-timeout",
+        type=int,
+        default=None,
+        help="receive with this visibility instead of the queue's (faster redelivery)",
+    )
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+
+    handler = getattr(load_app(args.app), args.handler.removeprefix("app."))
+    context = LambdaContext(args.function_name, args.memory, max_runtime_ms=args.timeout * 1000)
+    sqs = boto3.client("sqs", region_name=args.region)
+
+    def invoke(event: dict[str, Any]) -> Any:
+        return handler(event, context)
+
+    tag = f"[{args.function_name}]"
+    while not _stopping:
+        delivery = deliver_once(
+            sqs,
+            args.queue_url,
+            args.queue_arn,
+            args.batch_size,
+            invoke,
+            args.region,
+            args.visibility_timeout,
+            wait_seconds=1,
+        )
+        for message_id in delivery.received:
+            receives = delivery.receive_counts[message_id]
+            if message_id in delivery.failed:
+                outcome = "crashed" if delivery.crashed else "failed"
+                print(
+                    f"{tag} sqs message {message_id} {outcome} (receive {receives}); "
+                    "back on the queue after its visibility timeout",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            else:
+                print(
+                    f"{tag} sqs message {message_id} handled (receive {receives})",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

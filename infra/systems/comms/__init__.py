@@ -1,0 +1,1 @@
+"""comms (seed 004) infra: settings and the system component."""

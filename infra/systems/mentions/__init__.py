@@ -1,0 +1,1 @@
+"""mentions (seed 000) infra: settings, the system component and its dashboard."""
