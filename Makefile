@@ -71,12 +71,9 @@ invoke: $(STAMP)
 execute: $(STAMP)
 	$(BIN)/python -m devstack execute $(MACHINE) --input '$(or $(INPUT),{})'
 
-## bench: performance figures against a baseline in the same run
+## bench: performance figures against a baseline in the same run (every bench/*_bench.py)
 bench: package
-	$(BIN)/python bench/router_bench.py
-	$(BIN)/python bench/local_stack_bench.py
-	$(BIN)/python bench/mentions_bench.py
-	$(BIN)/python bench/package_bench.py
+	for script in bench/*_bench.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf build .local .pytest_cache .mypy_cache .ruff_cache

@@ -59,6 +59,15 @@ class QueueSettings(CamelModel):
     message_retention_days: int = Field(default=4, ge=1, le=14)
 
 
+class FailedEventSettings(CamelModel):
+    """How long and how often a scheduled event is retried before it is kept in the system's
+    failed-events queue (EventBridge's target retry policy, Lambda's async invoke config)."""
+
+    maximum_event_age_seconds: int = Field(default=3600, ge=60, le=21600)
+    # Lambda allows 0-2 retries of an asynchronous invocation.
+    maximum_retry_attempts: int = Field(default=2, ge=0, le=2)
+
+
 class StackSettings(CamelModel):
     """The platform's settings: what every system's functions, APIs and alarms share."""
 
@@ -75,6 +84,7 @@ class StackSettings(CamelModel):
     protect_data: bool
     # Every API's 5xx-rate alarm fires at this share of requests in five minutes.
     api_5xx_alarm_percent: float = Field(default=5.0, gt=0, le=100)
+    failed_events: FailedEventSettings = FailedEventSettings()
     # How long a warm function keeps a secret before reading it again.
     secrets_cache_seconds: int = Field(default=300, ge=0, le=3600)
 

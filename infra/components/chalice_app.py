@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 from infra.components.alarms import api_5xx_rate_alarm, function_errors_alarm
 from infra.components.chalice_package import ChalicePackage, PackagedHandler
+from infra.components.failed_events import FailedEventsQueue
 from infra.components.function import FunctionAccess, PackagedFunction, PackagedFunctionArgs
 from infra.components.queue import QueueWithDlq
 from infra.components.rest_api import KeyedRestApi, KeyedRestApiArgs
@@ -46,6 +47,9 @@ class ChaliceAppArgs:
     schedules: dict[str, str] = field(default_factory=dict)
     api_name: str | None = None
     keyless_paths: dict[str, str] = field(default_factory=dict)
+    # Where a scheduled event is kept once its retries are spent (EventBridge's target DLQ
+    # and the function's on-failure destination); needed when a handler has a schedule.
+    failed_events: FailedEventsQueue | None = None
     # When set, every handler but the API's own is told the API's URL in this variable
     # (e.g. to give Twilio a status callback URL on the app's own API).
     api_url_variable: str | None = None
@@ -67,6 +71,8 @@ class ChaliceApp(pulumi.ComponentResource):
         ordered = sorted(package.handlers.items(), key=lambda h: h[0] != package.api_handler)
         for logical_id, handler in ordered:
             access = self._with_sqs_rights(handler, args.access[logical_id], args.queues)
+            if handler.schedules:
+                access = self._with_failure_destination(handler, access, args.failed_events)
             if self.api is not None and args.api_url_variable:
                 access = FunctionAccess(
                     {**access.environment, args.api_url_variable: self.api.url},
@@ -98,7 +104,7 @@ class ChaliceApp(pulumi.ComponentResource):
                 self,
             )
             self._connect_queues(name, handler, function, args.queues, args.tags)
-            self._schedule(name, handler, function, args.schedules.get(logical_id), args.tags)
+            self._schedule(name, handler, function, args)
             if logical_id == package.api_handler:
                 self.api = self._api(name, args, function)
         self.register_outputs({})
@@ -130,6 +136,17 @@ class ChaliceApp(pulumi.ComponentResource):
             parent=self,
         )
         return api
+
+    @staticmethod
+    def _with_failure_destination(
+        handler: PackagedHandler, access: FunctionAccess, failed: FailedEventsQueue | None
+    ) -> FunctionAccess:
+        """Lambda sends a failed asynchronous invocation to its destination with the
+        function's own role, so the role may send to that one queue."""
+        if failed is None:
+            raise ValueError(f"{handler.logical_id} has a schedule: give the app failed_events")
+        keep = {"Sid": "KeepFailedEvents", "Action": ["sqs:SendMessage"], "Resource": [failed.arn]}
+        return FunctionAccess(access.environment, [*access.statements, keep])
 
     @staticmethod
     def _with_sqs_rights(
@@ -176,26 +193,34 @@ class ChaliceApp(pulumi.ComponentResource):
             )
 
     def _schedule(
-        self,
-        name: str,
-        handler: PackagedHandler,
-        function: PackagedFunction,
-        override: str | None,
-        tags: dict[str, str],
+        self, name: str, handler: PackagedHandler, function: PackagedFunction, args: ChaliceAppArgs
     ) -> None:
+        """One rule per schedule, whose target retries as the stack says and keeps what it
+        could not deliver; the function's asynchronous invocations likewise end, after their
+        retries, in the failed-events queue with their error."""
+        failed = args.failed_events
+        if not handler.schedules or failed is None:
+            return
+        retry = args.settings.failed_events
+        override = args.schedules.get(handler.logical_id)
         for index, expression in enumerate(handler.schedules):
             resource = f"{name}-{kebab(handler.logical_id)}-schedule-{index}"
             rule = aws.cloudwatch.EventRule(
                 resource,
                 schedule_expression=override or expression,
                 description=f"Runs {handler.logical_id} ({handler.handler})",
-                tags=tags,
+                tags=args.tags,
                 opts=pulumi.ResourceOptions(parent=self),
             )
             aws.cloudwatch.EventTarget(
                 f"{resource}-target",
                 rule=rule.name,
                 arn=function.arn,
+                retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
+                    maximum_event_age_in_seconds=retry.maximum_event_age_seconds,
+                    maximum_retry_attempts=retry.maximum_retry_attempts,
+                ),
+                dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=failed.arn),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             aws.lambda_.Permission(
@@ -206,3 +231,16 @@ class ChaliceApp(pulumi.ComponentResource):
                 source_arn=rule.arn,
                 opts=pulumi.ResourceOptions(parent=self),
             )
+            failed.allow_rule(rule.arn)
+        aws.lambda_.FunctionEventInvokeConfig(
+            f"{name}-{kebab(handler.logical_id)}-async",
+            function_name=function.function.name,
+            maximum_event_age_in_seconds=retry.maximum_event_age_seconds,
+            maximum_retry_attempts=retry.maximum_retry_attempts,
+            destination_config=aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
+                on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(
+                    destination=failed.arn
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[function.policy]),
+        )

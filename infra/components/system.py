@@ -19,6 +19,7 @@ import pulumi_aws as aws
 from infra.components.alerts import AlertTopic, AlertTopicArgs
 from infra.components.chalice_app import ChaliceApp, ChaliceAppArgs
 from infra.components.chalice_package import ChalicePackage
+from infra.components.failed_events import FailedEventsArgs, FailedEventsQueue
 from infra.components.function import FunctionAccess
 from infra.components.queue import QueueWithDlq, QueueWithDlqArgs
 from infra.components.secrets import operator_secret
@@ -130,7 +131,20 @@ class FleetSystem(pulumi.ComponentResource, Generic[SettingsT]):
     ) -> ChaliceApp:
         """The system's Chalice package as functions (each with its Errors alarm), queue
         sources, schedules and API (with its 5xx-rate alarm); exports the API's URL and key
-        id as ``<system>_api_url`` and ``<system>_api_key_id``."""
+        id as ``<system>_api_url`` and ``<system>_api_key_id``. A package with schedules
+        also gets the system's failed-events queue (``<system>-failed-events-<stack>``)."""
+        failed_events = None
+        if any(handler.schedules for handler in self.package.handlers.values()):
+            failed_events = FailedEventsQueue(
+                f"{self.name}-failed-events",
+                FailedEventsArgs(
+                    queue_name=physical(f"{self.system}-failed-events", self.stack),
+                    alarm_topic_arn=self.alerts.arn,
+                    tags=self.tags,
+                    protect=self.platform.protect_data,
+                ),
+                opts=self.child,
+            )
         app = ChaliceApp(
             f"{self.name}-app",
             ChaliceAppArgs(
@@ -144,9 +158,12 @@ class FleetSystem(pulumi.ComponentResource, Generic[SettingsT]):
                 api_name=routes.api_name if routes else None,
                 keyless_paths=routes.keyless_paths if routes else {},
                 api_url_variable=api_url_variable,
+                failed_events=failed_events,
             ),
             opts=self.child,
         )
+        if failed_events is not None:
+            failed_events.seal()
         if app.api is not None:
             self.exports[f"{self.system}_api_url"] = app.api.url
             self.exports[f"{self.system}_api_key_id"] = app.api.api_key.id

@@ -19,6 +19,7 @@ from infra.components.chalice_package import (
     PackageMissingError,
     load_package,
 )
+from infra.components.failed_events import FailedEventsArgs, FailedEventsQueue
 from infra.components.function import FunctionAccess
 from infra.components.queue import QueueWithDlq, QueueWithDlqArgs
 from infra.packaging import package_app
@@ -64,6 +65,9 @@ def sample_program(
                 protect=False,
             ),
         )
+        failed_events = FailedEventsQueue(
+            "failed", FailedEventsArgs("sample-failed-events-dev", topic.arn, tags, False)
+        )
         ChaliceApp(
             "sample",
             ChaliceAppArgs(
@@ -76,8 +80,10 @@ def sample_program(
                 api_name="sample-dev-api",
                 keyless_paths=keyless_paths or {},
                 alarm_topic_arn=topic.arn,
+                failed_events=failed_events,
             ),
         )
+        failed_events.seal()
         pulumi.export("done", True)
 
     return program

@@ -134,7 +134,16 @@ def test_each_mentions_function_may_touch_only_what_it_uses(
         "StoreMentions",
         "LeaseAndCursor",
         "ReadMentionMindKey",
+        "KeepFailedEvents",
     }
+    assert grants(ingester["KeepFailedEvents"]) == (
+        ["sqs:SendMessage"],
+        [
+            stack.named("aws:sqs/queue:Queue", physical("mentions-failed-events", name)).outputs[
+                "arn"
+            ]
+        ],
+    )
     assert grants(ingester["StoreMentions"]) == (["dynamodb:PutItem"], [mentions])
     assert grants(ingester["LeaseAndCursor"]) == (
         ["dynamodb:GetItem", "dynamodb:UpdateItem"],
@@ -176,6 +185,7 @@ def test_the_alarms_notify_the_mentions_topic_which_emails_the_stack_address(
         physical("mentions-mentionmind-error-rate", name),
         physical("mentions-no-successful-run", name),
         f"mentions-{name}-5xx-rate",
+        physical("mentions-failed-events", name) + "-not-empty",
     }
     for function in ("mentions-ingest-mentions", "mentions-api-handler"):
         errors = alarms[physical(function, name) + "-errors"]

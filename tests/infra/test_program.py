@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from devstack.program import RecordingMocks
@@ -301,3 +302,46 @@ def test_every_secret_a_function_reads_is_scoped_to_its_stack(stack: RecordingMo
             else:
                 assert resource.endswith("*"), urn(policy)
                 assert condition == {"secretsmanager:ResourceTag/stack": name}, urn(policy)
+
+
+def test_every_scheduled_event_is_retried_then_kept_with_an_alarm(stack: RecordingMocks) -> None:
+    """Issue 11: a rule's target retries as the stack says and keeps what it could not
+    deliver; the function's own failed runs end, after their retries, in the same queue."""
+    name = stack_name(stack)
+    retry = setting(name, "failedEvents")
+    queues = {q.outputs["arn"]: q for q in stack.of_type("aws:sqs/queue:Queue")}
+    targets = stack.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    assert targets
+    for target in targets:
+        assert target.inputs["retryPolicy"] == {
+            "maximumEventAgeInSeconds": retry["maximumEventAgeSeconds"],
+            "maximumRetryAttempts": retry["maximumRetryAttempts"],
+        }, urn(target)
+        dlq = queues[target.inputs["deadLetterConfig"]["arn"]]
+        assert dlq.inputs["name"].endswith(f"-failed-events-{name}"), urn(target)
+        (policy,) = (
+            p
+            for p in stack.of_type("aws:sqs/queuePolicy:QueuePolicy")
+            if p.inputs["queueUrl"] == dlq.outputs["url"]
+        )
+        (statement,) = json.loads(policy.inputs["policy"])["Statement"]
+        assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+        rule_arns = {r.outputs["arn"] for r in stack.of_type("aws:cloudwatch/eventRule:EventRule")}
+        assert set(statement["Condition"]["ArnEquals"]["aws:SourceArn"]) <= rule_arns
+    configs = {
+        c.inputs["functionName"]: c
+        for c in stack.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
+    }
+    functions = {f.outputs["arn"]: f.inputs["name"] for f in stack.of_type(FUNCTION)}
+    for target in targets:
+        config = configs[functions[target.inputs["arn"]]].inputs
+        assert config["maximumRetryAttempts"] == retry["maximumRetryAttempts"]
+        destination = config["destinationConfig"]["onFailure"]["destination"]
+        assert destination == target.inputs["deadLetterConfig"]["arn"], urn(target)
+        alarm = [
+            a
+            for a in stack.of_type(ALARM)
+            if a.inputs.get("dimensions", {}).get("QueueName")
+            == queues[destination].outputs["name"]
+        ]
+        assert len(alarm) == 1 and alarm[0].inputs["threshold"] == 1
