@@ -7,43 +7,22 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from chalice.app import Chalice, CloudWatchEvent, Rate, Response
+from chalice.app import CloudWatchEvent, Rate, Response
 
 from chalicelib.mentions import wiring
 from chalicelib.mentions.ingestion import run_ingestion
-from chalicelib.mentions.queries import InvalidQueryError, mentions_page, parse_query
-from shared.errors import ConfigurationError, TransientError
+from chalicelib.mentions.queries import mentions_page, parse_query
+from shared.api import ApiApp
 from shared.http import json_response
 from shared.observability import logger
 
-app = Chalice(app_name="mentions")
-log = logger("mentions-api")
+app = ApiApp("mentions", logger("mentions-api"))
 
 
 @app.route("/mentions", methods=["GET"], api_key_required=True)
 def list_mentions_route() -> Response:
-    request = app.current_request
-    params = dict(request.query_params or {}) if request else {}
-    try:
-        page = mentions_page(wiring.reader(), parse_query(params, datetime.now(UTC)))
-    except InvalidQueryError as err:
-        log.info("query refused", extra={"reason": str(err)})
-        return json_response(
-            400,
-            {
-                "status": "error",
-                "error_code": "INVALID_QUERY",
-                "message": str(err),
-                "errors": [{"parameter": p.parameter, "reason": p.reason} for p in err.problems],
-            },
-        )
-    except TransientError:
-        log.exception("mentions not read")
-        return json_response(503, {"status": "error", "message": "try again"})
-    except ConfigurationError:
-        log.exception("mentions API misconfigured")
-        return json_response(500, {"status": "error", "message": "the service is misconfigured"})
-    return json_response(200, page)
+    query = parse_query(app.query, datetime.now(UTC))
+    return json_response(200, mentions_page(wiring.reader(), query))
 
 
 # The stack's `mentions.schedule` replaces this rate when the program deploys the rule.

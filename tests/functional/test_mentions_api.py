@@ -165,3 +165,68 @@ def test_dates_with_an_offset_are_read_as_utc(api: Client) -> None:
     )
 
     assert [m["mention_id"] for m in body["mentions"]] == ["news-2", "news-1", "news-0"]
+
+
+def test_an_unknown_parameter_is_refused_in_the_shared_shape(api: Client) -> None:
+    status, body = get(api, source="twitter", sort="asc")
+
+    assert status == 400
+    assert body == {
+        "status": "error",
+        "error_code": "INVALID_QUERY",
+        "message": "invalid query: sort: unknown parameter",
+        "request_id": None,
+        "errors": [{"parameter": "sort", "reason": "unknown parameter"}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value"),
+    [("since", "0001-01-01T00:00:00+01:00"), ("until", "9999-12-31T23:59:59-01:00")],
+)
+def test_a_date_with_no_utc_equivalent_is_a_400_naming_it(
+    api: Client, parameter: str, value: str
+) -> None:
+    status, body = get(api, **{"source": "twitter", parameter: value})
+
+    assert status == 400
+    assert body["error_code"] == "INVALID_QUERY"
+    assert body["errors"] == [
+        {
+            "parameter": parameter,
+            "reason": "Value error, out of range: in UTC it falls outside the years 0001 to 9999",
+        }
+    ]
+
+
+def test_a_table_that_fails_is_a_503_with_retry_after_and_no_aws_detail(
+    api: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.mentions import env, wiring
+
+    monkeypatch.setenv(env.MENTIONS_TABLE, "mentions-table-that-is-gone")
+    wiring.reset()
+
+    response = api.http.get("/mentions?source=twitter")
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"].isdigit()
+    body = json.loads(response.body)
+    assert body["error_code"] == "SERVICE_UNAVAILABLE"
+    assert "mentions-table-that-is-gone" not in response.body.decode()
+    assert "ResourceNotFound" not in response.body.decode()
+
+
+def test_a_missing_setting_is_a_500_that_does_not_name_it(
+    api: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.mentions import env, wiring
+
+    monkeypatch.delenv(env.MENTIONS_TABLE)
+    wiring.reset()
+
+    response = api.http.get("/mentions?source=twitter")
+
+    assert response.status_code == 500
+    assert json.loads(response.body)["error_code"] == "INTERNAL_ERROR"
+    assert env.MENTIONS_TABLE not in response.body.decode()

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -75,7 +76,9 @@ class Processor:
     openai: FakeOpenAI
     twilio: FakeTwilio
 
-    def enqueue(self, **recipient: Any) -> dict[str, Any]:
+    def enqueue(
+        self, project_data: dict[str, Any] | None = None, **recipient: Any
+    ) -> dict[str, Any]:
         """Queue a context object exactly as the router builds it."""
         request_id = str(uuid.uuid4())
         body = {
@@ -86,7 +89,7 @@ class Processor:
                 "comms_consent": True,
                 **recipient,
             },
-            "project_data": {"jobRole": "Healthcare Assistant"},
+            "project_data": project_data or {"jobRole": "Healthcare Assistant"},
             "request_data": {
                 "request_id": request_id,
                 "channel_method": self.channel,
@@ -543,3 +546,38 @@ def test_callbacks_out_of_order_keep_the_later_status(
     assert processor.record_by_key(sent)["delivery_status"] == "delivered"
     assert post_status(processor, sent, "read").status_code == 200
     assert processor.record_by_key(sent)["delivery_status"] == "read"
+
+
+def test_a_forged_signature_gets_the_same_answer_as_an_unknown_conversation(
+    processor: Processor, sent: dict[str, Any]
+) -> None:
+    stranger = sent | {
+        "status_callback_url": sent["status_callback_url"].replace(
+            sent["conversation_id"], str(uuid.uuid4())
+        )
+    }
+
+    forged = post_status(processor, sent, "delivered", signature="Zm9yZ2Vk")
+    unknown = post_status(processor, stranger, "delivered")
+
+    assert forged.status_code == unknown.status_code == 403
+    assert json.loads(forged.body) == json.loads(unknown.body)
+    assert json.loads(forged.body)["error_code"] == "SIGNATURE_INVALID"
+
+
+def test_numbers_with_a_fraction_in_project_data_are_stored_as_decimals(
+    processor: Processor,
+) -> None:
+    """boto3 refuses floats: a float the router accepted must never fail the processor."""
+    project_data = {"jobRole": "Carer", "salary": 1.5, "shift": {"hours": [7.5, 0.25]}}
+    context = processor.enqueue(project_data)
+
+    assert processor.deliver().failed == []
+
+    record = processor.record(context)
+    assert record["conversation_status"] == "initial_message_sent"
+    assert record["project_data"] == {
+        "jobRole": "Carer",
+        "salary": Decimal("1.5"),
+        "shift": {"hours": [Decimal("7.5"), Decimal("0.25")]},
+    }

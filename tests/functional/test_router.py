@@ -297,3 +297,155 @@ def test_a_burst_for_one_project_reads_its_config_once(comms: Client) -> None:
 
     assert statuses == [200] * 5
     assert reads == ["GetItem"]
+
+
+# One error shape (specs/errors.md) and the limits of what is accepted (issue 12).
+
+ERROR_KEYS = {"status", "error_code", "message", "request_id"}
+
+
+def test_an_unknown_query_parameter_is_refused_in_the_shared_shape(
+    comms: Client, dev_stack: Any
+) -> None:
+    response = comms.http.post(
+        "/initiate-conversation?dry_run=1", headers=HEADERS, body=json.dumps(request_body())
+    )
+
+    assert response.status_code == 400
+    assert json.loads(response.body) == {
+        "status": "error",
+        "error_code": "INVALID_QUERY",
+        "message": "invalid query: dry_run: unknown parameter",
+        "request_id": None,
+        "errors": [{"parameter": "dry_run", "reason": "unknown parameter"}],
+    }
+    assert all(not m for m in all_queued(dev_stack).values())
+
+
+def test_a_malformed_body_is_answered_in_the_shared_shape(comms: Client) -> None:
+    answer = json.loads(post(comms, "{not json").body)
+
+    assert set(answer) == ERROR_KEYS
+    assert answer["status"] == "error"
+    assert answer["error_code"] == "MALFORMED_JSON"
+    assert answer["message"].startswith("the body is not valid JSON")
+    assert answer["request_id"] is None
+
+
+def test_a_body_that_is_not_declared_json_is_a_shaped_415(comms: Client) -> None:
+    response = comms.http.post(
+        "/initiate-conversation",
+        headers={"Content-Type": "text/plain"},
+        body=json.dumps(request_body()),
+    )
+
+    assert response.status_code == 415
+    answer = json.loads(response.body)
+    assert set(answer) == ERROR_KEYS
+    assert answer["error_code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+def with_raw_project_data(body: dict[str, Any], raw: str) -> str:
+    """The request's JSON text with ``project_data.value`` replaced by raw JSON text (a
+    value ``json.dumps`` itself could not write, or would write too slowly)."""
+    body["project_data"]["value"] = "__RAW__"
+    return json.dumps(body).replace('"__RAW__"', raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 969 + "]" * 969,
+        with_raw_project_data(request_body(), "[" * 969 + "]" * 969),
+        with_raw_project_data(request_body(), '{"a":' * 40 + "1" + "}" * 40),
+    ],
+    ids=["a bare array", "deep inside project_data", "objects 40 deep"],
+)
+def test_a_body_nested_too_deep_is_a_400_and_nothing_is_queued(
+    comms: Client, dev_stack: Any, raw: str
+) -> None:
+    response = post(comms, raw)
+
+    assert response.status_code == 400
+    answer = json.loads(response.body)
+    assert answer["error_code"] == "NESTING_TOO_DEEP"
+    assert "more than 32 levels" in answer["message"]
+    assert all(not m for m in all_queued(dev_stack).values())
+
+
+def test_a_body_too_large_for_one_queue_message_is_a_413_and_nothing_is_queued(
+    comms: Client, dev_stack: Any
+) -> None:
+    body = request_body(project_data__notes="😀" * 90_000)  # 360 KB as UTF-8, 1 MB escaped
+
+    response = post(comms, body)
+
+    assert response.status_code == 413, response.body
+    answer = json.loads(response.body)
+    assert answer["error_code"] == "PAYLOAD_TOO_LARGE"
+    assert answer["request_id"] == body["request_data"]["request_id"]
+    assert "262,144 bytes (256 KiB)" in answer["message"]
+    assert all(not m for m in all_queued(dev_stack).values())
+
+
+def test_a_body_just_under_the_queue_limit_is_queued(comms: Client, dev_stack: Any) -> None:
+    body = request_body(project_data__notes="x" * 250_000)
+
+    assert post(comms, body).status_code == 200
+    (message,) = all_queued(dev_stack)["whatsapp"]
+    assert json.loads(message["Body"])["frontend_payload"] == body
+
+
+def test_numbers_with_a_fraction_are_accepted_and_passed_on(comms: Client, dev_stack: Any) -> None:
+    body = request_body(project_data__salary=1.5)
+    body["project_data"]["rates"] = [0.1, 2.5e-3]
+
+    assert post(comms, body).status_code == 200
+    context = json.loads(all_queued(dev_stack)["whatsapp"][0]["Body"])
+    assert context["frontend_payload"]["project_data"]["salary"] == 1.5
+    assert context["frontend_payload"]["project_data"]["rates"] == [0.1, 2.5e-3]
+
+
+@pytest.mark.parametrize(
+    ("project_data", "field", "reason"),
+    [
+        ({"": "x"}, "project_data", "has an empty key"),
+        ({"shift": {"": 1}}, "project_data.shift", "has an empty key"),
+        ({"id": 10**40}, "project_data.id", "38 significant digits"),
+        ({"tiny": 1e-200}, "project_data.tiny", "outside the numbers DynamoDB stores"),
+    ],
+    ids=["empty key", "nested empty key", "too many digits", "too small"],
+)
+def test_what_could_never_be_stored_is_refused_naming_its_field(
+    comms: Client, dev_stack: Any, project_data: dict[str, Any], field: str, reason: str
+) -> None:
+    body = request_body()
+    body["project_data"].update(project_data)
+
+    response = post(comms, body)
+
+    assert response.status_code == 400
+    answer = json.loads(response.body)
+    assert answer["error_code"] == "VALIDATION_ERROR"
+    reasons = {e["field"]: e["reason"] for e in answer["errors"]}
+    assert reason in reasons[field]
+    assert all(not m for m in all_queued(dev_stack).values())
+
+
+def test_a_queue_failure_says_when_to_retry_and_never_what_aws_said(
+    comms: Client, dev_stack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.comms import wiring
+
+    gone = queue_urls(dev_stack)["whatsapp"] + "-gone"
+    monkeypatch.setenv("CHANNEL_QUEUE_URLS", json.dumps(queue_urls(dev_stack) | {"whatsapp": gone}))
+    wiring.reset()
+
+    response = post(comms, request_body())
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"].isdigit()
+    text = response.body.decode()
+    assert "-gone" not in text
+    assert "NonExistentQueue" not in text
+    assert set(json.loads(text)) == ERROR_KEYS

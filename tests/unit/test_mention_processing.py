@@ -72,3 +72,11 @@ def test_an_invalid_mention_says_which_field_and_why(changes: dict[str, Any], fi
     assert isinstance(result, InvalidMention)
     assert result.reason.startswith(field)
     assert result.mention_id == (None if field == "mention_id" else "m1")
+
+
+def test_a_date_with_no_utc_equivalent_is_an_invalid_mention_not_a_crash() -> None:
+    result = to_mention(raw(date="0001-01-01T00:00:00+01:00"))
+
+    assert isinstance(result, InvalidMention)
+    assert result.reason.startswith("timestamp")
+    assert "out of range" in result.reason

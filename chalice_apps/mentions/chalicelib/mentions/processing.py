@@ -32,16 +32,27 @@ def clean_text(value: str) -> str:
     return " ".join(_controls_to_spaces(text).split())
 
 
+class DateOutOfRangeError(ValueError):
+    """An ISO 8601 date-time whose UTC time is outside the years 1-9999 Python can hold."""
+
+
 def utc_iso(value: str) -> str:
     """``2026-11-20T11:00:00+01:00`` -> ``2026-11-20T10:00:00Z``.
 
     Raises:
+        DateOutOfRangeError: a valid date-time whose UTC time falls before year 1 or after
+            9999 (``0001-01-01T00:00:00+01:00``).
         ValueError: not an ISO 8601 date-time.
     """
     moment = datetime.fromisoformat(value.strip())
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    try:
+        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    except OverflowError:
+        raise DateOutOfRangeError(
+            "out of range: in UTC it falls outside the years 0001 to 9999"
+        ) from None
 
 
 class Mention(BaseModel):

@@ -17,28 +17,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from chalicelib.mentions.processing import utc_iso
+from chalicelib.mentions.processing import DateOutOfRangeError, utc_iso
 from chalicelib.mentions.repository import MentionRepository
-from shared.errors import FleetError
+from shared.errors import InvalidQueryError, ParameterProblem
 
 EARLIEST = "1970-01-01T00:00:00Z"
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 _KEY_FIELDS = {"mention_id", "timestamp", "source"}
-
-
-@dataclass(frozen=True)
-class ParameterProblem:
-    parameter: str
-    reason: str
-
-
-class InvalidQueryError(FleetError):
-    """Every bad parameter with its reason: a 400."""
-
-    def __init__(self, problems: list[ParameterProblem]) -> None:
-        super().__init__("; ".join(f"{p.parameter}: {p.reason}" for p in problems))
-        self.problems = problems
 
 
 class _Parameters(BaseModel):
@@ -57,6 +43,8 @@ class _Parameters(BaseModel):
             return None
         try:
             return utc_iso(value)
+        except DateOutOfRangeError as err:
+            raise ValueError(str(err)) from None
         except ValueError:
             raise ValueError("not an ISO 8601 date-time (e.g. 2026-11-20T10:00:00Z)") from None
 

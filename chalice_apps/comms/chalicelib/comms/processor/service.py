@@ -26,6 +26,7 @@ from chalicelib.comms.processor.messaging import TwilioSender
 from chalicelib.comms.processor.models import ChannelConfig, ContextObject
 from shared.errors import TransientError
 from shared.observability import logger
+from shared.storable import dynamo_value
 
 log = logger("comms-processor")
 
@@ -81,7 +82,8 @@ def new_record(context: ContextObject, channel: str, address: str, now: datetime
         "updated_at": now.isoformat(),
         "recipient_first_name": payload.recipient_data.recipient_first_name,
         "recipient_last_name": payload.recipient_data.recipient_last_name,
-        "project_data": payload.project_data,
+        # Numbers with a fraction as Decimals: boto3 refuses floats (shared/storable.py).
+        "project_data": dynamo_value(payload.project_data),
         "messages": [],
     }
 

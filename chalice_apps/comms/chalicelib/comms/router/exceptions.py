@@ -1,46 +1,29 @@
-"""Why the router refused a request. Each carries the HTTP status and the contract's error_code,
-so the route maps errors by type and never by message text."""
+"""Why the router refused a request. Each carries the HTTP status and the contract's error_code
+(``ApiError``), so the app's one error mapper renders them by type, never by message text.
+
+A body that is not a JSON object, or nested too deep, is refused by the shared parser
+(``shared.errors.MalformedJsonError``, ``NestingTooDeepError``).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-from shared.errors import FleetError
-
-
-@dataclass(frozen=True)
-class FieldProblem:
-    """One invalid field: its dotted path in the request body and what is wrong with it."""
-
-    field: str
-    reason: str
+from shared.errors import ApiError, FieldProblem, FleetError
 
 
-class RouterError(FleetError):
-    """Base of every refusal; subclasses set ``status`` and ``error_code``."""
-
-    status: int = 500
-    error_code: str = "INTERNAL_ERROR"
-
-    def __init__(self, message: str, request_id: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.request_id = request_id
-
-
-class MalformedJsonError(RouterError):
-    status = 400
-    error_code = "MALFORMED_JSON"
+class RouterError(ApiError):
+    """Base of every refusal the router makes itself."""
 
 
 class InvalidRequestError(RouterError):
     status = 400
     error_code = "VALIDATION_ERROR"
+    problems: tuple[FieldProblem, ...]
 
-    def __init__(self, problems: list[FieldProblem], request_id: str | None = None) -> None:
+    def __init__(self, problems: Sequence[FieldProblem], request_id: str | None = None) -> None:
         summary = "; ".join(f"{p.field}: {p.reason}" for p in problems)
-        super().__init__(f"invalid request: {summary}", request_id)
-        self.problems = problems
+        super().__init__(f"invalid request: {summary}", request_id, problems=problems)
 
 
 class CompanyNotFoundError(RouterError):
@@ -58,6 +41,13 @@ class ChannelNotAllowedError(RouterError):
     error_code = "CHANNEL_NOT_ALLOWED"
 
 
+class PayloadTooLargeError(RouterError):
+    """The context object would not fit in one SQS message: nothing was queued."""
+
+    status = 413
+    error_code = "PAYLOAD_TOO_LARGE"
+
+
 class CompanyConfigInvalidError(RouterError):
     """The stored company config cannot be used: an operator's fix, so a 500."""
 
@@ -66,7 +56,17 @@ class CompanyConfigInvalidError(RouterError):
 
 
 class QueueUnavailableError(RouterError):
-    """SQS refused the message after boto3's retries: nothing was queued, the client may retry."""
+    """DynamoDB or SQS failed after boto3's retries: nothing was queued, the client may retry
+    (the mapper adds ``Retry-After``)."""
 
     status = 503
     error_code = "QUEUE_UNAVAILABLE"
+
+
+class MessageTooLargeError(FleetError):
+    """A message is over SQS's size limit; ``size`` and ``limit`` are in bytes."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"a {size}-byte message is over the {limit}-byte limit")
+        self.size = size
+        self.limit = limit

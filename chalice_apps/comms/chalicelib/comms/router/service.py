@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,12 +15,17 @@ from chalicelib.comms.router.exceptions import (
     ChannelNotAllowedError,
     CompanyConfigInvalidError,
     CompanyNotFoundError,
+    MessageTooLargeError,
+    PayloadTooLargeError,
     ProjectInactiveError,
     QueueUnavailableError,
 )
 from chalicelib.comms.router.models import CompanyConfig
 from chalicelib.comms.router.validation import parse_request
 from shared.errors import TransientError
+from shared.observability import logger
+
+log = logger("comms-router")
 
 
 @dataclass(frozen=True)
@@ -30,8 +35,6 @@ class Accepted:
     request_id: str
     conversation_id: str
     queued_at: str
-    channel: str
-    message_id: str
 
     def as_body(self) -> dict[str, str]:
         return {
@@ -42,12 +45,17 @@ class Accepted:
         }
 
 
+# The cause (an AWS error) is logged by the error mapper, never sent to the client.
+_UNAVAILABLE = "the request could not be queued now; send it again (it is safe to retry)"
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
 def initiate_conversation(
     raw_body: bytes | str | None,
+    query: Mapping[str, str],
     configs: CompanyConfigRepository,
     queues: ChannelQueues,
     now: Callable[[], datetime] = _utcnow,
@@ -57,14 +65,15 @@ def initiate_conversation(
     Every check runs before the single SQS send, so a refused request queues nothing.
 
     Raises:
-        MalformedJsonError, InvalidRequestError: 400.
+        InvalidQueryError, MalformedJsonError, NestingTooDeepError, InvalidRequestError: 400.
         CompanyNotFoundError: 404.
         ProjectInactiveError, ChannelNotAllowedError: 403.
+        PayloadTooLargeError: the context object would not fit in one SQS message (413).
         CompanyConfigInvalidError: the stored item is unusable (500).
         QueueUnavailableError: DynamoDB or SQS failed after retries (503, safe to retry:
             the conversation id is derived from the request, so a retry never duplicates).
     """
-    request, body = parse_request(raw_body)
+    request, body = parse_request(raw_body, query)
     company = request.company_data
     request_id = str(request.request_data.request_id)
     channel = request.request_data.channel_method
@@ -72,7 +81,7 @@ def initiate_conversation(
     try:
         item = configs.get(company.company_id, company.project_id)
     except TransientError as err:
-        raise QueueUnavailableError(str(err), request_id) from err
+        raise QueueUnavailableError(_UNAVAILABLE, request_id) from err
     if item is None:
         raise CompanyNotFoundError(
             f"no project '{company.project_id}' for company '{company.company_id}'", request_id
@@ -100,12 +109,25 @@ def initiate_conversation(
     context = build_context(body, item, conversation_id, queued_at)
     try:
         message_id = queues.send(channel, context)
+    except MessageTooLargeError as err:
+        raise PayloadTooLargeError(
+            f"the request makes a {err.size:,}-byte queue message (JSON, non-ASCII escaped); "
+            f"one SQS message holds at most {err.limit:,} bytes ({err.limit // 1024} KiB)",
+            request_id,
+        ) from err
     except TransientError as err:
-        raise QueueUnavailableError(str(err), request_id) from err
+        raise QueueUnavailableError(_UNAVAILABLE, request_id) from err
+    log.info(
+        "conversation queued",
+        extra={
+            "request_id": request_id,
+            "conversation_id": conversation_id,
+            "channel": channel,
+            "message_id": message_id,
+        },
+    )
     return Accepted(
         request_id=request_id,
         conversation_id=conversation_id,
         queued_at=context["conversation_data"]["conversation_start_timestamp"],
-        channel=channel,
-        message_id=message_id,
     )

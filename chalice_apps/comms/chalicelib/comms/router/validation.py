@@ -1,18 +1,18 @@
-"""Turn a raw request body into a validated request, or into the list of what is wrong."""
+"""Turn a raw request into a validated request, or into the list of what is wrong."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.comms.router.exceptions import (
-    FieldProblem,
-    InvalidRequestError,
-    MalformedJsonError,
-)
+from chalicelib.comms.router.exceptions import InvalidRequestError
 from chalicelib.comms.router.models import InitiateConversationRequest
+from shared.errors import FieldProblem
+from shared.json_body import parse_json_object
+from shared.query import checked_parameters
+from shared.storable import storage_problems
 
 # The recipient field each channel delivers to.
 CHANNEL_ADDRESS_FIELD = {
@@ -45,27 +45,29 @@ def _problems(err: ValidationError) -> list[FieldProblem]:
 
 
 def parse_request(
-    raw_body: bytes | str | None,
+    raw_body: bytes | str | None, query: Mapping[str, str] | None = None
 ) -> tuple[InitiateConversationRequest, dict[str, Any]]:
-    """Validate the body; return the model and the body exactly as received (it is passed on).
+    """Validate the request; return the model and the body exactly as received (it is
+    passed on, then stored by the channel processor).
 
     Raises:
-        MalformedJsonError: the body is empty, not JSON, or not a JSON object.
-        InvalidRequestError: every field that is missing or invalid, each with its reason,
-            including the address field the chosen channel needs.
+        InvalidQueryError: any query parameter (the route takes none).
+        MalformedJsonError, NestingTooDeepError: the body is not a JSON object, or is nested
+            deeper than ``shared.json_body.MAX_NESTING``.
+        InvalidRequestError: every field that is missing or invalid, or that DynamoDB could
+            not store (``shared.storable``), each with its reason, including the address
+            field the chosen channel needs.
     """
-    try:
-        body = json.loads(raw_body or b"")
-    except (ValueError, UnicodeDecodeError) as err:
-        raise MalformedJsonError(f"the body is not valid JSON: {err}") from err
-    if not isinstance(body, dict):
-        raise MalformedJsonError("the body must be a JSON object")
-
+    checked_parameters(query or {})
+    body = parse_json_object(raw_body)
     request_id = _request_id_of(body)
+    problems = storage_problems(body)
     try:
         request = InitiateConversationRequest.model_validate(body)
     except ValidationError as err:
-        raise InvalidRequestError(_problems(err), request_id) from err
+        raise InvalidRequestError(_problems(err) + problems, request_id) from err
+    if problems:
+        raise InvalidRequestError(problems, request_id)
 
     channel = request.request_data.channel_method
     address_field = CHANNEL_ADDRESS_FIELD[channel]

@@ -9,7 +9,10 @@ repeated callback changes nothing and a late ``sent`` never overwrites ``deliver
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -18,8 +21,13 @@ from twilio.request_validator import RequestValidator
 from chalicelib.comms.processor.conversations import ConversationKey, ConversationRepository
 from chalicelib.comms.processor.credentials import Credentials
 from chalicelib.comms.processor.exceptions import PermanentFailureError
+from chalicelib.comms.status.exceptions import CallbackNotVerifiedError, InvalidCallbackError
 from shared.dynamo import conditional_write
-from shared.errors import FleetError, TransientError
+from shared.errors import FieldProblem, InvalidQueryError, ParameterProblem, TransientError
+from shared.observability import logger
+from shared.query import checked_parameters
+
+log = logger("comms-router")
 
 # Twilio's message statuses in the order they can happen; the final ones share a rank.
 STATUS_RANK = {
@@ -34,15 +42,10 @@ STATUS_RANK = {
     "canceled": 4,
     "read": 5,
 }
-
-
-class CallbackRefusedError(FleetError):
-    """The callback is not from Twilio for one of our messages (403), or malformed (400)."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
+# The processor's callback URL carries the conversation's key (service._callback).
+KEY_PARAMETERS = ("primary_channel", "conversation_id")
+# The longest address a conversation is keyed by (an e-mail address, RFC 5321).
+MAX_ADDRESS_LENGTH = 254
 
 
 @dataclass(frozen=True)
@@ -52,42 +55,97 @@ class StatusUpdate:
     status: str
     applied: bool
 
+    def as_body(self) -> dict[str, str]:
+        return {"status": "recorded" if self.applied else "unchanged"}
+
+
+def _key(query: Mapping[str, str]) -> ConversationKey:
+    """The conversation the callback is for, refused when it cannot be one of ours (a key
+    DynamoDB would refuse would otherwise be a 5xx, which Twilio retries)."""
+    params = checked_parameters(query, required=KEY_PARAMETERS)
+    key = ConversationKey(params["primary_channel"], params["conversation_id"])
+    problems = []
+    if len(key.primary_channel) > MAX_ADDRESS_LENGTH:
+        problems.append(
+            ParameterProblem("primary_channel", f"longer than {MAX_ADDRESS_LENGTH} characters")
+        )
+    try:
+        uuid.UUID(key.conversation_id)
+    except ValueError:
+        problems.append(ParameterProblem("conversation_id", "not a conversation id (a UUID)"))
+    if problems:
+        raise InvalidQueryError(problems)
+    return key
+
+
+def _form(raw_body: bytes | str | None) -> dict[str, str]:
+    try:
+        body = raw_body.decode("utf-8") if isinstance(raw_body, bytes) else (raw_body or "")
+    except UnicodeDecodeError as err:
+        raise InvalidCallbackError("the form is not UTF-8") from err
+    form = dict(parse_qsl(body, keep_blank_values=True))
+    missing = [
+        FieldProblem(name, "required")
+        for name in ("MessageSid", "MessageStatus")
+        if not form.get(name)
+    ]
+    if missing:
+        raise InvalidCallbackError("the form lacks a field Twilio always sends", missing)
+    if form["MessageStatus"] not in STATUS_RANK:
+        raise InvalidCallbackError(
+            "the form names a status Twilio does not have",
+            [FieldProblem("MessageStatus", f"unknown status {form['MessageStatus']!r}")],
+        )
+    return form
+
 
 def record_status(
     raw_body: bytes | str | None,
-    query: dict[str, str],
+    query: Mapping[str, str],
     signature: str | None,
     conversations: ConversationRepository,
     credentials: Credentials,
-    now: str,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> StatusUpdate:
     """Verify and apply one callback; ``applied`` is False for a stale or repeated one.
 
+    The request is checked before anything is read: a callback without a signature is
+    refused without a lookup, and an unknown conversation gets the same answer as a bad
+    signature.
+
     Raises:
-        CallbackRefusedError: 400 missing fields; 403 unknown conversation or bad signature.
-        TransientError: DynamoDB or Secrets Manager failed (Twilio retries on a 5xx).
+        InvalidQueryError: the URL's key parameters are unknown, missing or malformed (400).
+        InvalidCallbackError: the form is not UTF-8 or lacks a field (400).
+        CallbackNotVerifiedError: no signature, a wrong one, or no such conversation (403).
+        TransientError: DynamoDB or Secrets Manager failed (503: Twilio retries).
     """
-    body = raw_body.decode() if isinstance(raw_body, bytes) else (raw_body or "")
-    form = dict(parse_qsl(body, keep_blank_values=True))
+    key = _key(query)
+    form = _form(raw_body)
+    if not signature:
+        raise CallbackNotVerifiedError()
+    record = conversations.find(key) or {}
+    url, credentials_id = record.get("status_callback_url"), record.get("credentials_id")
+    if not url or not credentials_id:
+        raise CallbackNotVerifiedError()
     try:
-        key = ConversationKey(query["primary_channel"], query["conversation_id"])
-        sid, status = form["MessageSid"], form["MessageStatus"]
-    except KeyError as err:
-        raise CallbackRefusedError(400, f"missing {err.args[0]}") from err
-    if status not in STATUS_RANK:
-        raise CallbackRefusedError(400, f"unknown MessageStatus {status!r}")
-    record = conversations.find(key)
-    url = (record or {}).get("status_callback_url")
-    if record is None or not url or not record.get("credentials_id"):
-        raise CallbackRefusedError(403, "no such conversation")
-    try:
-        token = credentials.twilio(record["credentials_id"]).auth_token
+        token = credentials.twilio(credentials_id).auth_token
     except PermanentFailureError as err:
         raise TransientError(f"the conversation's credentials are unusable: {err}") from err
-    if not signature or not RequestValidator(token).validate(url, form, signature):
-        raise CallbackRefusedError(403, "X-Twilio-Signature does not match")
-    applied = _apply(conversations, key, sid, status, form, now)
-    return StatusUpdate(key, sid, status, applied)
+    if not RequestValidator(token).validate(url, form, signature):
+        raise CallbackNotVerifiedError()
+    sid, status = form["MessageSid"], form["MessageStatus"]
+    applied = _apply(conversations, key, sid, status, form, now().isoformat())
+    update = StatusUpdate(key, sid, status, applied)
+    log.info(
+        "delivery status",
+        extra={
+            "conversation_id": key.conversation_id,
+            "message_sid": sid,
+            "delivery_status": status,
+            "applied": update.applied,
+        },
+    )
+    return update
 
 
 def _apply(
