@@ -61,7 +61,7 @@ test: package lint typecheck
 
 ## dev: the local stack (moto server, resources from the Pulumi program, apps on loopback)
 dev: package
-	$(BIN)/python -m devstack up
+	$(BIN)/python -m devstack up $(ARGS)
 
 ## invoke: run one function of the running local stack now: make invoke APP=mentions FN=ingest
 invoke: $(STAMP)

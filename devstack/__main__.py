@@ -7,7 +7,7 @@ import json
 import shlex
 from pathlib import Path
 
-from devstack import stack
+from devstack import alarms, stack
 
 
 def main() -> None:
@@ -31,6 +31,22 @@ def main() -> None:
         default=None,
         metavar="SECONDS",
         help="a failed SQS message comes back after this long (default: the queue's timeout)",
+    )
+    up.add_argument(
+        "--async-retry-delay",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="wait this long before each retry of a failed asynchronous invocation "
+        "(default: Lambda's 60 and 120 s)",
+    )
+    up.add_argument(
+        "--alarm-speedup",
+        type=float,
+        default=alarms.DEFAULT_SPEEDUP,
+        metavar="FACTOR",
+        help="alarm periods pass this many times faster (default %(default)g: five minutes "
+        "are 5 s; alarms on missing data keep their real periods)",
     )
     up.add_argument("--state-dir", type=Path, default=stack.STATE_DIR, help="where stack.json goes")
     env = commands.add_parser(
@@ -68,6 +84,8 @@ def main() -> None:
             args.state_dir,
             overrides,
             args.redeliver_after,
+            args.async_retry_delay,
+            args.alarm_speedup,
         )
     elif args.command == "invoke":
         raise SystemExit(stack.invoke_now(args.app, args.function, args.stack, args.state_dir))

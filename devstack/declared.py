@@ -1,6 +1,7 @@
 """What the Pulumi program declares that the local stack runs: the functions (and which app
-and handler each is), the apps' API functions, the SQS event-source mappings, the state
-machines and the schedules, read from the recorded resources."""
+and handler each is, and what happens to their failed asynchronous invocations), the apps'
+API functions, the SQS event-source mappings, the state machines and the schedules, read
+from the recorded resources."""
 
 from __future__ import annotations
 
@@ -11,9 +12,27 @@ from devstack.program import DeclaredResource, RecordingMocks
 from devstack.schedules import ScheduledTarget, parse_schedule
 
 FUNCTION = "aws:lambda/function:Function"
+EVENT_INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 # Chalice's API handler: served by the local gateway, not polled or scheduled.
 API_HANDLER = "app.app"
+
+
+def function_name(reference: str) -> str:
+    """The name in any form Invoke accepts: ``name``, ``name:alias``, the function's ARN
+    (with or without a qualifier) or the partial ``<account>:function:<name>``."""
+    return reference.split(":function:", 1)[-1].split(":", 1)[0]
+
+
+@dataclass(frozen=True)
+class AsyncInvokeConfig:
+    """What Lambda does with a failed asynchronous invocation of the function (its
+    ``FunctionEventInvokeConfig``; without one, Lambda's defaults): how many more attempts,
+    how old the event may grow, and where the failure record goes after the last try."""
+
+    maximum_retry_attempts: int = 2
+    maximum_event_age_seconds: int = 21_600
+    on_failure: str | None = None  # an SQS queue's or SNS topic's ARN
 
 
 @dataclass(frozen=True)
@@ -28,9 +47,23 @@ class DeclaredFunction:
     timeout: int
     memory: int
     environment: dict[str, str]
+    async_config: AsyncInvokeConfig = AsyncInvokeConfig()
 
 
-def _function(resource: DeclaredResource) -> DeclaredFunction:
+def _async_config(resource: DeclaredResource) -> AsyncInvokeConfig:
+    inputs, defaults = resource.inputs, AsyncInvokeConfig()
+    retries, age = inputs.get("maximumRetryAttempts"), inputs.get("maximumEventAgeInSeconds")
+    destinations = inputs.get("destinationConfig") or {}
+    return AsyncInvokeConfig(
+        maximum_retry_attempts=defaults.maximum_retry_attempts if retries is None else int(retries),
+        maximum_event_age_seconds=defaults.maximum_event_age_seconds if age is None else int(age),
+        on_failure=(destinations.get("onFailure") or {}).get("destination"),
+    )
+
+
+def _function(
+    resource: DeclaredResource, configs: dict[str, AsyncInvokeConfig]
+) -> DeclaredFunction:
     inputs = resource.inputs
     return DeclaredFunction(
         name=str(inputs["name"]),
@@ -40,12 +73,17 @@ def _function(resource: DeclaredResource) -> DeclaredFunction:
         timeout=int(inputs.get("timeout") or 3),  # Lambda's default
         memory=int(inputs.get("memorySize") or 128),
         environment=dict((inputs.get("environment") or {}).get("variables") or {}),
+        async_config=configs.get(str(inputs["name"]), AsyncInvokeConfig()),
     )
 
 
 def declared_functions(mocks: RecordingMocks) -> dict[str, DeclaredFunction]:
     """Every function of the program, by name."""
-    functions = (_function(f) for f in mocks.of_type(FUNCTION))
+    configs = {
+        function_name(str(c.inputs["functionName"])): _async_config(c)
+        for c in mocks.of_type(EVENT_INVOKE_CONFIG)
+    }
+    functions = (_function(f, configs) for f in mocks.of_type(FUNCTION))
     return {f.name: f for f in functions}
 
 
@@ -99,17 +137,21 @@ def sqs_workers(mocks: RecordingMocks) -> list[SqsWorker]:
     return workers
 
 
+def _runnable(arn: str) -> bool:
+    """A function or state machine: what the local stack delivers schedules to (EventBridge
+    can target others). One the program does not declare fails to be delivered, as in AWS."""
+    return arn.startswith("arn:aws:lambda:") or arn.startswith("arn:aws:states:")
+
+
 def scheduled_targets(mocks: RecordingMocks, now: datetime) -> list[ScheduledTarget]:
-    """Every schedule rule of the program whose target is one of its functions or state
-    machines (EventBridge can target others; the local stack runs only these two)."""
-    runnable = {f.arn for f in declared_functions(mocks).values()}
-    runnable |= set(state_machine_arns(mocks).values())
+    """Every schedule rule of the program whose target is a function or a state machine,
+    with the dead-letter queue its target declares."""
     targets = {t.inputs["rule"]: t for t in mocks.of_type("aws:cloudwatch/eventTarget:EventTarget")}
     scheduled = []
     for rule in mocks.of_type("aws:cloudwatch/eventRule:EventRule"):
         target = targets.get(rule.outputs["name"])
         expression = rule.inputs.get("scheduleExpression")
-        if not expression or target is None or target.inputs["arn"] not in runnable:
+        if not expression or target is None or not _runnable(str(target.inputs["arn"])):
             continue
         schedule = parse_schedule(expression)
         scheduled.append(
@@ -119,6 +161,7 @@ def scheduled_targets(mocks: RecordingMocks, now: datetime) -> list[ScheduledTar
                 target_arn=str(target.inputs["arn"]),
                 input=target.inputs.get("input"),
                 next_fire=schedule.next_after(now),
+                dead_letter_arn=(target.inputs.get("deadLetterConfig") or {}).get("arn"),
             )
         )
     return scheduled

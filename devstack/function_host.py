@@ -27,6 +27,7 @@ from devstack.apps import load_app
 from infra.registry import APPS_DIR
 
 FUNCTION_ERROR_HEADER = "X-Amz-Function-Error"
+REQUEST_ID_HEADER = "X-Amzn-RequestId"
 Handler = Callable[[Any, LambdaContext], Any]
 
 
@@ -73,7 +74,7 @@ def make_server(
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
-            self.send_header("X-Amzn-RequestId", context.aws_request_id)
+            self.send_header(REQUEST_ID_HEADER, context.aws_request_id)
             if failed:
                 self.send_header(FUNCTION_ERROR_HEADER, "Unhandled")
             self.end_headers()

@@ -1,5 +1,8 @@
-"""Serve one Chalice app over HTTP as API Gateway would: Chalice's local server plus the
-API-key check (Chalice's own local server skips it).
+"""Serve one Chalice app over HTTP as API Gateway would: Chalice's local server plus what
+API Gateway answers itself, which Chalice's own local server does not: the API-key check,
+and 403 ``MISSING_AUTHENTICATION_TOKEN`` for a path or method the API does not declare
+(OPTIONS included, unless the route has CORS), both in the body the program's gateway
+responses render (``infra.components.rest_api.gateway_error``).
 
 Runs in its own process per app (``python -m devstack.gateway comms --port ...``), so each
 app sees only the environment the Pulumi program gives its function.
@@ -25,20 +28,31 @@ from chalice.local import (
 )
 
 from devstack.apps import load_app
+from infra.components.rest_api import gateway_error
 
 API_KEY_HEADER = "x-api-key"
-# API Gateway's own answer to a missing or wrong key.
-FORBIDDEN_BODY = json.dumps({"message": "Forbidden"}).encode()
+# API Gateway's own answers, as the program's gateway responses shape them.
+FORBIDDEN = json.dumps(gateway_error("INVALID_API_KEY", "Forbidden")).encode()
+NOT_DECLARED = json.dumps(
+    gateway_error("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
+).encode()
 
 log = logging.getLogger("gateway")
 
 
-def key_required(app: Chalice, path: str, method: str) -> bool:
-    """Whether API Gateway would ask for a key on this request (unknown routes: Chalice
-    answers them itself)."""
-    match = RouteMatcher(list(app.routes)).match_route(path.split("?")[0])
-    entry = app.routes.get(match.route, {}).get(method.upper()) if match else None
-    return bool(entry and entry.api_key_required)
+def declared(app: Chalice, path: str, method: str) -> bool | None:
+    """Whether the API declares this method on this path: None when it does not (API
+    Gateway answers 403 itself), else whether the method needs the API key. OPTIONS is
+    declared only where a route enables CORS (Chalice then generates it)."""
+    try:
+        match = RouteMatcher(list(app.routes)).match_route(path.split("?")[0])
+    except ValueError:  # no route matches
+        return None
+    entries = app.routes.get(match.route, {})
+    if method.upper() == "OPTIONS":
+        return False if any(entry.cors for entry in entries.values()) else None
+    entry = entries.get(method.upper())
+    return None if entry is None else bool(entry.api_key_required)
 
 
 class KeyCheckingHandler(ChaliceRequestHandler):
@@ -58,22 +72,25 @@ class KeyCheckingHandler(ChaliceRequestHandler):
         super().__init__(request, client_address, server, app_object=app_object, config=config)
 
     def _generic_handle(self) -> None:
-        try:
-            needs_key = key_required(self._app, self.path, self.command)
-        except ValueError:  # no such route: let Chalice answer as API Gateway does
-            needs_key = False
-        if needs_key and self.headers.get(API_KEY_HEADER) != self._api_key:
-            # Read the body even though it is refused: on a kept-alive connection it would
-            # otherwise be parsed as the next request.
-            self.rfile.read(int(self.headers.get("content-length", "0")))
-            self.send_response(403)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(FORBIDDEN_BODY)))
-            self.send_header("x-amzn-ErrorType", "ForbiddenException")
-            self.end_headers()
-            self.wfile.write(FORBIDDEN_BODY)
-            return
-        super()._generic_handle()
+        needs_key = declared(self._app, self.path, self.command)
+        if needs_key is None:
+            self._refuse(NOT_DECLARED)
+        elif needs_key and self.headers.get(API_KEY_HEADER) != self._api_key:
+            self._refuse(FORBIDDEN)
+        else:
+            super()._generic_handle()
+
+    def _refuse(self, body: bytes) -> None:
+        """Answer 403 as API Gateway does, before the app sees the request."""
+        # Read the body even though it is refused: on a kept-alive connection it would
+        # otherwise be parsed as the next request.
+        self.rfile.read(int(self.headers.get("content-length", "0") or 0))
+        self.send_response(403)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-amzn-ErrorType", "ForbiddenException")
+        self.end_headers()
+        self.wfile.write(body)
 
     do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
 

@@ -7,8 +7,15 @@ own (``function_host.py``), started on its first invocation with the environment
 gives it, its JSON logs in ``logs/<function>.log``, and reused until the stack stops. Like a
 single execution environment it takes one invocation at a time; a second waits its turn.
 A function that outlives its timeout is stopped (the next invocation starts it afresh) and
-answers ``Sandbox.Timedout``, as Lambda does; a failed asynchronous invocation is tried
-twice more, one and then two minutes later, as Lambda does.
+answers ``Sandbox.Timedout``, as Lambda does. After each invocation a ``platform.report``
+line goes into the function's log, as Lambda writes one (the local stack's Errors metrics are
+read from it).
+
+A failed asynchronous invocation is retried as the function's ``FunctionEventInvokeConfig``
+says (Lambda's defaults without one: two more attempts, one and then two minutes later;
+``retry_delays`` shortens the waits), never once the event is older than its maximum age;
+after the last try, Lambda's invocation record (the event, the condition and the error) goes
+to the on-failure destination if the function declares one, and the console says so.
 """
 
 from __future__ import annotations
@@ -19,16 +26,21 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import requests
+from botocore.exceptions import ClientError
 
-from devstack.declared import DeclaredFunction
-from devstack.function_host import FUNCTION_ERROR_HEADER
+from devstack.declared import DeclaredFunction, function_name
+from devstack.destinations import arn_name, send
+from devstack.function_host import FUNCTION_ERROR_HEADER, REQUEST_ID_HEADER
+from devstack.log_metrics import ERROR, SUCCESS, TIMEOUT, platform_report
 from devstack.processes import free_port, start_logged, stop_process, wait_for_port
 from infra.registry import APPS_DIR
 
@@ -38,15 +50,10 @@ if TYPE_CHECKING:
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<function>[^/]+)/invocations/?$")
 # Importing an app (boto3, powertools, pydantic) is the slow part of a cold start.
 COLD_START_TIMEOUT = 60.0
-# What Lambda does with an asynchronous invocation (a schedule's, an Event) that fails: two
-# more attempts, one minute and then two minutes later; after that the event is dropped.
+# How long Lambda waits before each retry of a failed asynchronous invocation (a
+# schedule's, an Event): one minute before the second attempt, two before the third.
 ASYNC_RETRY_DELAYS = (60.0, 120.0)
-
-
-def function_name(reference: str) -> str:
-    """The name in any form Invoke accepts: ``name``, ``name:alias``, the function's ARN
-    (with or without a qualifier) or the partial ``<account>:function:<name>``."""
-    return reference.split(":function:", 1)[-1].split(":", 1)[0]
+TIMED_OUT = "Sandbox.Timedout"
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,42 @@ class InvocationResult:
     error_type: str | None  # None when the handler returned
     seconds: float
     cold_start_seconds: float | None = None
+    request_id: str = ""
+
+
+def failure_record(
+    function: DeclaredFunction,
+    event: bytes,
+    result: InvocationResult,
+    request_id: str,
+    attempts: int,
+    condition: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Lambda's invocation record for an asynchronous invocation that failed for good
+    (``condition``: ``RetriesExhausted`` or ``EventAgeExceeded``), as its on-failure
+    destination receives it: the event, and the last attempt's error."""
+    return {
+        "version": "1.0",
+        "timestamp": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": f"{function.arn}:$LATEST",
+            "condition": condition,
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": json.loads(event or b"{}"),
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": "Unhandled",
+        },
+        "responsePayload": json.loads(result.payload),
+    }
+
+
+def _attempts(count: int) -> str:
+    return f"{count} attempt" + ("" if count == 1 else "s")
 
 
 def _error(error_type: str, message: str, started: float) -> InvocationResult:
@@ -127,7 +170,9 @@ class FunctionHosts:
                 cold_start = time.monotonic() - started
             result = self._send(function, host, payload)
         if cold_start is not None:
-            result = InvocationResult(result.payload, result.error_type, result.seconds, cold_start)
+            result = InvocationResult(
+                result.payload, result.error_type, result.seconds, cold_start, result.request_id
+            )
         self._report(function, result)
         return result
 
@@ -137,17 +182,58 @@ class FunctionHosts:
         threading.Thread(target=self._with_retries, args=(function, payload), daemon=True).start()
 
     def _with_retries(self, function: DeclaredFunction, payload: bytes) -> None:
-        attempts = len(self.retry_delays) + 1
-        for attempt in range(1, attempts + 1):
-            if self.invoke(function, payload).error_type is None:
+        config = function.async_config
+        request_id = str(uuid.uuid4())
+        queued = time.monotonic()
+        retries = min(config.maximum_retry_attempts, len(self.retry_delays))
+        attempt = 0
+        while True:
+            attempt += 1
+            result = self.invoke(function, payload)
+            if result.error_type is None:
                 return
-            if attempt == attempts:
-                self.report(f"[lambda] {function.name}: event dropped after {attempts} attempts")
-                return
+            if attempt > retries:
+                condition = "RetriesExhausted"
+                break
             delay = self.retry_delays[attempt - 1]
+            if time.monotonic() - queued + delay > config.maximum_event_age_seconds:
+                condition = "EventAgeExceeded"
+                break
             self.report(f"[lambda] {function.name}: attempt {attempt + 1} in {delay:g} s")
             if self._stopped.wait(delay):
                 return
+        self._failed(function, payload, result, request_id, attempt, condition)
+
+    def _failed(
+        self,
+        function: DeclaredFunction,
+        payload: bytes,
+        result: InvocationResult,
+        request_id: str,
+        attempts: int,
+        condition: str,
+    ) -> None:
+        """After the last try: the record to the on-failure destination, or the event
+        dropped (Lambda keeps nothing without a destination)."""
+        destination = function.async_config.on_failure
+        if destination is None:
+            self.report(f"[lambda] {function.name}: event dropped after {_attempts(attempts)}")
+            return
+        record = failure_record(
+            function, payload, result, request_id, attempts, condition, datetime.now(UTC)
+        )
+        try:
+            send(destination, json.dumps(record))
+        except (ClientError, ValueError) as err:
+            self.report(
+                f"[lambda] {function.name}: event dropped after {_attempts(attempts)}: "
+                f"its on-failure destination refused it ({err})"
+            )
+            return
+        self.report(
+            f"[lambda] {function.name}: event failed after {_attempts(attempts)} ({condition}); "
+            f"its record is in {arn_name(destination)}"
+        )
 
     def stop(self) -> None:
         self._stopped.set()
@@ -204,16 +290,22 @@ class FunctionHosts:
             if host.process is not None:
                 stop_process(host.process)
             message = f"Task timed out after {function.timeout:.2f} seconds"
-            return _error("Sandbox.Timedout", message, started)
+            return _error(TIMED_OUT, message, started)
         except requests.ConnectionError:
             message = "the function's process exited during the invocation"
             return _error("Runtime.ExitError", message, started)
         error_type = None
         if response.headers.get(FUNCTION_ERROR_HEADER):
             error_type = str(response.json().get("errorType", "Unhandled"))
-        return InvocationResult(response.content, error_type, time.monotonic() - started)
+        return InvocationResult(
+            response.content,
+            error_type,
+            time.monotonic() - started,
+            request_id=response.headers.get(REQUEST_ID_HEADER, ""),
+        )
 
     def _report(self, function: DeclaredFunction, result: InvocationResult) -> None:
+        """The console line, and Lambda's ``platform.report`` line in the function's log."""
         outcome = f"failed: {result.error_type}" if result.error_type else "succeeded"
         cold = (
             f" (cold start {result.cold_start_seconds:.2f} s)"
@@ -221,6 +313,18 @@ class FunctionHosts:
             else ""
         )
         self.report(f"[lambda] {function.name} {outcome} in {result.seconds:.2f} s{cold}")
+        status = SUCCESS if result.error_type is None else ERROR
+        if result.error_type == TIMED_OUT:
+            status = TIMEOUT
+        line = platform_report(
+            result.request_id or str(uuid.uuid4()),
+            status,
+            result.seconds * 1000,
+            result.error_type,
+        )
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with (self.log_dir / f"{function.name}.log").open("a") as log:
+            log.write(line + "\n")
 
 
 class LambdaInvokeFront:

@@ -1,10 +1,12 @@
 """Pulumi mocks that create what the program declares in moto (in-process or the server).
 
-Tables, queues, topics, secrets, buckets and state machines become real moto resources with
-the declared keys, indexes, TTL, redrive, attributes and definitions; their outputs (ARN,
-URL) are moto's. Resources that only matter to AWS itself (roles, policies, functions, log
-groups, alarms, the API) get realistic made-up outputs, and the local runtime reads their
-inputs (a function's handler and environment).
+Tables, queues, topics and their subscriptions, secrets, buckets, state machines, log groups
+with their metric filters, and metric alarms become real moto resources with the declared
+keys, indexes, TTL, redrive, attributes, definitions, patterns and thresholds; their outputs
+(ARN, URL) are moto's or AWS's format. The local stack evaluates the alarms and filters it
+finds there (``alarm_watch.py``). Resources that only matter to AWS itself (roles, policies,
+functions, the API) get realistic made-up outputs, and the local runtime reads their inputs
+(a function's handler and environment).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sns.type_defs import SubscribeInputTypeDef
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_stepfunctions import SFNClient
 
@@ -68,8 +71,59 @@ def _index(spec: dict[str, Any], hash_key: str | None = None) -> dict[str, Any]:
     return {"IndexName": spec["name"], "KeySchema": schema, "Projection": projection}
 
 
+def _int(value: Any) -> int | None:
+    """Pulumi hands integers to mocks as floats."""
+    return None if value is None else int(value)
+
+
+def _dimension_list(dimensions: dict[str, str] | None) -> list[dict[str, str]]:
+    return [{"Name": k, "Value": v} for k, v in (dimensions or {}).items()]
+
+
+def _metric_query(query: dict[str, Any]) -> dict[str, Any]:
+    """One of an alarm's ``metricQueries`` as PutMetricAlarm's ``Metrics`` entry."""
+    entry: dict[str, Any] = {"Id": query["id"], "ReturnData": bool(query.get("returnData"))}
+    for key, name in (("expression", "Expression"), ("label", "Label"), ("period", "Period")):
+        if query.get(key) is not None:
+            entry[name] = _int(query[key]) if key == "period" else query[key]
+    metric = query.get("metric")
+    if metric:
+        stat: dict[str, Any] = {
+            "Metric": {
+                "Namespace": metric["namespace"],
+                "MetricName": metric["metricName"],
+                "Dimensions": _dimension_list(metric.get("dimensions")),
+            },
+            "Period": _int(metric["period"]),
+            "Stat": metric["stat"],
+        }
+        if metric.get("unit"):
+            stat["Unit"] = metric["unit"]
+        entry["MetricStat"] = stat
+    return entry
+
+
+# Pulumi's alarm inputs -> PutMetricAlarm's parameters, as given.
+_ALARM_PARAMETERS = {
+    "alarmDescription": "AlarmDescription",
+    "namespace": "Namespace",
+    "metricName": "MetricName",
+    "statistic": "Statistic",
+    "extendedStatistic": "ExtendedStatistic",
+    "unit": "Unit",
+    "comparisonOperator": "ComparisonOperator",
+    "treatMissingData": "TreatMissingData",
+    "evaluateLowSampleCountPercentiles": "EvaluateLowSampleCountPercentile",
+    "thresholdMetricId": "ThresholdMetricId",
+    "alarmActions": "AlarmActions",
+    "okActions": "OKActions",
+    "insufficientDataActions": "InsufficientDataActions",
+    "actionsEnabled": "ActionsEnabled",
+}
+
+
 class MotoMocks(RecordingMocks):
-    """Creates each declared table, queue and topic through boto3 (pointed at moto)."""
+    """Creates each declared resource the local stack uses through boto3 (pointed at moto)."""
 
     def __init__(self, region: str, session: boto3.session.Session | None = None) -> None:
         super().__init__(region)
@@ -90,6 +144,14 @@ class MotoMocks(RecordingMocks):
                 return self._state_machine(inputs)
             case "aws:s3/bucket:Bucket":
                 return self._bucket(inputs)
+            case "aws:sns/topicSubscription:TopicSubscription":
+                return self._subscription(inputs)
+            case "aws:cloudwatch/logGroup:LogGroup":
+                return self._log_group(args.name, inputs)
+            case "aws:cloudwatch/logMetricFilter:LogMetricFilter":
+                return self._metric_filter(args.name, inputs)
+            case "aws:cloudwatch/metricAlarm:MetricAlarm":
+                return self._alarm(args.name, inputs)
             case _:
                 return fake_outputs(args.typ, args.name, inputs, self.region)
 
@@ -214,3 +276,84 @@ class MotoMocks(RecordingMocks):
         client: SNSClient = self._session.client("sns")
         arn = client.create_topic(Name=inputs["name"], Tags=_tags(inputs))["TopicArn"]
         return arn, {**inputs, "arn": arn}
+
+    def _subscription(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Subscribed as declared; e-mail subscriptions need no confirmation locally (their
+        mail goes to the local inbox)."""
+        client: SNSClient = self._session.client("sns")
+        request: SubscribeInputTypeDef = {
+            "TopicArn": inputs["topic"],
+            "Protocol": inputs["protocol"],
+            "Endpoint": inputs["endpoint"],
+            "ReturnSubscriptionArn": True,
+        }
+        attributes = {}
+        if inputs.get("rawMessageDelivery"):
+            attributes["RawMessageDelivery"] = "true"
+        if inputs.get("filterPolicy"):
+            attributes["FilterPolicy"] = inputs["filterPolicy"]
+        if attributes:
+            request["Attributes"] = attributes
+        arn = client.subscribe(**request)["SubscriptionArn"]
+        return arn, {**inputs, "arn": arn}
+
+    def _log_group(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The group with its retention: where a metric filter is put."""
+        group_id, outputs = fake_outputs(
+            "aws:cloudwatch/logGroup:LogGroup", name, inputs, self.region
+        )
+        client = self._session.client("logs")
+        client.create_log_group(logGroupName=outputs["name"], tags=inputs.get("tags") or {})
+        if inputs.get("retentionInDays"):
+            client.put_retention_policy(
+                logGroupName=outputs["name"], retentionInDays=int(inputs["retentionInDays"])
+            )
+        return group_id, outputs
+
+    def _metric_filter(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        transformation = inputs["metricTransformation"]
+        metric: dict[str, Any] = {
+            "metricName": transformation["name"],
+            "metricNamespace": transformation["namespace"],
+            "metricValue": transformation["value"],
+        }
+        if transformation.get("defaultValue") is not None:
+            metric["defaultValue"] = float(transformation["defaultValue"])
+        if transformation.get("dimensions"):
+            metric["dimensions"] = transformation["dimensions"]
+        if transformation.get("unit"):
+            metric["unit"] = transformation["unit"]
+        filter_name = str(inputs.get("name") or name)
+        self._session.client("logs").put_metric_filter(
+            logGroupName=inputs["logGroupName"],
+            filterName=filter_name,
+            filterPattern=inputs.get("pattern", ""),
+            metricTransformations=[metric],
+        )
+        return filter_name, {**inputs, "name": filter_name}
+
+    def _alarm(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The alarm as declared (a metric and statistic, or metric queries), in the state
+        moto starts alarms in; the local stack's evaluation moves it."""
+        alarm_id, outputs = fake_outputs(
+            "aws:cloudwatch/metricAlarm:MetricAlarm", name, inputs, self.region
+        )
+        request: dict[str, Any] = {
+            "AlarmName": outputs["name"],
+            "EvaluationPeriods": _int(inputs["evaluationPeriods"]),
+            "Threshold": float(inputs.get("threshold") or 0),
+        }
+        for key, parameter in _ALARM_PARAMETERS.items():
+            if inputs.get(key) is not None:
+                request[parameter] = inputs[key]
+        for key, parameter in (("period", "Period"), ("datapointsToAlarm", "DatapointsToAlarm")):
+            if inputs.get(key) is not None:
+                request[parameter] = _int(inputs[key])
+        if inputs.get("dimensions"):
+            request["Dimensions"] = _dimension_list(inputs["dimensions"])
+        if inputs.get("metricQueries"):
+            request["Metrics"] = [_metric_query(q) for q in inputs["metricQueries"]]
+        if inputs.get("tags"):
+            request["Tags"] = _tags(inputs)
+        self._session.client("cloudwatch").put_metric_alarm(**request)
+        return alarm_id, outputs

@@ -43,13 +43,14 @@ def start_logged(
     module_and_args: list[str], environment: dict[str, str], log_path: Path
 ) -> subprocess.Popen[bytes]:
     """``python -m <module> <args>`` from the repository root with ``environment`` on top of
-    ours; its stdout (a function's JSON logs) is appended to ``log_path``, its stderr (the
+    ours; its stdout (a function's JSON logs) is appended to ``log_path`` line by line, as
+    Lambda ships each line (the local alarms read them within a second), its stderr (the
     one-line events) stays on the console."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log_file:  # the child keeps its own descriptor
         return subprocess.Popen(
             [sys.executable, "-m", *module_and_args],
-            env={**os.environ, **environment},
+            env={**os.environ, **environment, "PYTHONUNBUFFERED": "1"},
             cwd=ROOT,
             stdout=log_file,
         )

@@ -78,14 +78,16 @@ def parse_schedule(expression: str) -> Schedule:
 @dataclass
 class ScheduledTarget:
     """One rule of the program, what it targets (a function's or a state machine's ARN, and
-    the target's fixed ``input`` if it sets one: else EventBridge sends the event), and when
-    it fires next."""
+    the target's fixed ``input`` if it sets one: else EventBridge sends the event), when it
+    fires next, and the target's dead-letter queue (an SQS ARN) for an event it could not
+    deliver."""
 
     rule: str
     schedule: Schedule
     target_arn: str
     input: str | None
     next_fire: datetime
+    dead_letter_arn: str | None = None
 
     def due(self, now: datetime) -> bool:
         """True (and the next firing moved on) when the target should fire at ``now``."""

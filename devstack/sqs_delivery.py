@@ -8,6 +8,7 @@ timeout ends; SQS counts each receive and moves a message to the DLQ after
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,8 @@ class Delivery:
     failed: list[str] = field(default_factory=list)
     receive_counts: dict[str, int] = field(default_factory=dict)
     crashed: bool = False
+    error_type: str | None = None  # what the handler raised when it crashed
+    seconds: float = 0.0  # how long the handler ran
 
 
 def lambda_record(message: MessageTypeDef, queue_arn: str, region: str) -> dict[str, Any]:
@@ -82,12 +85,16 @@ def deliver_once(
     if not messages:
         return delivery
     event = {"Records": [lambda_record(m, queue_arn, region) for m in messages]}
+    started = time.monotonic()
     try:
         response = handler(event) or {}
-    except Exception:  # a Lambda error: the whole batch returns to the queue
+    except Exception as err:  # a Lambda error: the whole batch returns to the queue
         delivery.crashed = True
+        delivery.error_type = type(err).__name__
         delivery.failed = list(delivery.received)
         return delivery
+    finally:
+        delivery.seconds = time.monotonic() - started
     delivery.failed = [f["itemIdentifier"] for f in response.get("batchItemFailures", [])]
     for message in messages:
         if message["MessageId"] not in delivery.failed:

@@ -7,9 +7,12 @@
 3. demo data (one active company/project);
 4. each app with routes served in its own process, with the environment the program gives its
    API function and the API key the program declares; each SQS event source polled by a
-   worker process; each schedule fired on time (a function invoked, an execution started);
-5. ``.local/stack.json`` describing all of it, printed for a person too; then one console
-   line per request, message, invocation and state transition.
+   worker process; each schedule fired on time (a function invoked, an execution started; an
+   event it could not deliver kept in the target's dead-letter queue);
+5. the program's alarms evaluated every second on what the stack observes, notifications to
+   e-mail subscribers in the inbox (``alarm_watch.py``);
+6. ``.local/stack.json`` describing all of it, printed for a person too; then one console
+   line per request, message, invocation, state transition and alarm state change.
 
 Ctrl-C (or SIGTERM) stops the app processes and the moto server.
 """
@@ -32,7 +35,10 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
+from devstack.alarm_watch import AlarmWatch
+from devstack.alarms import DEFAULT_SPEEDUP
 from devstack.aws_server import LocalAwsServer
 from devstack.declared import (
     API_HANDLER,
@@ -43,9 +49,12 @@ from devstack.declared import (
     sqs_workers,
     state_machine_arns,
 )
+from devstack.destinations import arn_name, send
 from devstack.executions import ExecutionWatcher, run_execution
 from devstack.fake_arns import ACCOUNT_ID, OfflineMocks
-from devstack.lambda_service import FunctionHosts
+from devstack.fakes.faults import CONTROL_PATH
+from devstack.inbox import Inbox
+from devstack.lambda_service import ASYNC_RETRY_DELAYS, FunctionHosts
 from devstack.moto_mocks import MotoMocks
 from devstack.outside import RealServices, real_services
 from devstack.processes import start_logged, stop_process, wait_for_port
@@ -71,9 +80,16 @@ class LocalStack:
     fakes: dict[str, str] = field(default_factory=dict)
     overrides: dict[str, Any] = field(default_factory=dict)
     log_dir: Path = STATE_DIR / "logs"
+    # The alarms' e-mail: one JSON file per notification and recipient.
+    inbox_dir: Path = STATE_DIR / "inbox"
     # Receive with this visibility instead of the queue's, so a failed message comes back
     # in seconds rather than 10 minutes; None honours the queue.
     redeliver_after: int | None = None
+    # Wait this long before each retry of a failed asynchronous invocation, instead of
+    # Lambda's one and two minutes; None honours Lambda.
+    async_retry_delay: float | None = None
+    # Alarm periods pass this many times faster (alarms.py says which, and why).
+    alarm_speedup: float = DEFAULT_SPEEDUP
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     schedules: list[ScheduledTarget] = field(default_factory=list)
     # The local Lambda service: runs functions on demand (schedules, state machines, invoke).
@@ -102,9 +118,12 @@ class LocalStack:
             "aws_endpoint": self.aws_endpoint,
             "region": self.region,
             "fakes": self.fakes,
+            # POST a fault here to rehearse an outage (README, "Rehearsing an outage").
+            "fault_controls": {name: f"{url}{CONTROL_PATH}" for name, url in self.fakes.items()},
             "real": self.credentials.services(),
             **added,
             "logs": str(self.log_dir),
+            "inbox": str(self.inbox_dir),
         }
 
 
@@ -147,7 +166,10 @@ def function_environment(local: LocalStack, function: DeclaredFunction) -> dict[
 def start(local: LocalStack, exits: ExitStack) -> None:
     region = str(stack_values(local.stack)["aws:region"])
     local.region = region
-    functions = FunctionHosts(local.host, local.log_dir)
+    delays: tuple[float, ...] = ASYNC_RETRY_DELAYS
+    if local.async_retry_delay is not None:
+        delays = (local.async_retry_delay,) * len(ASYNC_RETRY_DELAYS)
+    functions = FunctionHosts(local.host, local.log_dir, retry_delays=delays)
     exits.callback(functions.stop)
     server = LocalAwsServer(local.host, local.moto_port, functions)
     server.start()
@@ -162,14 +184,28 @@ def start(local: LocalStack, exits: ExitStack) -> None:
     local.state_machines = state_machine_arns(mocks)
     local.schedules = scheduled_targets(mocks, datetime.now(UTC))
     seed_demo_data(local)
+    watch = AlarmWatch(
+        boto3.client("cloudwatch"),
+        boto3.client("logs"),
+        boto3.client("sqs"),
+        Inbox(local.inbox_dir, boto3.client("sns")),
+        local.log_dir,
+        region,
+        local.alarm_speedup,
+    )
+    watch.start()
+    exits.callback(watch.stop)
 
     port = local.http_port
+    api_functions = {
+        f.app: f.name for f in declared_functions(mocks).values() if f.handler == API_HANDLER
+    }
     for app, (function_env, api_key) in api_apps(mocks).items():
         environment = {**function_env, **fakes_env, "LOCAL_API_KEY": api_key}
         spawn(
             local,
             exits,
-            f"{app}-api",
+            api_functions[app],
             environment,
             region,
             ["devstack.gateway", app, "--host", local.host, "--port", str(port)],
@@ -251,32 +287,73 @@ def start_fakes(local: LocalStack, exits: ExitStack, context: FakeContext) -> di
     return environment
 
 
-def fire(local: LocalStack, target: ScheduledTarget, now: datetime) -> None:
-    """What EventBridge does when the rule fires: start an execution of a state machine, or
-    invoke a function asynchronously; with the target's fixed input, else the event."""
-    event = target.input or json.dumps(scheduled_event(target.rule, local.region, now))
-    names = {arn: name for name, arn in local.state_machines.items()}
-    if target.target_arn in names:
-        print(
-            f"[schedule] {target.schedule.expression} fired -> {names[target.target_arn]}",
-            file=sys.stderr,
-            flush=True,
-        )
-        boto3.client("stepfunctions").start_execution(
-            stateMachineArn=target.target_arn, input=event
-        )
-        return
+class UndeliveredError(Exception):
+    """EventBridge could not hand the event to its target (the code is the target
+    service's error code, as the dead-letter queue's ERROR_CODE gives it)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def _deliver(local: LocalStack, target: ScheduledTarget, event: str) -> str:
+    """Start an execution or queue an asynchronous invocation; returns the target's name.
+
+    Raises:
+        UndeliveredError: the target refused it (it does not exist, most likely).
+    """
+    if target.target_arn.startswith("arn:aws:states:"):
+        try:
+            boto3.client("stepfunctions").start_execution(
+                stateMachineArn=target.target_arn, input=event
+            )
+        except ClientError as err:
+            error = err.response["Error"]
+            raise UndeliveredError(error["Code"], error["Message"]) from err
+        return arn_name(target.target_arn)
     if local.functions is None:
         raise RuntimeError("the local Lambda service is not running")
     function = local.functions.resolve(target.target_arn)
     if function is None:
-        raise LookupError(f"{target.target_arn} is not a function of the program")
-    print(
-        f"[schedule] {target.schedule.expression} fired -> {function.name}",
-        file=sys.stderr,
-        flush=True,
-    )
+        raise UndeliveredError(
+            "ResourceNotFoundException", f"Function not found: {target.target_arn}"
+        )
     local.functions.invoke_async(function, event.encode())
+    return function.name
+
+
+def fire(local: LocalStack, target: ScheduledTarget, now: datetime) -> None:
+    """What EventBridge does when the rule fires: start an execution of a state machine, or
+    invoke a function asynchronously; with the target's fixed input, else the event.
+
+    An event the target refuses is put on the target's dead-letter queue with EventBridge's
+    attributes (such errors are not retried in AWS either: the retry policy is for throttling
+    and timeouts, which do not happen here), or dropped without one; the console says which.
+    """
+    event = target.input or json.dumps(scheduled_event(target.rule, local.region, now))
+    fired = f"[schedule] {target.schedule.expression} fired"
+    try:
+        name = _deliver(local, target, event)
+    except UndeliveredError as err:
+        if target.dead_letter_arn is None:
+            _console(f"{fired}, not delivered ({err}); no dead-letter queue: event dropped")
+            return
+        attributes = {
+            "ERROR_CODE": err.code,
+            "ERROR_MESSAGE": err.message,
+            "RULE_ARN": target.rule,
+            "TARGET_ARN": target.target_arn,
+            "RETRY_ATTEMPTS": "0",
+        }
+        send(target.dead_letter_arn, event, attributes)
+        _console(f"{fired}, not delivered ({err}); event in {arn_name(target.dead_letter_arn)}")
+        return
+    _console(f"{fired} -> {name}")
+
+
+def _console(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def write_description(local: LocalStack, path: Path) -> None:
@@ -296,6 +373,8 @@ def run(
     state_dir: Path = STATE_DIR,
     overrides: dict[str, Any] | None = None,
     redeliver_after: int | None = None,
+    async_retry_delay: float | None = None,
+    alarm_speedup: float = DEFAULT_SPEEDUP,
 ) -> None:
     """Start everything, then wait for Ctrl-C or SIGTERM and stop everything."""
     # Explicitly, because a process started in the background by a script inherits SIGINT
@@ -317,7 +396,10 @@ def run(
         http_port=http_port,
         overrides=overrides or {},
         redeliver_after=redeliver_after,
+        async_retry_delay=async_retry_delay,
+        alarm_speedup=alarm_speedup,
         log_dir=state_dir / "logs",
+        inbox_dir=state_dir / "inbox",
         credentials=credentials,
         profiles=systems,
     )

@@ -2,7 +2,9 @@
 
 Runs in its own process per event-source mapping the program declares
 (``python -m devstack.worker comms app.whatsapp_processor ...``), with the environment the
-program gives that function, and prints one line per message handled or failed.
+program gives that function, and prints one line per message handled or failed. Its stdout
+is the function's log: after each invocation (a batch) it writes Lambda's
+``platform.report`` line there, from which the local stack reads the function's Errors.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import uuid
 from types import FrameType
 from typing import Any
 
@@ -17,6 +20,7 @@ import boto3
 from chalice.local import LambdaContext
 
 from devstack.apps import load_app
+from devstack.log_metrics import ERROR, SUCCESS, platform_report
 from devstack.sqs_delivery import deliver_once
 
 _stopping = False
@@ -67,6 +71,12 @@ def main() -> None:
             args.visibility_timeout,
             wait_seconds=1,
         )
+        if delivery.received:
+            status = ERROR if delivery.crashed else SUCCESS
+            report = platform_report(
+                str(uuid.uuid4()), status, delivery.seconds * 1000, delivery.error_type
+            )
+            print(report, flush=True)
         for message_id in delivery.received:
             receives = delivery.receive_counts[message_id]
             if message_id in delivery.failed:

@@ -97,6 +97,13 @@ def _decode(raw: str) -> Any:
         return raw
 
 
+def available_stacks(root: Path = ROOT) -> list[str]:
+    """The stacks this repository configures: one ``Pulumi.<stack>.yaml`` each."""
+    return sorted(
+        p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in root.glob("Pulumi.*.yaml")
+    )
+
+
 def stack_values(stack: str, root: Path = ROOT) -> dict[str, Any]:
     """The typed values of ``Pulumi.<stack>.yaml``: ``{"serverless-fleet:logLevel": "DEBUG"}``.
 

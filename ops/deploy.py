@@ -24,7 +24,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal, get_args
 
-ROOT = Path(__file__).resolve().parent.parent
+from infra.registry import ROOT
+from infra.settings import available_stacks
+
 Action = Literal["preview", "up"]
 # Stacks whose `up` asks for the name typed back: a slip of STACK= costs the most there.
 CONFIRMED_STACKS = frozenset({"prod"})
@@ -36,13 +38,6 @@ INSTALL_HELP = """the Pulumi CLI is not on PATH. Install it, then run this again
 
 class DeployError(Exception):
     """Nothing was run: the message says why and what to do."""
-
-
-def available_stacks(root: Path = ROOT) -> list[str]:
-    """The stacks this repository configures: one ``Pulumi.<stack>.yaml`` each."""
-    return sorted(
-        p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in root.glob("Pulumi.*.yaml")
-    )
 
 
 def require_stack(stack: str, root: Path = ROOT) -> None:

@@ -29,6 +29,7 @@ from chalicelib.mentions.ingestion import Tally
 from chalicelib.mentions.processing import utc_iso
 from chalicelib.mentions.repository import MentionRepository
 from chalicelib.mentions.state import IngesterState
+from infra.settings import available_stacks
 from infra.systems.mentions.settings import MentionsSettings
 from ops.target import Target, select
 from shared import aws
@@ -139,7 +140,7 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="python -m ops.mentions", description=__doc__.splitlines()[0]
     )
-    root.add_argument("--stack", default="dev", choices=["dev", "prod"])
+    root.add_argument("--stack", default="dev", choices=available_stacks())
     root.add_argument("--local", action="store_true", help="the running local stack (make dev)")
     commands = root.add_subparsers(dest="command", required=True)
     fill = commands.add_parser("backfill", help="copy a past date range, resumable")

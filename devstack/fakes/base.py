@@ -1,26 +1,19 @@
-"""A Flask app served on loopback in a thread, with faults injected on demand."""
+"""A Flask app served on loopback in a thread, with faults injected on demand: by the test
+that owns it (``fail_next``) or over HTTP (``/_faults``, listed in stack.json)."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import deque
-from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from pydantic import ValidationError
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from devstack.fakes.faults import CONTROL_PATH, Fault, FaultRequest, Faults
 
-@dataclass
-class Fault:
-    """What the next matching request gets instead of a normal answer."""
-
-    path_contains: str
-    status: int = 500
-    body: dict[str, Any] = field(default_factory=lambda: {"error": "injected fault"})
-    delay_seconds: float = 0.0
-    headers: dict[str, str] = field(default_factory=dict)
+__all__ = ["CONTROL_PATH", "FakeServer", "Fault"]
 
 
 class FakeServer:
@@ -28,28 +21,46 @@ class FakeServer:
 
     def __init__(self, name: str) -> None:
         self.app = Flask(name)
-        self._faults: deque[Fault] = deque()
-        self._lock = threading.Lock()
+        self.faults = Faults()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.requests: list[dict[str, Any]] = []
         self.app.before_request(self._before)
+        self.app.add_url_rule(CONTROL_PATH, "list_faults", self._list_faults, methods=["GET"])
+        self.app.add_url_rule(CONTROL_PATH, "add_fault", self._add_fault, methods=["POST"])
+        self.app.add_url_rule(CONTROL_PATH, "clear_faults", self._clear_faults, methods=["DELETE"])
 
     def fail_next(self, fault: Fault, times: int = 1) -> None:
         """Answer the next ``times`` requests whose path contains ``fault.path_contains``
         with the fault (a delay with status 200 just slows the real answer down)."""
-        with self._lock:
-            self._faults.extend([fault] * times)
+        self.faults.add(fault, times=times)
 
-    def _take_fault(self, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.path_contains in path:
-                    self._faults.remove(fault)
-                    return fault
-        return None
+    def _list_faults(self) -> Response:
+        return jsonify({"faults": self.faults.listing()})
+
+    def _add_fault(self) -> tuple[Response, int]:
+        """``POST /_faults``: ``{"path_contains": "/Messages", "status": 429, "headers":
+        {"Retry-After": "3"}, "seconds": 60}`` (or ``"times": N``, default 1)."""
+        try:
+            wanted = FaultRequest.model_validate(request.get_json(force=True, silent=True))
+        except ValidationError as err:
+            problems = [
+                {"field": ".".join(str(p) for p in e["loc"]) or "body", "reason": e["msg"]}
+                for e in err.errors()
+            ]
+            return jsonify(
+                {"status": "error", "error_code": "INVALID_FAULT", "errors": problems}
+            ), 400
+        times = wanted.times if wanted.seconds is None and wanted.times is not None else 1
+        self.faults.add(wanted.fault(), times=times, seconds=wanted.seconds)
+        return jsonify({"faults": self.faults.listing()}), 201
+
+    def _clear_faults(self) -> Response:
+        return jsonify({"cleared": self.faults.clear()})
 
     def _before(self) -> Response | None:
+        if request.path == CONTROL_PATH:  # the control endpoint takes no faults itself
+            return None
         self.requests.append(
             {
                 "method": request.method,
@@ -59,7 +70,7 @@ class FakeServer:
                 "headers": dict(request.headers),
             }
         )
-        fault = self._take_fault(request.path)
+        fault = self.faults.take(request.path)
         if fault is None:
             return None
         time.sleep(fault.delay_seconds)

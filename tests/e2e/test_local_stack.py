@@ -21,6 +21,7 @@ from chalicelib.comms.names import channel_queue
 from devstack.launch import LaunchedStack, launch
 from devstack.profiles import fakes, profiles
 from devstack.profiles.comms import DEMO_TWILIO_ACCOUNT_SID, LOCAL_TWILIO_TOKEN, demo_company_config
+from infra.components.rest_api import gateway_error
 from infra.registry import ROOT
 from shared.names import physical
 
@@ -54,9 +55,14 @@ def local_stack(
         # These tests check what the fakes received: never a developer's real accounts.
         for variable in (v for f in fakes(profiles()).values() for v in f.real_variables):
             patch.delenv(variable, raising=False)
-        # Failed messages come back at once, so a DLQ test takes seconds, not 30 minutes.
+        # Failed messages and events are retried at once, so a DLQ test takes seconds, not
+        # 30 minutes.
         launched, description = start_stack(
-            tmp_path_factory.mktemp("local"), "--redeliver-after", "0"
+            tmp_path_factory.mktemp("local"),
+            "--redeliver-after",
+            "0",
+            "--async-retry-delay",
+            "0",
         )
     yield description
     if launched.process.poll() is None:
@@ -96,14 +102,15 @@ def conversation_request() -> dict[str, Any]:
 
 
 def test_stack_json_describes_the_running_stack(local_stack: dict[str, Any]) -> None:
-    assert set(local_stack["apps"]) == {"comms", "mentions"}
+    assert set(local_stack["apps"]) == {"comms", "mentions", "patches"}
     assert local_stack["api_key"] == local_stack["api_keys"]["comms"]
     assert local_stack["api_keys"]["mentions"] != local_stack["api_keys"]["comms"]
-    assert set(local_stack["fakes"]) == {"openai", "twilio", "mentionmind"}
+    assert set(local_stack["fakes"]) == {"openai", "twilio", "mentionmind", "patchwork", "lore"}
     assert local_stack["real"] == []
     assert local_stack["demo"] == {"company_id": "ci-aaa-001", "project_id": "pi-aaa-001"}
     assert local_stack["aws_endpoint"].startswith("http://127.0.0.1:")
     assert local_stack["region"] == "eu-north-1"  # Pulumi.dev.yaml's aws:region
+    assert local_stack["inbox"] == str(local_stack["state"] / "inbox")
 
 
 def test_a_request_with_the_key_is_queued_in_the_moto_server(local_stack: dict[str, Any]) -> None:
@@ -144,8 +151,67 @@ def test_a_request_without_the_right_key_is_forbidden(
             timeout=10,
         )
     assert refused.status_code == 403
-    assert refused.json() == {"message": "Forbidden"}
+    assert refused.json() == gateway_error("INVALID_API_KEY", "Forbidden")
     assert accepted.status_code == 200
+
+
+def test_what_the_api_does_not_declare_is_refused_as_api_gateway_does(
+    local_stack: dict[str, Any],
+) -> None:
+    """Issue 12.10: an unknown path (even with a header that is not ASCII) and a method the
+    route does not declare (OPTIONS without CORS) get API Gateway's 403, shaped."""
+    comms = local_stack["apps"]["comms"]
+    not_declared = gateway_error("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
+    with requests.Session() as session:
+        unknown = session.get(
+            f"{comms}/no-such-path",
+            headers={"Authorization": "Bearer \u00e9".encode().decode("latin-1")},
+            timeout=10,
+        )
+        options = session.options(f"{comms}/initiate-conversation", timeout=10)
+        delete = session.delete(
+            f"{comms}/initiate-conversation",
+            headers={"x-api-key": local_stack["api_key"]},
+            timeout=10,
+        )
+    for answer in (unknown, options, delete):
+        assert (answer.status_code, answer.json()) == (403, not_declared), answer.request.method
+
+
+def test_an_operator_can_rehearse_an_outage_of_a_fake_over_http(
+    local_stack: dict[str, Any],
+) -> None:
+    """Issue 12.11: a fault set through the control endpoint stack.json lists is answered
+    for its duration, listed while armed, and gone after."""
+    control = local_stack["fault_controls"]["twilio"]
+    twilio = local_stack["fakes"]["twilio"]
+    sid = DEMO_TWILIO_ACCOUNT_SID
+    messages = f"{twilio}/2010-04-01/Accounts/{sid}/Messages.json"
+    auth = (sid, LOCAL_TWILIO_TOKEN)
+    with requests.Session() as session:
+        refused = session.post(control, json={"status": 429, "times": 0}, timeout=10)
+        armed = session.post(
+            control,
+            json={
+                "path_contains": "/Messages.json",
+                "status": 429,
+                "headers": {"Retry-After": "3"},
+                "body": {"code": 20429, "message": "Too Many Requests"},
+                "seconds": 2,
+            },
+            timeout=10,
+        )
+        during = session.get(messages, auth=auth, timeout=10)
+        listed = session.get(control, timeout=10).json()["faults"]
+        time.sleep(2.2)
+        after = session.get(messages, auth=auth, timeout=10)
+        cleared = session.delete(control, timeout=10).json()
+    assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "times"
+    assert armed.status_code == 201
+    assert (during.status_code, during.headers["Retry-After"]) == (429, "3")
+    assert listed[0]["status"] == 429 and 0 < listed[0]["seconds_left"] <= 2
+    assert after.status_code == 200
+    assert cleared == {"cleared": 0}
 
 
 def test_a_whatsapp_request_reaches_twilio_and_its_record_is_sent(
@@ -182,34 +248,88 @@ def test_a_whatsapp_request_reaches_twilio_and_its_record_is_sent(
         json.loads(line) for line in log_file.read_text().splitlines() if line.startswith("{")
     ]
     assert any(
-        entry["message"] == "first message sent" and entry["message_sid"] == message.sid
+        entry.get("message") == "first message sent" and entry["message_sid"] == message.sid
         for entry in logged
     )
+    # And Lambda's report of the invocation, as in its JSON log format.
+    assert any(entry.get("type") == "platform.report" for entry in logged)
 
 
-def test_a_message_that_always_fails_is_in_the_dlq_after_exactly_three_receives(
+def alarm_emails(inbox: Path, alarm: str) -> list[dict[str, Any]]:
+    """The e-mails the alarm sent on entering ALARM."""
+    return [json.loads(path.read_text()) for path in sorted(inbox.glob(f"*-{alarm}-ALARM-*.json"))]
+
+
+def test_a_message_that_always_fails_is_in_the_dlq_after_three_receives_and_its_alarm_mails(
     local_stack: dict[str, Any],
 ) -> None:
     from chalicelib.comms.router.context import build_context
 
     sqs = aws(local_stack, "sqs")
     config = demo_company_config()
+    # Its credentials' secret does not exist: a failure every time, never a permanent one.
     config["channel_config"]["whatsapp"]["whatsapp_credentials_id"] = "whatsapp-credentials/x/y/z"
     request = conversation_request()
     context = build_context(request, config, str(uuid.uuid4()), datetime.now(UTC))
     queue = sqs.get_queue_url(QueueName="ai-multi-comms-whatsapp-queue-dev")["QueueUrl"]
     dlq = sqs.get_queue_url(QueueName="ai-multi-comms-whatsapp-dlq-dev")["QueueUrl"]
+    inbox = Path(local_stack["inbox"])
+    assert alarm_emails(inbox, "ai-multi-comms-whatsapp-dlq-dev-not-empty") == []
     message_id = sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(context))["MessageId"]
 
+    # The inbox first: receiving from the DLQ would hide the message from its depth alarm.
+    (email,) = wait_for(lambda: alarm_emails(inbox, "ai-multi-comms-whatsapp-dlq-dev-not-empty"))
     dead = wait_for(lambda: sqs.receive_message(QueueUrl=dlq).get("Messages"))
 
     assert [m["MessageId"] for m in dead] == [message_id]
-    failures = [
-        line
-        for line in (local_stack["state"] / "output.log").read_text().splitlines()
-        if message_id in line and " failed " in line
-    ]
+    console = (local_stack["state"] / "output.log").read_text().splitlines()
+    failures = [line for line in console if message_id in line and " failed " in line]
     assert [line.split("(receive ")[1][0] for line in failures] == ["1", "2", "3"]
+    assert email["to"] == "fleet-dev-alerts@example.com"  # Pulumi.dev.yaml's alarmEmail
+    assert email["subject"] == (
+        'ALARM: "ai-multi-comms-whatsapp-dlq-dev-not-empty" in Europe (Stockholm)'
+    )
+    assert email["message"]["NewStateValue"] == "ALARM"
+    assert email["message"]["Trigger"]["Dimensions"] == [
+        {"value": "ai-multi-comms-whatsapp-dlq-dev", "name": "QueueName"}
+    ]
+    assert any(
+        line.startswith("[alarm] ai-multi-comms-whatsapp-dlq-dev-not-empty -> ALARM (")
+        for line in console
+    )
+
+
+def test_a_scheduled_function_that_always_fails_leaves_its_event_in_the_failed_events_queue(
+    local_stack: dict[str, Any],
+) -> None:
+    # Invoked as its schedule invokes it (asynchronously), with an event it cannot read.
+    event = {"not": "a scheduled event"}
+    inbox = Path(local_stack["inbox"])
+
+    aws(local_stack, "lambda").invoke(
+        FunctionName="mentions-ingest-mentions-dev",
+        InvocationType="Event",
+        Payload=json.dumps(event).encode(),
+    )
+
+    (email,) = wait_for(lambda: alarm_emails(inbox, "mentions-failed-events-dev-not-empty"))
+    sqs = aws(local_stack, "sqs")
+    url = sqs.get_queue_url(QueueName="mentions-failed-events-dev")["QueueUrl"]
+    (message,) = sqs.receive_message(QueueUrl=url)["Messages"]
+    record = json.loads(message["Body"])
+    # The stack's failedEvents setting: two retries.
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert record["requestPayload"] == event
+    assert record["responsePayload"]["errorType"] == "KeyError"
+    console = (local_stack["state"] / "output.log").read_text()
+    assert (
+        "[lambda] mentions-ingest-mentions-dev: event failed after 3 attempts (RetriesExhausted); "
+        "its record is in mentions-failed-events-dev"
+    ) in console
+    assert email["message"]["NewStateValue"] == "ALARM"
+    # And the function's Errors alarm (told in the same second, maybe just after).
+    wait_for(lambda: alarm_emails(inbox, "mentions-ingest-mentions-dev-errors"))
 
 
 def test_a_queue_setting_changed_in_stack_config_is_what_the_local_stack_creates(

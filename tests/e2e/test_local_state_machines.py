@@ -1,6 +1,9 @@
 """State machines on the local stack: the program's definition is created in the moto server
 and run by moto's executor; each Lambda task runs the declared function in its own warm
-process (the local Lambda service), with the environment the program gives it.
+process (the local Lambda service), with the environment the program gives it. And schedules'
+failed events: an asynchronous invocation that keeps failing ends, after its retries, as
+Lambda's record in the function's on-failure destination; an event whose target does not
+exist ends in the target's dead-letter queue.
 
 No app of ours declares a state machine yet, so the program here is a small one around the
 fixture app ``pipeline``, built from the same components (``ChaliceApp`` on a real
@@ -8,6 +11,7 @@ fixture app ``pipeline``, built from the same components (``ChaliceApp`` on a re
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +27,7 @@ import pytest
 
 from devstack.aws_server import LocalAwsServer
 from devstack.declared import (
+    AsyncInvokeConfig,
     DeclaredFunction,
     declared_functions,
     scheduled_targets,
@@ -33,6 +38,7 @@ from devstack.lambda_service import FunctionHosts
 from devstack.moto_mocks import MotoMocks
 from devstack.processes import free_port
 from devstack.program import RecordingMocks, run_pulumi
+from devstack.schedules import ScheduledTarget
 from devstack.stack import LocalStack, execute_now, fire
 from infra.components.chalice_app import ChaliceApp, ChaliceAppArgs
 from infra.components.chalice_package import ChalicePackage, load_package
@@ -46,6 +52,8 @@ pytestmark = pytest.mark.e2e
 FIXTURE_APPS = Path(__file__).parent.parent / "fixtures" / "chalice_apps"
 HANDLERS = ("Double", "AlwaysFails", "Sleeps")
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+FAILED_EVENTS = "pipeline-failed-events-dev"
+NOT_DECLARED = "arn:aws:lambda:eu-north-1:123456789012:function:pipeline-not-declared-dev"
 
 
 def definitions(double: str, fails: str, sleeps: str) -> dict[str, dict[str, Any]]:
@@ -120,6 +128,36 @@ def pipeline_program(package: ChalicePackage) -> Callable[[], None]:
                 }
             ),
         )
+        failed_events = aws.sqs.Queue("failed-events", name=FAILED_EVENTS)
+        aws.lambda_.FunctionEventInvokeConfig(
+            "always-fails-async",
+            function_name=app.functions["AlwaysFails"].function.name,
+            maximum_retry_attempts=2,
+            maximum_event_age_in_seconds=3600,
+            destination_config=aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
+                on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(
+                    destination=failed_events.arn
+                )
+            ),
+        )
+        for rule_name, target_arn in (
+            ("always-fails-hourly", app.functions["AlwaysFails"].arn),
+            ("not-declared-hourly", NOT_DECLARED),
+        ):
+            rule = aws.cloudwatch.EventRule(
+                rule_name, name=rule_name, schedule_expression="rate(1 hour)"
+            )
+            aws.cloudwatch.EventTarget(
+                f"{rule_name}-target",
+                rule=rule.name,
+                arn=target_arn,
+                retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
+                    maximum_event_age_in_seconds=3600, maximum_retry_attempts=2
+                ),
+                dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(
+                    arn=failed_events.arn
+                ),
+            )
         arns = [app.functions[h].arn for h in HANDLERS]
         machines = pulumi.Output.all(*arns).apply(lambda a: definitions(*a))
         for name in definitions("", "", ""):
@@ -309,11 +347,11 @@ def test_a_schedule_targeting_a_state_machine_starts_an_execution_with_its_input
     pipeline: LocalPipeline,
 ) -> None:
     now = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
-    (target,) = scheduled_targets(pipeline.mocks, now)
+    machine = pipeline.machine("pipeline-doubling-dev")
+    (target,) = [t for t in scheduled_targets(pipeline.mocks, now) if t.target_arn == machine]
     local = LocalStack(stack="dev", host="127.0.0.1", moto_port=0, http_port=0, region=REGION)
     local.state_machines = state_machine_arns(pipeline.mocks)
     sfn = pipeline.client("stepfunctions")
-    machine = pipeline.machine("pipeline-doubling-dev")
     before = {e["executionArn"] for e in sfn.list_executions(stateMachineArn=machine)["executions"]}
 
     fire(local, target, now)
@@ -407,13 +445,16 @@ def test_run_execution_names_the_machines_there_are_when_the_name_is_wrong(
 def test_a_failing_asynchronous_invocation_is_tried_twice_more_then_dropped(
     pipeline: LocalPipeline, tmp_path: Path
 ) -> None:
+    """Lambda's defaults, for a function without an invoke config: no destination."""
     console: list[str] = []
     functions = FunctionHosts(
         "127.0.0.1", tmp_path, apps_dir=FIXTURE_APPS, report=console.append, retry_delays=(0, 0)
     )
-    functions.declare(pipeline.functions.functions.values(), lambda f: f.environment)
+    declared = pipeline.functions.functions["pipeline-always-fails-dev"]
+    unconfigured = dataclasses.replace(declared, async_config=AsyncInvokeConfig())
+    functions.declare([unconfigured], lambda f: f.environment)
     try:
-        functions.invoke_async(functions.functions["pipeline-always-fails-dev"], b"{}")
+        functions.invoke_async(unconfigured, b"{}")
         deadline = time.monotonic() + 30
         while not any("dropped" in line for line in console) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -427,3 +468,127 @@ def test_a_failing_asynchronous_invocation_is_tried_twice_more_then_dropped(
     # Each attempt's traceback is in the function's log, as Lambda writes it.
     log = (tmp_path / "pipeline-always-fails-dev.log").read_text()
     assert log.count("StepFailedError: cannot handle None") == 3
+
+
+def scheduled_to(pipeline: LocalPipeline, arn: str) -> ScheduledTarget:
+    now = datetime.now(UTC)
+    (target,) = [t for t in scheduled_targets(pipeline.mocks, now) if t.target_arn == arn]
+    return target
+
+
+def failed_events(pipeline: LocalPipeline) -> list[dict[str, Any]]:
+    """Every message kept in the failed-events queue (taken off it)."""
+    sqs = pipeline.client("sqs")
+    url = sqs.get_queue_url(QueueName=FAILED_EVENTS)["QueueUrl"]
+    messages = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=1
+    ).get("Messages", [])
+    for message in messages:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return messages
+
+
+def test_a_scheduled_function_that_always_fails_leaves_its_event_in_the_failed_events_queue(
+    pipeline: LocalPipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    console: list[str] = []
+    functions = FunctionHosts(
+        "127.0.0.1", tmp_path, apps_dir=FIXTURE_APPS, report=console.append, retry_delays=(0, 0)
+    )
+    functions.declare(pipeline.functions.functions.values(), lambda f: f.environment)
+    always_fails = functions.functions["pipeline-always-fails-dev"]
+    assert always_fails.async_config == AsyncInvokeConfig(2, 3600, pipeline_queue_arn(pipeline))
+    local = LocalStack(stack="dev", host="127.0.0.1", moto_port=0, http_port=0, region=REGION)
+    local.functions = functions
+    target = scheduled_to(pipeline, always_fails.arn)
+    try:
+        fire(local, target, datetime.now(UTC))
+        deadline = time.monotonic() + 30
+        while not any("its record is in" in line for line in console):
+            assert time.monotonic() < deadline, console
+            time.sleep(0.05)
+    finally:
+        functions.stop()
+
+    assert capsys.readouterr().err == f"[schedule] rate(1 hour) fired -> {always_fails.name}\n"
+    assert len([line for line in console if "failed: StepFailedError" in line]) == 3
+    assert console[-1] == (
+        "[lambda] pipeline-always-fails-dev: event failed after 3 attempts (RetriesExhausted); "
+        f"its record is in {FAILED_EVENTS}"
+    )
+    (message,) = failed_events(pipeline)
+    record = json.loads(message["Body"])
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert record["requestContext"]["functionArn"] == f"{always_fails.arn}:$LATEST"
+    assert record["requestPayload"]["detail-type"] == "Scheduled Event"
+    assert record["requestPayload"]["resources"] == [target.rule]
+    assert record["responseContext"]["functionError"] == "Unhandled"
+    assert record["responsePayload"]["errorType"] == "StepFailedError"
+    assert record["responsePayload"]["errorMessage"] == "cannot handle None"
+    # Lambda's report of each attempt, in the function's log: what its Errors alarm reads.
+    reports = [
+        json.loads(line)
+        for line in (tmp_path / "pipeline-always-fails-dev.log").read_text().splitlines()
+        if '"platform.report"' in line
+    ]
+    assert [r["record"]["status"] for r in reports] == ["error"] * 3
+
+
+def pipeline_queue_arn(pipeline: LocalPipeline) -> str:
+    return str(pipeline.mocks.named("aws:sqs/queue:Queue", FAILED_EVENTS).outputs["arn"])
+
+
+def test_no_retry_is_made_that_would_start_after_the_events_maximum_age(
+    pipeline: LocalPipeline, tmp_path: Path
+) -> None:
+    console: list[str] = []
+    functions = FunctionHosts(
+        "127.0.0.1", tmp_path, apps_dir=FIXTURE_APPS, report=console.append, retry_delays=(61, 61)
+    )
+    declared = pipeline.functions.functions["pipeline-always-fails-dev"]
+    config = AsyncInvokeConfig(2, 60, pipeline_queue_arn(pipeline))
+    short_lived = dataclasses.replace(declared, async_config=config)
+    functions.declare([short_lived], lambda f: f.environment)
+    try:
+        functions.invoke_async(short_lived, b'{"value": 3}')
+        deadline = time.monotonic() + 30
+        while not any("its record is in" in line for line in console):
+            assert time.monotonic() < deadline, console
+            time.sleep(0.05)
+    finally:
+        functions.stop()
+
+    assert console[-1] == (
+        "[lambda] pipeline-always-fails-dev: event failed after 1 attempt (EventAgeExceeded); "
+        f"its record is in {FAILED_EVENTS}"
+    )
+    (message,) = failed_events(pipeline)
+    record = json.loads(message["Body"])
+    assert record["requestContext"]["approximateInvokeCount"] == 1
+    assert record["requestPayload"] == {"value": 3}
+
+
+def test_an_event_whose_target_does_not_exist_is_kept_in_the_targets_dead_letter_queue(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    local = LocalStack(stack="dev", host="127.0.0.1", moto_port=0, http_port=0, region=REGION)
+    local.functions = pipeline.functions
+    target = scheduled_to(pipeline, NOT_DECLARED)
+
+    fire(local, target, datetime.now(UTC))
+
+    (message,) = failed_events(pipeline)
+    attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+    assert attributes == {
+        "ERROR_CODE": "ResourceNotFoundException",
+        "ERROR_MESSAGE": f"Function not found: {NOT_DECLARED}",
+        "RULE_ARN": target.rule,
+        "TARGET_ARN": NOT_DECLARED,
+        "RETRY_ATTEMPTS": "0",
+    }
+    assert json.loads(message["Body"])["resources"] == [target.rule]
+    assert capsys.readouterr().err == (
+        "[schedule] rate(1 hour) fired, not delivered (ResourceNotFoundException: Function not "
+        f"found: {NOT_DECLARED}); event in {FAILED_EVENTS}\n"
+    )

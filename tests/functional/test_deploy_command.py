@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ops.deploy import ROOT, DeployError, available_stacks, main, run
+from infra.settings import available_stacks
+from ops.deploy import ROOT, DeployError, main, run
 
 
 def stand_in_pulumi(folder: Path, exit_code: int = 0) -> Path:

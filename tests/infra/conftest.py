@@ -11,8 +11,7 @@ import pytest
 
 from devstack.fake_arns import OfflineMocks
 from devstack.program import DeclaredResource, RecordingMocks, run_program
-from infra.settings import read_settings, read_system_settings
-from ops.deploy import available_stacks
+from infra.settings import available_stacks, read_settings, read_system_settings
 from tests.conftest import REGION
 
 # Every Pulumi.<stack>.yaml there is: a new stack file is tested without a change here.

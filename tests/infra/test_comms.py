@@ -9,6 +9,7 @@ import pytest
 from chalicelib.comms import names
 from chalicelib.comms.names import CHANNELS, channel_dlq, channel_queue
 from devstack.program import RecordingMocks
+from infra.components.rest_api import gateway_error
 from shared.names import physical
 from tests.infra.conftest import STACKS, policy_statements, setting, system_setting, urn
 
@@ -147,3 +148,18 @@ def test_the_router_is_told_the_names_of_what_it_uses(
     }
     assert env["CONFIG_CACHE_SECONDS"] == str(system_setting(name, "comms")["configCacheSeconds"])
     assert env["FLEET_STACK"] == name
+
+
+def test_api_gateways_own_answers_come_in_the_shared_error_shape(stack: RecordingMocks) -> None:
+    """A missing key, an unknown path, throttling: API Gateway answers these itself, so the
+    API's body carries gateway responses rendering errors.md's shape (in the body, so a
+    change redeploys the stage)."""
+    for api in stack.of_type("aws:apigateway/restApi:RestApi"):
+        responses = json.loads(api.inputs["body"])["x-amazon-apigateway-gateway-responses"]
+        assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}, urn(api)
+        for response in responses.values():
+            template = response["responseTemplates"]["application/json"]
+            rendered = template.replace("$context.error.responseType", "THROTTLED").replace(
+                "$context.error.messageString", '"Too Many Requests"'
+            )
+            assert json.loads(rendered) == gateway_error("THROTTLED", "Too Many Requests")

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from chalice.local import LambdaContext
 
+from devstack.declared import function_name
 from devstack.function_host import run_handler
-from devstack.lambda_service import function_name
 
 ARN = "arn:aws:lambda:eu-north-1:123456789012:function:trends-detect-dev"
 
