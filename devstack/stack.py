@@ -57,10 +57,11 @@ from devstack.inbox import Inbox
 from devstack.lambda_service import ASYNC_RETRY_DELAYS, FunctionHosts
 from devstack.moto_mocks import MotoMocks
 from devstack.outside import RealServices, real_services
-from devstack.processes import start_logged, stop_process, wait_for_port
+from devstack.processes import start_logged, wait_for_port
 from devstack.profiles import FakeContext, Profile, SeedContext, fakes, profiles
 from devstack.program import run_program
 from devstack.schedules import ScheduledTarget, scheduled_event
+from devstack.supervisor import Supervisor
 from infra.registry import ROOT
 from infra.settings import stack_values
 from shared.env import API_URL
@@ -90,7 +91,8 @@ class LocalStack:
     async_retry_delay: float | None = None
     # Alarm periods pass this many times faster (alarms.py says which, and why).
     alarm_speedup: float = DEFAULT_SPEEDUP
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    # Every API and worker process, each replaced when it exits (a crash, a timeout).
+    supervisor: Supervisor = field(default_factory=Supervisor)
     schedules: list[ScheduledTarget] = field(default_factory=list)
     # The local Lambda service: runs functions on demand (schedules, state machines, invoke).
     functions: FunctionHosts | None = None
@@ -196,21 +198,21 @@ def start(local: LocalStack, exits: ExitStack) -> None:
     watch.start()
     exits.callback(watch.stop)
 
+    exits.callback(local.supervisor.stop)  # also when a later step of the start fails
     port = local.http_port
     api_functions = {
         f.app: f.name for f in declared_functions(mocks).values() if f.handler == API_HANDLER
     }
     for app, (function_env, api_key) in api_apps(mocks).items():
         environment = {**function_env, **fakes_env, "LOCAL_API_KEY": api_key}
-        spawn(
+        process = spawn(
             local,
-            exits,
             api_functions[app],
             environment,
             region,
             ["devstack.gateway", app, "--host", local.host, "--port", str(port)],
         )
-        wait_for_port(local.host, port)
+        wait_for_port(local.host, port, process=process)
         local.apps[app] = f"http://{local.host}:{port}"
         local.api_keys[app] = api_key
         port += 1
@@ -223,7 +225,6 @@ def start(local: LocalStack, exits: ExitStack) -> None:
         )
         spawn(
             local,
-            exits,
             function.name,
             function_environment(local, function),
             region,
@@ -252,22 +253,22 @@ def start(local: LocalStack, exits: ExitStack) -> None:
 
 def spawn(
     local: LocalStack,
-    exits: ExitStack,
     name: str,
     environment: dict[str, str],
     region: str,
     module_and_args: list[str],
-) -> None:
-    """Run one long-lived process (an app's API, a queue's worker): its structured logs
-    (stdout) go to ``logs/<name>.log``, its one-line events (stderr) to the console; the
-    stack stops when it exits, and stops it when the stack stops."""
-    process = start_logged(
+) -> subprocess.Popen[bytes]:
+    """Run one long-lived process (an app's API, a queue's worker), kept running by the
+    stack's supervisor: its structured logs (stdout) go to ``logs/<name>.log``, its one-line
+    events (stderr) to the console."""
+    start = partial(
+        start_logged,
         module_and_args,
         {**environment, **aws_environment(local, region)},
         local.log_dir / f"{name}.log",
     )
-    local.processes.append(process)
-    exits.callback(stop_process, process)
+    local.supervisor.add(name, start)
+    return local.supervisor.processes()[-1]
 
 
 def start_fakes(local: LocalStack, exits: ExitStack, context: FakeContext) -> dict[str, str]:
@@ -419,7 +420,8 @@ def run(
             flush=True,
         )
         try:
-            while all(p.poll() is None for p in local.processes):
+            while True:
+                local.supervisor.check()
                 now = datetime.now(UTC)
                 for target in local.schedules:
                     if target.due(now):
@@ -428,16 +430,13 @@ def run(
                     for line in watcher.poll():
                         print(line, file=sys.stderr, flush=True)
                 time.sleep(0.5)
-            print("an app process exited; stopping", file=sys.stderr)
         except KeyboardInterrupt:
             print("stopping", flush=True)
         # A second Ctrl-C must not cut the clean-up short and leave processes behind.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        # All told at once, so they wind down together; the exit stack then waits for each.
-        for process in local.processes:
-            if process.poll() is None:
-                process.terminate()
+        # All told at once, so they wind down together.
+        local.supervisor.stop()
         if local.functions is not None:
             local.functions.stop()
 

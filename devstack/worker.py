@@ -5,14 +5,22 @@ Runs in its own process per event-source mapping the program declares
 program gives that function, and prints one line per message handled or failed. Its stdout
 is the function's log: after each invocation (a batch) it writes Lambda's
 ``platform.report`` line there, from which the local stack reads the function's Errors.
+
+An invocation that outlives the function's timeout ends as Lambda ends it: a ``timeout``
+report, and the execution environment — this process — is gone; the stack starts a new one
+and the batch's messages come back after their visibility timeout, none deleted.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
+import threading
+import time
 import uuid
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -20,15 +28,54 @@ import boto3
 from chalice.local import LambdaContext
 
 from devstack.apps import load_app
-from devstack.log_metrics import ERROR, SUCCESS, platform_report
+from devstack.log_metrics import ERROR, SUCCESS, TIMEOUT, platform_report
 from devstack.sqs_delivery import deliver_once
 
 _stopping = False
+# The exit status of a worker whose invocation timed out (the supervisor replaces it).
+TIMED_OUT_EXIT = 124
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
     global _stopping
     _stopping = True
+
+
+def within_timeout(call: Callable[[], Any], timeout: int, tag: str, event: dict[str, Any]) -> Any:
+    """Run one invocation, at most ``timeout`` seconds; past that, end this process as
+    Lambda ends a timed-out environment (the handler's thread cannot be stopped otherwise).
+
+    Raises:
+        whatever the handler raised.
+    """
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = call()
+        except BaseException as err:  # handed to the caller as the handler raised it
+            outcome["error"] = err
+
+    started = time.monotonic()
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        ids = [record.get("messageId") for record in event.get("Records", [])]
+        print(
+            platform_report(str(uuid.uuid4()), TIMEOUT, (time.monotonic() - started) * 1000),
+            flush=True,
+        )
+        print(
+            f"{tag} invocation timed out after {timeout} s (Sandbox.Timedout); messages {ids} "
+            "come back after their visibility timeout, and a new process takes over",
+            file=sys.stderr,
+            flush=True,
+        )
+        os._exit(TIMED_OUT_EXIT)  # no clean-up can run in a hung handler's process
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("result")
 
 
 def main() -> None:
@@ -56,10 +103,11 @@ def main() -> None:
     context = LambdaContext(args.function_name, args.memory, max_runtime_ms=args.timeout * 1000)
     sqs = boto3.client("sqs", region_name=args.region)
 
-    def invoke(event: dict[str, Any]) -> Any:
-        return handler(event, context)
-
     tag = f"[{args.function_name}]"
+
+    def invoke(event: dict[str, Any]) -> Any:
+        return within_timeout(lambda: handler(event, context), args.timeout, tag, event)
+
     while not _stopping:
         delivery = deliver_once(
             sqs,
