@@ -76,12 +76,21 @@ def test_the_ingester_runs_on_the_configured_schedule(
 ) -> None:
     stack = stacks[name]
     ingester = stack.named(FUNCTION, physical("mentions-ingest-mentions", name))
-    (rule,) = stack.of_type("aws:cloudwatch/eventRule:EventRule")
-    (target,) = stack.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    (rule,) = (
+        r
+        for r in stack.of_type("aws:cloudwatch/eventRule:EventRule")
+        if r.inputs["tags"]["system"] == "mentions"
+    )
+    (target,) = (
+        t
+        for t in stack.of_type("aws:cloudwatch/eventTarget:EventTarget")
+        if t.inputs["rule"] == rule.outputs["name"]
+    )
     (permission,) = (
         p
         for p in stack.of_type("aws:lambda/permission:Permission")
         if p.inputs["principal"] == "events.amazonaws.com"
+        and p.inputs["sourceArn"] == rule.outputs["arn"]
     )
     assert rule.inputs["scheduleExpression"] == mentions_setting(name)["schedule"]
     assert target.inputs["arn"] == ingester.outputs["arn"]
@@ -245,8 +254,11 @@ def test_the_read_api_5xx_rate_alarm_watches_its_stage(
 
 
 def dashboard_metrics(stack: RecordingMocks, name: str) -> list[list[Any]]:
-    (board,) = stack.of_type("aws:cloudwatch/dashboard:Dashboard")
-    assert board.inputs["dashboardName"] == physical("mentions", name)
+    (board,) = (
+        b
+        for b in stack.of_type("aws:cloudwatch/dashboard:Dashboard")
+        if b.inputs["dashboardName"] == physical("mentions", name)
+    )
     body = json.loads(board.inputs["dashboardBody"])
     return [m for w in body["widgets"] for m in w["properties"]["metrics"]]
 

@@ -25,6 +25,9 @@ def test_every_profile_fake_can_be_replaced_by_the_real_service() -> None:
         "openai": ("OPENAI_API_KEY",),
         "twilio": tuple(TWILIO),
         "mentionmind": ("MENTIONMIND_API_KEY",),
+        # Public services: the URL of the real one is the switch.
+        "patchwork": ("PATCHWORK_URL",),
+        "lore": ("LORE_URL",),
     }
 
 

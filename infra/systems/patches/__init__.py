@@ -1,0 +1,1 @@
+"""patches (seed 001) infra: settings, the system component and its dashboard."""
