@@ -56,8 +56,10 @@ typecheck: $(STAMP)
 	done
 
 ## test: lint, type-check, then the whole pytest suite
+# Two workers (the machine's cores), each test file on one of them, so a file's module-scoped
+# fixtures (a moto account, a local stack) are built once.
 test: package lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## dev: the local stack (moto server, resources from the Pulumi program, apps on loopback)
 dev: package

@@ -38,12 +38,26 @@ class LaunchedStack:
         return self.process.wait(timeout=timeout)
 
 
-def launch(state_dir: Path, *extra: str, timeout: float = 60) -> LaunchedStack:
+def launch(state_dir: Path, *extra: str, timeout: float = 60, attempts: int = 3) -> LaunchedStack:
     """Start the stack; its console output goes to ``state_dir/output.log``.
+
+    A free port can be taken by another process between the probe and the bind (tests run
+    side by side): a stack that exits with "Address already in use" is started again on
+    other ports, up to ``attempts`` times.
 
     Raises:
         RuntimeError: it exited or did not write stack.json in time (with its output).
     """
+    for attempt in range(1, attempts + 1):
+        try:
+            return _launch_once(state_dir, extra, timeout)
+        except RuntimeError as err:
+            if "Address already in use" not in str(err) or attempt == attempts:
+                raise
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _launch_once(state_dir: Path, extra: tuple[str, ...], timeout: float) -> LaunchedStack:
     moto_port, http_port = free_port(), free_port()
     log = state_dir / "output.log"
     started = time.perf_counter()
@@ -71,6 +85,7 @@ def launch(state_dir: Path, *extra: str, timeout: float = 60) -> LaunchedStack:
     while not description_file.exists():
         if process.poll() is not None or time.perf_counter() - started > timeout:
             process.kill()
+            process.wait()
             raise RuntimeError(f"the local stack did not start:\n{log.read_text()}")
         time.sleep(0.02)
     boot = time.perf_counter() - started

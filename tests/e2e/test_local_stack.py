@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,75 +18,16 @@ import pytest
 import requests
 
 from chalicelib.comms.names import channel_queue
-from devstack.launch import LaunchedStack, launch
+from devstack.launch import LaunchedStack
 from devstack.profiles import fakes, profiles
 from devstack.profiles.comms import DEMO_TWILIO_ACCOUNT_SID, LOCAL_TWILIO_TOKEN, demo_company_config
+from devstack.schedules import scheduled_event
 from infra.components.rest_api import gateway_error
 from infra.registry import ROOT, SYSTEMS
 from shared.names import physical
+from tests.e2e.support import aws, children, listening, running, start_stack, wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-def start_stack(state: Path, *extra: str) -> tuple[LaunchedStack, dict[str, Any]]:
-    """The stack as a user starts it; its console output in ``state/output.log``."""
-    try:
-        stack = launch(state, *extra)
-    except RuntimeError as err:
-        pytest.fail(str(err))
-    return stack, {
-        "launched": stack,
-        "state": state,
-        "ports": (stack.moto_port, stack.http_port),
-        **stack.description,
-    }
-
-
-@pytest.fixture(scope="module")
-def local_stack(
-    built_packages: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Any]]:
-    with pytest.MonkeyPatch.context() as patch:
-        # These tests check what the fakes received: never a developer's real accounts.
-        for variable in (v for f in fakes(profiles()).values() for v in f.real_variables):
-            patch.delenv(variable, raising=False)
-        # Failed messages and events are retried at once, so a DLQ test takes seconds, not
-        # 30 minutes.
-        launched, description = start_stack(
-            tmp_path_factory.mktemp("local"),
-            "--redeliver-after",
-            "0",
-            "--async-retry-delay",
-            "0",
-        )
-    yield description
-    if launched.process.poll() is None:
-        launched.process.kill()
-
-
-def wait_for(condition: Any, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail("timed out waiting")
-
-
-def aws(local_stack: dict[str, Any], service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=local_stack["aws_endpoint"],
-        region_name="eu-north-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
 
 
 def conversation_request() -> dict[str, Any]:
@@ -111,7 +50,9 @@ def test_stack_json_describes_the_running_stack(local_stack: dict[str, Any]) -> 
     assert set(local_stack["fakes"]) == set(fakes(profiles()))
     assert {"openai", "twilio", "mentionmind"} <= set(local_stack["fakes"])
     assert local_stack["real"] == []
-    assert local_stack["demo"] == {"company_id": "ci-aaa-001", "project_id": "pi-aaa-001"}
+    # Each system adds to "demo" (comms its company, csvchat its users).
+    assert local_stack["demo"]["company_id"] == "ci-aaa-001"
+    assert local_stack["demo"]["project_id"] == "pi-aaa-001"
     assert local_stack["aws_endpoint"].startswith("http://127.0.0.1:")
     assert local_stack["region"] == "eu-north-1"  # Pulumi.dev.yaml's aws:region
     assert local_stack["inbox"] == str(local_stack["state"] / "inbox")
@@ -435,31 +376,16 @@ def test_a_schedule_fired_on_demand_fills_the_table_and_the_read_route_returns_i
     assert '"message":"project done"' in log.read_text()
 
 
-def children(pid: int) -> set[int]:
-    """The processes whose parent is ``pid`` (Linux's /proc: field 4 of ``stat``)."""
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):  # gone meanwhile
-            continue
-        if int(fields[1]) == pid:
-            found.add(int(stat.parent.name))
-    return found
-
-
-def running(pid: int) -> bool:
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
-def test_ctrl_c_stops_everything_and_frees_the_ports(local_stack: dict[str, Any]) -> None:
-    launched = local_stack["launched"]
+def test_ctrl_c_stops_everything_and_frees_the_ports(built_packages: Path, tmp_path: Path) -> None:
+    """A stack of its own, since the shared one serves other tests until the session ends."""
+    launched, local_stack = start_stack(tmp_path)
+    rule = "arn:aws:events:eu-north-1:123456789012:rule/manual-invoke"
+    aws(local_stack, "lambda").invoke(  # a function process of the Lambda service too
+        FunctionName="mentions-ingest-mentions-dev",
+        Payload=json.dumps(scheduled_event(rule, "eu-north-1", datetime.now(UTC))).encode(),
+    )
     started = children(launched.process.pid)
-    # Every API, every queue's worker, and the function processes earlier tests started.
+    # Every API, every queue's worker, and the function process just started.
     assert len(started) > len(local_stack["apps"])
 
     assert launched.stop() == 0

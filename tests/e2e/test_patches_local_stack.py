@@ -4,7 +4,6 @@ thread worker fed by its queue, the read API behind its key; a thread that alway
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,28 +13,13 @@ import requests
 
 from chalicelib.patches import names
 from chalicelib.patches.work import ThreadPatch, ThreadRequest
-from devstack.profiles import fakes, profiles
 from devstack.schedules import scheduled_event
 from shared.names import physical
-from tests.e2e.test_local_stack import aws, start_stack, wait_for
+from tests.e2e.support import aws, wait_for
 
 pytestmark = pytest.mark.e2e
 DEMO_PATCHES = 21
 DEMO_MESSAGES = 13 + 11 + 9 + 3 * 2  # one malformed message left out
-
-
-@pytest.fixture(scope="module")
-def local_stack(
-    built_packages: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Any]]:
-    with pytest.MonkeyPatch.context() as patch:
-        for variable in (v for f in fakes(profiles()).values() for v in f.real_variables):
-            patch.delenv(variable, raising=False)  # the fakes, never the real services
-        launched, description = start_stack(
-            tmp_path_factory.mktemp("patches"), "--redeliver-after", "0"
-        )
-    yield description
-    launched.stop()
 
 
 @pytest.fixture(scope="module")
