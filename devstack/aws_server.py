@@ -1,5 +1,6 @@
 """The local AWS endpoint: moto's server app on loopback, in a thread of the stack's process,
-with the local Lambda service in front of it and Step Functions executing state machines.
+with the local Lambda service and the local Athena (``athena.py``: queries run by DuckDB) in
+front of it and Step Functions executing state machines.
 
 moto runs executions with its port of LocalStack's interpreter, which calls each Task's
 service (Lambda here) through boto3 at ``localhost:$MOTO_PORT``: so that variable is set to
@@ -23,6 +24,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from devstack.athena import LocalAthena
 from devstack.lambda_service import FunctionHosts, LambdaInvokeFront
 
 if TYPE_CHECKING:
@@ -59,6 +61,7 @@ class LocalAwsServer:
         self.host = host
         self.port = port
         self.functions = functions
+        self._athena: LocalAthena | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -70,7 +73,9 @@ class LocalAwsServer:
         """Listening, with state machine execution switched on, when this returns."""
         os.environ["MOTO_PORT"] = str(self.port)
         moto = DomainDispatcherApplication(create_backend_app)
-        app = NamedExecutions(LambdaInvokeFront(moto, self.functions))
+        # The stack sets the region once the server runs; the Athena engine reads it then.
+        self._athena = LocalAthena(moto, self.url, lambda: os.environ["AWS_DEFAULT_REGION"])
+        app = NamedExecutions(LambdaInvokeFront(self._athena, self.functions))
         self._server = make_server(
             self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
         )
@@ -92,3 +97,5 @@ class LocalAwsServer:
             self._server.server_close()
         if self._thread is not None:
             self._thread.join()
+        if self._athena is not None:
+            self._athena.close()

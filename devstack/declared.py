@@ -5,9 +5,11 @@ from the recorded resources."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from devstack.cognito_auth import UserPoolAuthorizer
 from devstack.program import DeclaredResource, RecordingMocks
 from devstack.schedules import ScheduledTarget, parse_schedule
 
@@ -110,6 +112,36 @@ def api_apps(mocks: RecordingMocks) -> dict[str, tuple[dict[str, str], str]]:
     return dict(sorted(apps.items()))
 
 
+# Where the local gateway finds each Cognito authorizer of its app (``gateway.py``).
+AUTHORIZERS_VARIABLE = "LOCAL_AUTHORIZERS"
+
+
+def api_authorizers(mocks: RecordingMocks, app: str) -> dict[str, UserPoolAuthorizer]:
+    """The Cognito authorizers of an app's API, by name, as the program declares them in the
+    API's Swagger (pools by ARN), with the app clients the program declares for each pool."""
+    pools = {p.outputs["arn"]: p.id for p in mocks.of_type("aws:cognito/userPool:UserPool")}
+    clients = mocks.of_type("aws:cognito/userPoolClient:UserPoolClient")
+    found: dict[str, UserPoolAuthorizer] = {}
+    for api in mocks.of_type("aws:apigateway/restApi:RestApi"):
+        if api.inputs["tags"]["system"] != app:
+            continue
+        for name, spec in json.loads(api.inputs["body"]).get("securityDefinitions", {}).items():
+            if spec.get("x-amazon-apigateway-authtype") != "cognito_user_pools":
+                continue
+            arns = tuple(spec["x-amazon-apigateway-authorizer"]["providerARNs"])
+            ids = {pools.get(arn) for arn in arns}
+            found[name] = UserPoolAuthorizer(
+                arns, frozenset(c.id for c in clients if c.inputs["userPoolId"] in ids)
+            )
+    return found
+
+
+def gateway_settings(mocks: RecordingMocks, app: str) -> dict[str, str]:
+    """What an app's local gateway reads besides its API key: its Cognito authorizers."""
+    authorizers = {n: a.as_json() for n, a in api_authorizers(mocks, app).items()}
+    return {AUTHORIZERS_VARIABLE: json.dumps(authorizers)}
+
+
 @dataclass(frozen=True)
 class SqsWorker:
     """One event-source mapping of the program, as the local stack runs it."""
@@ -121,11 +153,14 @@ class SqsWorker:
 
 
 def sqs_workers(mocks: RecordingMocks) -> list[SqsWorker]:
+    """Every event-source mapping of the program that polls a queue."""
     functions = {f.arn: f for f in declared_functions(mocks).values()}
     queues = {q.outputs["arn"]: q for q in mocks.of_type("aws:sqs/queue:Queue")}
     workers = []
     for mapping in mocks.of_type("aws:lambda/eventSourceMapping:EventSourceMapping"):
-        queue = queues[mapping.inputs["eventSourceArn"]]
+        queue = queues.get(mapping.inputs["eventSourceArn"])
+        if queue is None:  # a table's stream (``streams.py``)
+            continue
         workers.append(
             SqsWorker(
                 function=functions[mapping.inputs["functionName"]],

@@ -86,6 +86,19 @@ def fake_outputs(
             }
         case "aws:cloudwatch/metricAlarm:MetricAlarm":
             return physical, out | {"arn": f"arn:aws:cloudwatch:{region}:{acct}:alarm:{physical}"}
+        case "aws:cognito/userPool:UserPool":
+            pool_id = f"{region}_{_short_id(physical, 9)}"
+            return pool_id, out | {
+                "arn": f"arn:aws:cognito-idp:{region}:{acct}:userpool/{pool_id}",
+                "endpoint": f"cognito-idp.{region}.amazonaws.com/{pool_id}",
+            }
+        case "aws:cognito/userPoolClient:UserPoolClient":
+            return _short_id(physical, 26), out
+        case "aws:glue/catalogDatabase:CatalogDatabase":
+            arn = f"arn:aws:glue:{region}:{acct}:database/{physical}"
+            return f"{acct}:{physical}", out | {"arn": arn, "catalogId": acct}
+        case "aws:athena/workgroup:Workgroup":
+            return physical, out | {"arn": f"arn:aws:athena:{region}:{acct}:workgroup/{physical}"}
         case _:
             return f"{name}-{_short_id(name, 8)}", out
 

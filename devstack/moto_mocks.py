@@ -1,7 +1,9 @@
 """Pulumi mocks that create what the program declares in moto (in-process or the server).
 
 Tables, queues, topics and their subscriptions, secrets, buckets, state machines, log groups
-with their metric filters, and metric alarms become real moto resources with the declared
+with their metric filters, and metric alarms become real moto resources (and, through
+``moto_data.py``, buckets' configurations and notifications, queue policies, Cognito user
+pools and clients, Glue databases and Athena workgroups) with the declared
 keys, indexes, TTL, redrive, attributes, definitions, patterns and thresholds; their outputs
 (ARN, URL) are moto's or AWS's format. The local stack evaluates the alarms and filters it
 finds there (``alarm_watch.py``). Resources that only matter to AWS itself (roles, policies,
@@ -17,6 +19,7 @@ import boto3
 from pulumi.runtime.mocks import MockResourceArgs
 
 from devstack.fake_arns import fake_outputs
+from devstack.moto_data import CREATORS
 from devstack.program import RecordingMocks
 
 if TYPE_CHECKING:
@@ -152,6 +155,8 @@ class MotoMocks(RecordingMocks):
                 return self._metric_filter(args.name, inputs)
             case "aws:cloudwatch/metricAlarm:MetricAlarm":
                 return self._alarm(args.name, inputs)
+            case typ if typ in CREATORS:
+                return CREATORS[typ](self._session, inputs)
             case _:
                 return fake_outputs(args.typ, args.name, inputs, self.region)
 
@@ -184,6 +189,11 @@ class MotoMocks(RecordingMocks):
             ]
         if inputs.get("tags"):
             request["Tags"] = _tags(inputs)
+        if inputs.get("streamEnabled"):
+            request["StreamSpecification"] = {
+                "StreamEnabled": True,
+                "StreamViewType": inputs["streamViewType"],
+            }
         table = client.create_table(**request)["TableDescription"]
         ttl = inputs.get("ttl") or {}
         if ttl.get("enabled"):
@@ -251,8 +261,8 @@ class MotoMocks(RecordingMocks):
 
     def _bucket(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The bucket in the stack's region, with its tags. Its configuration resources
-        (encryption, versioning, public access block, lifecycle, CORS) are separate in
-        Pulumi and not created locally yet: no app declares a bucket so far."""
+        (encryption, versioning, public access block, lifecycle, CORS, notifications) are
+        separate in Pulumi, created by ``moto_data.py``."""
         client: S3Client = self._session.client("s3")
         name = inputs["bucket"]
         if self.region == "us-east-1":  # the one region that refuses a location constraint

@@ -45,6 +45,7 @@ from devstack.declared import (
     DeclaredFunction,
     api_apps,
     declared_functions,
+    gateway_settings,
     scheduled_targets,
     sqs_workers,
     state_machine_arns,
@@ -58,9 +59,10 @@ from devstack.lambda_service import ASYNC_RETRY_DELAYS, FunctionHosts
 from devstack.moto_mocks import MotoMocks
 from devstack.outside import RealServices, real_services
 from devstack.processes import start_logged, wait_for_port
-from devstack.profiles import FakeContext, Profile, SeedContext, fakes, profiles
+from devstack.profiles import FakeContext, Profile, SeedContext, fakes, profiles, stack_entries
 from devstack.program import run_program
 from devstack.schedules import ScheduledTarget, scheduled_event
+from devstack.streams import StreamPollers, stream_sources
 from devstack.supervisor import Supervisor
 from infra.registry import ROOT
 from infra.settings import stack_values
@@ -110,9 +112,7 @@ class LocalStack:
         return f"http://{self.host}:{self.moto_port}"
 
     def description(self) -> dict[str, Any]:
-        added: dict[str, Any] = {}
-        for profile in self.profiles:
-            added |= profile.description
+        added = stack_entries(self.profiles, SeedContext(self.stack, self.credentials))
         return {
             "apps": self.apps,
             "api_key": next(iter(self.api_keys.values()), None),
@@ -183,6 +183,9 @@ def start(local: LocalStack, exits: ExitStack) -> None:
     local.function_extras = {**aws_environment(local, region), **fakes_env}
     functions.declare(declared_functions(mocks).values(), partial(function_environment, local))
     local.functions = functions
+    pollers = StreamPollers(boto3.client("dynamodbstreams"), functions, stream_sources(mocks))
+    pollers.start()
+    exits.callback(pollers.stop)
     local.state_machines = state_machine_arns(mocks)
     local.schedules = scheduled_targets(mocks, datetime.now(UTC))
     seed_demo_data(local)
@@ -204,7 +207,12 @@ def start(local: LocalStack, exits: ExitStack) -> None:
         f.app: f.name for f in declared_functions(mocks).values() if f.handler == API_HANDLER
     }
     for app, (function_env, api_key) in api_apps(mocks).items():
-        environment = {**function_env, **fakes_env, "LOCAL_API_KEY": api_key}
+        environment = {
+            **function_env,
+            **fakes_env,
+            "LOCAL_API_KEY": api_key,
+            **gateway_settings(mocks, app),
+        }
         process = spawn(
             local,
             api_functions[app],

@@ -22,7 +22,7 @@ from typing import Final
 ROOT = Path(__file__).resolve().parent.parent
 APPS_DIR = ROOT / "chalice_apps"
 
-SYSTEMS: Final[tuple[str, ...]] = ("comms", "mentions", "patches")
+SYSTEMS: Final[tuple[str, ...]] = ("comms", "mentions", "patches", "csvchat")
 
 
 def app_dir(system: str) -> Path:

@@ -57,12 +57,35 @@ class Profile:
     seed: Callable[[SeedContext], None] | None = None
     # Entries stack.json gains (e.g. the demo company's ids).
     description: dict[str, Any] = field(default_factory=dict)
+    # Entries known only once the stack runs (ids moto chose), read after ``seed``.
+    describe: Callable[[SeedContext], dict[str, Any]] | None = None
 
 
 def profiles() -> list[Profile]:
     """Every system's profile, in registry order."""
     add_app_paths()
     return [importlib.import_module(f"devstack.profiles.{s}").PROFILE for s in SYSTEMS]
+
+
+def _merged(into: dict[str, Any], added: dict[str, Any]) -> dict[str, Any]:
+    """``added`` merged into ``into``, objects key by key (two systems may add to "demo")."""
+    merged = dict(into)
+    for key, value in added.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def stack_entries(all_profiles: list[Profile], context: SeedContext) -> dict[str, Any]:
+    """What every system adds to stack.json, merged."""
+    entries: dict[str, Any] = {}
+    for profile in all_profiles:
+        entries = _merged(entries, profile.description)
+        if profile.describe is not None:
+            entries = _merged(entries, profile.describe(context))
+    return entries
 
 
 def fakes(all_profiles: list[Profile]) -> dict[str, Fake]:

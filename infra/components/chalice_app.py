@@ -1,6 +1,7 @@
-"""Everything one Chalice package asks for: a function per handler, its SQS sources, its
-schedules and its REST API, and the alarms every one of them has (an Errors alarm per
-function, a 5xx-rate alarm on the API). Nothing here repeats what the package says."""
+"""Everything one Chalice package asks for: a function per handler, its SQS and DynamoDB
+stream sources, its schedules and its REST API (behind keys or Cognito authorizers), and the
+alarms every one of them has (an Errors alarm per function, a 5xx-rate alarm on the API).
+Nothing here repeats what the package says."""
 
 from __future__ import annotations
 
@@ -16,11 +17,23 @@ from infra.components.failed_events import FailedEventsQueue
 from infra.components.function import FunctionAccess, PackagedFunction, PackagedFunctionArgs
 from infra.components.queue import QueueWithDlq
 from infra.components.rest_api import KeyedRestApi, KeyedRestApiArgs
+from infra.components.table import Table
 from infra.settings import StackSettings
 from shared.names import physical
 
 # What the Lambda service needs to poll a queue for a function (event source mapping).
 SQS_CONSUMER_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+# What the Lambda service needs to read a table's stream for a function.
+STREAM_CONSUMER_ACTIONS = [
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+]
+# A batch of stream records a function keeps failing is retried this often, split in two
+# each time, and dropped once this old, so one bad record cannot block its shard for a day.
+STREAM_RETRY_ATTEMPTS = 10
+STREAM_RECORD_AGE_SECONDS = 3600
 # AWS's guidance: a queue's visibility timeout is at least six times its consumer's timeout,
 # or a message still being worked on (or retried by Lambda) becomes visible again.
 VISIBILITY_TO_TIMEOUT = 6
@@ -45,8 +58,12 @@ class ChaliceAppArgs:
     queues: dict[str, QueueWithDlq] = field(default_factory=dict)
     # Schedule expressions that override the package's, by logical id (stack config).
     schedules: dict[str, str] = field(default_factory=dict)
+    # The tables ``@app.on_dynamodb_record`` reads the streams of, by their base name.
+    streams: dict[str, Table] = field(default_factory=dict)
     api_name: str | None = None
     keyless_paths: dict[str, str] = field(default_factory=dict)
+    # The user pool ARN of each Cognito authorizer the routes name, by its name.
+    authorizers: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     # Where a scheduled event is kept once its retries are spent (EventBridge's target DLQ
     # and the function's on-failure destination); needed when a handler has a schedule.
     failed_events: FailedEventsQueue | None = None
@@ -71,6 +88,7 @@ class ChaliceApp(pulumi.ComponentResource):
         ordered = sorted(package.handlers.items(), key=lambda h: h[0] != package.api_handler)
         for logical_id, handler in ordered:
             access = self._with_sqs_rights(handler, args.access[logical_id], args.queues)
+            access = self._with_stream_rights(handler, access, args.streams)
             if handler.schedules:
                 access = self._with_failure_destination(handler, access, args.failed_events)
             if self.api is not None and args.api_url_variable:
@@ -104,6 +122,7 @@ class ChaliceApp(pulumi.ComponentResource):
                 self,
             )
             self._connect_queues(name, handler, function, args.queues, args.tags)
+            self._connect_streams(name, handler, function, args.streams, args.tags)
             self._schedule(name, handler, function, args)
             if logical_id == package.api_handler:
                 self.api = self._api(name, args, function)
@@ -123,6 +142,7 @@ class ChaliceApp(pulumi.ComponentResource):
                 quota=args.settings.api_quota,
                 tags=args.tags,
                 keyless_paths=args.keyless_paths,
+                authorizers=args.authorizers,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -163,6 +183,47 @@ class ChaliceApp(pulumi.ComponentResource):
             "Resource": [queues[s.queue].arn for s in handler.sqs_sources],
         }
         return FunctionAccess(access.environment, [consume, *access.statements])
+
+    @staticmethod
+    def _with_stream_rights(
+        handler: PackagedHandler, access: FunctionAccess, streams: dict[str, Table]
+    ) -> FunctionAccess:
+        missing = [s.table for s in handler.stream_sources if s.table not in streams]
+        if missing:
+            raise ValueError(f"{handler.logical_id} reads the streams of unknown tables {missing}")
+        if not handler.stream_sources:
+            return access
+        read = {
+            "Sid": "ReadOwnStream",
+            "Action": STREAM_CONSUMER_ACTIONS,
+            "Resource": [streams[s.table].stream_arn for s in handler.stream_sources],
+        }
+        return FunctionAccess(access.environment, [read, *access.statements])
+
+    def _connect_streams(
+        self,
+        name: str,
+        handler: PackagedHandler,
+        function: PackagedFunction,
+        streams: dict[str, Table],
+        tags: dict[str, str],
+    ) -> None:
+        for source in handler.stream_sources:
+            aws.lambda_.EventSourceMapping(
+                f"{name}-{kebab(handler.logical_id)}-{source.table}-stream",
+                event_source_arn=streams[source.table].stream_arn,
+                function_name=function.arn,
+                starting_position=source.starting_position,
+                batch_size=source.batch_size,
+                maximum_batching_window_in_seconds=source.batching_window_seconds,
+                maximum_retry_attempts=STREAM_RETRY_ATTEMPTS,
+                maximum_record_age_in_seconds=STREAM_RECORD_AGE_SECONDS,
+                bisect_batch_on_function_error=True,
+                # A failed record is reported by its sequence number: Lambda retries from it.
+                function_response_types=["ReportBatchItemFailures"],
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[function.policy]),
+            )
 
     def _connect_queues(
         self,

@@ -17,6 +17,10 @@ from typing import Any
 from infra.packaging import BUILD_DIR
 
 _QUEUE_ARN_SUB = re.compile(r":sqs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(?P<queue>[^:]+)$")
+# ``@app.on_dynamodb_record(stream_arn=...)`` wants an ARN when the app is imported, before
+# any table exists: apps give ``arn:aws:dynamodb:::table/<base name>/stream/<anything>`` and
+# the program connects the stream of the table with that base name.
+_TABLE_STREAM = re.compile(r":table/(?P<table>[^/]+)/stream/")
 
 
 class PackageMissingError(RuntimeError):
@@ -33,6 +37,16 @@ class SqsSource:
 
 
 @dataclass(frozen=True)
+class StreamSource:
+    """An ``@app.on_dynamodb_record`` handler's table (by the base name the app uses)."""
+
+    table: str
+    batch_size: int
+    starting_position: str
+    batching_window_seconds: int
+
+
+@dataclass(frozen=True)
 class PackagedHandler:
     """One Lambda function of the package."""
 
@@ -44,6 +58,7 @@ class PackagedHandler:
     architectures: tuple[str, ...]
     sqs_sources: tuple[SqsSource, ...] = ()
     schedules: tuple[str, ...] = ()
+    stream_sources: tuple[StreamSource, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,15 +86,30 @@ def _sqs_source(props: dict[str, Any]) -> SqsSource:
     )
 
 
+def _stream_source(props: dict[str, Any]) -> StreamSource:
+    match = _TABLE_STREAM.search(str(props["Stream"]))
+    if match is None:
+        raise ValueError(f"unrecognised DynamoDB stream in the package: {props['Stream']!r}")
+    return StreamSource(
+        table=match["table"],
+        batch_size=int(props.get("BatchSize", 100)),
+        starting_position=str(props.get("StartingPosition", "LATEST")),
+        batching_window_seconds=int(props.get("MaximumBatchingWindowInSeconds", 0)),
+    )
+
+
 def _handler(logical_id: str, props: dict[str, Any]) -> PackagedHandler:
     sqs: list[SqsSource] = []
     schedules: list[str] = []
+    streams: list[StreamSource] = []
     for name, event in props.get("Events", {}).items():
         kind = event["Type"]
         if kind == "SQS":
             sqs.append(_sqs_source(event["Properties"]))
         elif kind == "Schedule":
             schedules.append(event["Properties"]["Schedule"])
+        elif kind == "DynamoDB":
+            streams.append(_stream_source(event["Properties"]))
         else:
             raise ValueError(f"{logical_id}: event {name} of type {kind} is not supported yet")
     return PackagedHandler(
@@ -91,6 +121,7 @@ def _handler(logical_id: str, props: dict[str, Any]) -> PackagedHandler:
         architectures=tuple(props.get("Architectures", ["x86_64"])),
         sqs_sources=tuple(sqs),
         schedules=tuple(schedules),
+        stream_sources=tuple(streams),
     )
 
 

@@ -1,4 +1,6 @@
-"""A REST API from Chalice's Swagger, where every method needs an API key from a usage plan."""
+"""A REST API from Chalice's Swagger, where every method needs an API key from a usage plan
+or a Cognito user pool's identity token (Chalice's ``CognitoUserPoolAuthorizer``, whose
+placeholder pool ARN the program replaces with the real pool's)."""
 
 from __future__ import annotations
 
@@ -47,24 +49,55 @@ class KeyedRestApiArgs:
     # Paths served without an API key, each with the reason (e.g. a webhook that proves
     # itself with a signature instead). Anything not listed must require the key.
     keyless_paths: dict[str, str] = field(default_factory=dict)
+    # The user pool ARN of each Cognito authorizer the app's routes name (by its name).
+    authorizers: dict[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
-def _check_keys_required(swagger: dict[str, Any], keyless_paths: dict[str, str]) -> None:
+COGNITO = "cognito_user_pools"
+
+
+def cognito_authorizers(swagger: dict[str, Any]) -> list[str]:
+    """The names of the Swagger's Cognito user pool authorizers."""
+    return [
+        name
+        for name, spec in swagger.get("securityDefinitions", {}).items()
+        if spec.get("x-amazon-apigateway-authtype") == COGNITO
+    ]
+
+
+def _check_protected(
+    swagger: dict[str, Any], keyless_paths: dict[str, str], authorizers: dict[str, Any]
+) -> None:
+    """Every method needs the API key or one of the given Cognito authorizers, unless its
+    path is listed as keyless; every Cognito authorizer needs its pool."""
+    pools = cognito_authorizers(swagger)
+    missing = sorted(set(pools) - set(authorizers))
+    if missing:
+        raise ValueError(f"Cognito authorizers {missing} have no user pool: pass their ARNs")
     for path, methods in swagger.get("paths", {}).items():
         for method, spec in methods.items():
             if method not in HTTP_METHODS or path in keyless_paths:
                 continue
-            if {"api_key": []} not in spec.get("security", []):
-                raise ValueError(
-                    f"{method.upper()} {path} does not require an API key: add "
-                    "api_key_required=True to the route, or list the path as keyless with a reason"
-                )
+            security = spec.get("security", [])
+            if {"api_key": []} in security or any({name: []} in security for name in pools):
+                continue
+            raise ValueError(
+                f"{method.upper()} {path} does not require an API key or an identity token: add "
+                "api_key_required=True or a CognitoUserPoolAuthorizer to the route, or list "
+                "the path as keyless with a reason"
+            )
 
 
-def _with_integration(swagger: dict[str, Any], invoke_arn: str, title: str) -> dict[str, Any]:
+def _with_integration(
+    swagger: dict[str, Any], invoke_arn: str, title: str, pools: dict[str, str]
+) -> dict[str, Any]:
     """Point every Lambda proxy integration at our function (Chalice writes a CloudFormation
-    ``Fn::Sub`` there) and require the key in the ``x-api-key`` header."""
+    ``Fn::Sub`` there), each Cognito authorizer at its pool, and require the key in the
+    ``x-api-key`` header."""
     resolved = copy.deepcopy(swagger)
+    for name, pool_arn in pools.items():
+        authorizer = resolved["securityDefinitions"][name]["x-amazon-apigateway-authorizer"]
+        authorizer["providerARNs"] = [pool_arn]
     resolved["info"]["title"] = title
     resolved["x-amazon-apigateway-api-key-source"] = "HEADER"
     # In the body, so a change redeploys the stage (a separate GatewayResponse would not).
@@ -87,10 +120,18 @@ class KeyedRestApi(pulumi.ComponentResource):
         self, name: str, args: KeyedRestApiArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("fleet:api:KeyedRestApi", name, None, opts)
-        _check_keys_required(args.swagger, args.keyless_paths)
+        _check_protected(args.swagger, args.keyless_paths, args.authorizers)
         child = pulumi.ResourceOptions(parent=self)
-        body = args.handler.invoke_arn.apply(
-            lambda arn: json.dumps(_with_integration(args.swagger, arn, args.api_name))
+        names = list(args.authorizers)
+        body = pulumi.Output.all(args.handler.invoke_arn, *args.authorizers.values()).apply(
+            lambda resolved: json.dumps(
+                _with_integration(
+                    args.swagger,
+                    resolved[0],
+                    args.api_name,
+                    dict(zip(names, resolved[1:], strict=True)),
+                )
+            )
         )
         self.api = aws.apigateway.RestApi(
             f"{name}-api",

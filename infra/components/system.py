@@ -38,11 +38,12 @@ class SystemArgs:
 
 @dataclass
 class AppRoutes:
-    """How the system's API is exposed: its name, and the paths served without an API key
-    (each with the reason)."""
+    """How the system's API is exposed: its name, the paths served without an API key
+    (each with the reason), and the user pool of each Cognito authorizer its routes name."""
 
     api_name: str
     keyless_paths: dict[str, str] = field(default_factory=dict)
+    authorizers: dict[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 class FleetSystem(pulumi.ComponentResource, Generic[SettingsT]):
@@ -128,6 +129,7 @@ class FleetSystem(pulumi.ComponentResource, Generic[SettingsT]):
         queues: dict[str, QueueWithDlq] | None = None,
         schedules: dict[str, str] | None = None,
         api_url_variable: str | None = None,
+        streams: dict[str, Table] | None = None,
     ) -> ChaliceApp:
         """The system's Chalice package as functions (each with its Errors alarm), queue
         sources, schedules and API (with its 5xx-rate alarm); exports the API's URL and key
@@ -157,6 +159,8 @@ class FleetSystem(pulumi.ComponentResource, Generic[SettingsT]):
                 schedules=schedules or {},
                 api_name=routes.api_name if routes else None,
                 keyless_paths=routes.keyless_paths if routes else {},
+                authorizers=routes.authorizers if routes else {},
+                streams=streams or {},
                 api_url_variable=api_url_variable,
                 failed_events=failed_events,
             ),

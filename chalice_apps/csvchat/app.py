@@ -1,0 +1,79 @@
+"""csvchat: CSV files uploaded by signed-in users become tables Athena queries (seed 003,
+part 1). Routes and consumers only; the logic is in chalicelib/csvchat. Every route is
+behind the Cognito user pool authorizer (the program gives it the pool's ARN)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import CognitoUserPoolAuthorizer, DynamoDBEvent, Response, SQSEvent
+
+from chalicelib.csvchat import names, wiring
+from chalicelib.csvchat.datasets import public
+from chalicelib.csvchat.identity import owner
+from chalicelib.csvchat.models import CompleteRequest, QueryRequest, UploadRequest, parse_body
+from chalicelib.csvchat.processing import handle_batch
+from chalicelib.csvchat.service import delete_dataset, list_datasets, owned, query_dataset
+from chalicelib.csvchat.uploads import complete_upload, start_upload
+from chalicelib.csvchat.usage import track_usage
+from shared.api import ApiApp
+from shared.http import json_response
+from shared.observability import logger
+
+app = ApiApp("csvchat", logger("csvchat-api"))
+# The pool is the program's: it replaces this ARN in the API's Swagger with the real one.
+users = CognitoUserPoolAuthorizer(
+    names.AUTHORIZER, provider_arns=["arn:aws:cognito-idp:::userpool/set-by-the-program"]
+)
+# Placeholder stream (Chalice wants an ARN): the program maps it to the datasets table's.
+DATASETS_STREAM = f"arn:aws:dynamodb:::table/{names.DATASETS_TABLE.base_name}/stream/placeholder"
+
+
+def caller() -> str:
+    return owner(app.request, wiring.client_id())
+
+
+@app.route("/uploads", methods=["POST"], authorizer=users)
+def create_upload_route() -> Response:
+    request = parse_body(UploadRequest, app.request.raw_body)
+    return json_response(201, start_upload(caller(), request, wiring.upload_deps(), wiring.now()))
+
+
+@app.route("/uploads/{dataset_id}/complete", methods=["POST"], authorizer=users)
+def complete_upload_route(dataset_id: str) -> Response:
+    request = parse_body(CompleteRequest, app.request.raw_body)
+    return json_response(200, complete_upload(caller(), dataset_id, request, wiring.upload_deps()))
+
+
+@app.route("/datasets", methods=["GET"], authorizer=users)
+def list_datasets_route() -> Response:
+    return json_response(200, list_datasets(wiring.dataset_deps(), caller(), app.query))
+
+
+@app.route("/datasets/{dataset_id}", methods=["GET"], authorizer=users)
+def get_dataset_route(dataset_id: str) -> Response:
+    return json_response(200, public(owned(wiring.dataset_deps(), caller(), dataset_id)))
+
+
+@app.route("/datasets/{dataset_id}", methods=["DELETE"], authorizer=users)
+def delete_dataset_route(dataset_id: str) -> Response:
+    delete_dataset(wiring.dataset_deps(), caller(), dataset_id)
+    return json_response(200, {"dataset_id": dataset_id, "deleted": True})
+
+
+@app.route("/datasets/{dataset_id}/query", methods=["POST"], authorizer=users)
+def query_dataset_route(dataset_id: str) -> Response:
+    sql = parse_body(QueryRequest, app.request.raw_body).sql
+    result = query_dataset(wiring.dataset_deps(), wiring.query_run(), caller(), dataset_id, sql)
+    return json_response(200, result)
+
+
+@app.on_sqs_message(queue=names.UPLOAD_EVENTS_QUEUE, batch_size=10)
+def process_uploads(event: SQSEvent) -> dict[str, Any]:
+    return handle_batch(event.to_dict(), event.context, wiring.processing_deps())
+
+
+@app.on_dynamodb_record(stream_arn=DATASETS_STREAM, batch_size=100, starting_position="LATEST")
+def track_usage_records(event: DynamoDBEvent) -> dict[str, Any]:
+    records = event.to_dict()["Records"]
+    return track_usage(records, wiring.datasets(), wiring.usage_table(), wiring.now())

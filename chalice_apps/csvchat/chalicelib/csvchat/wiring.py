@@ -1,0 +1,134 @@
+"""Builds the handlers' dependencies from the environment the Pulumi program sets, once per
+warm function. Lazy on purpose: importing the app builds nothing, so tests can call
+``reset()`` after pointing boto3 elsewhere."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+
+from chalicelib.csvchat import env
+from chalicelib.csvchat.datasets import DatasetRepository
+from chalicelib.csvchat.models import QueryLimits, UploadLimits
+from chalicelib.csvchat.processing import ProcessingDeps
+from chalicelib.csvchat.queries import QueryRun
+from chalicelib.csvchat.service import DatasetDeps
+from chalicelib.csvchat.uploads import UploadDeps
+from shared import aws
+from shared.env import require
+
+if TYPE_CHECKING:
+    from mypy_boto3_athena import AthenaClient
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_glue import GlueClient
+    from mypy_boto3_s3 import S3Client
+
+# Presigned URLs must be SigV4 (every region takes it; some only it).
+_S3_CONFIG = aws.BOTO_CONFIG.merge(Config(signature_version="s3v4"))
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@cache
+def _session() -> boto3.session.Session:
+    return boto3.session.Session()
+
+
+@cache
+def s3() -> S3Client:
+    return _session().client("s3", config=_S3_CONFIG)
+
+
+@cache
+def glue() -> GlueClient:
+    return _session().client("glue", config=aws.BOTO_CONFIG)
+
+
+@cache
+def athena() -> AthenaClient:
+    return _session().client("athena", config=aws.BOTO_CONFIG)
+
+
+def _table(variable: str) -> Table:
+    return aws.dynamodb().Table(require(variable))
+
+
+@cache
+def datasets() -> DatasetRepository:
+    return DatasetRepository(_table(env.DATASETS_TABLE))
+
+
+def client_id() -> str:
+    return require(env.USER_POOL_CLIENT_ID)
+
+
+@cache
+def upload_deps() -> UploadDeps:
+    return UploadDeps(
+        s3=s3(),
+        bucket=require(env.UPLOADS_BUCKET),
+        datasets=datasets(),
+        usage=_table(env.USAGE_TABLE),
+        limits=UploadLimits.model_validate_json(require(env.UPLOAD_LIMITS)),
+    )
+
+
+@cache
+def dataset_deps() -> DatasetDeps:
+    return DatasetDeps(
+        datasets=datasets(),
+        s3=s3(),
+        glue=glue(),
+        chats=_table(env.CHAT_HISTORY_TABLE),
+        bucket=require(env.UPLOADS_BUCKET),
+        database=require(env.GLUE_DATABASE),
+    )
+
+
+@cache
+def query_run() -> QueryRun:
+    return QueryRun(
+        athena=athena(),
+        database=require(env.GLUE_DATABASE),
+        workgroup=require(env.ATHENA_WORKGROUP),
+        limits=QueryLimits.model_validate_json(require(env.QUERY_LIMITS)),
+    )
+
+
+@cache
+def processing_deps() -> ProcessingDeps:
+    return ProcessingDeps(
+        s3=s3(),
+        glue=glue(),
+        datasets=datasets(),
+        bucket=require(env.UPLOADS_BUCKET),
+        database=require(env.GLUE_DATABASE),
+        now=now,
+    )
+
+
+def usage_table() -> Table:
+    return _table(env.USAGE_TABLE)
+
+
+def reset() -> None:
+    """Drop every built dependency and cached client (tests)."""
+    for built in (
+        _session,
+        s3,
+        glue,
+        athena,
+        datasets,
+        upload_deps,
+        dataset_deps,
+        query_run,
+        processing_deps,
+    ):
+        built.cache_clear()
+    aws.reset_clients()

@@ -1,0 +1,220 @@
+"""What ``MotoMocks`` creates for data and identity: a bucket's configuration resources
+(encryption, public access block, versioning, CORS, lifecycle, notifications to a queue), a
+queue's policy, Cognito user pools and their app clients, Glue databases and Athena
+workgroups, each as the program declares it. Each function takes the boto3 session (pointed
+at moto) and the resource's inputs, and returns its physical id and outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+
+from devstack.fake_arns import fake_outputs
+
+Created = tuple[str, dict[str, Any]]
+Session = boto3.session.Session
+
+
+def _client(session: Session, service: str) -> Any:
+    """An untyped client: the inputs are Pulumi's, checked by the service, not by mypy."""
+    client: Any = session.client(service)  # type: ignore[call-overload]
+    return client
+
+
+def _int(value: Any) -> int:
+    return int(value)  # Pulumi hands integers to mocks as floats
+
+
+def _camel_to_pascal(value: Any) -> Any:
+    """Pulumi's camelCase inputs as the S3 API's PascalCase parameters, recursively."""
+    if isinstance(value, dict):
+        return {k[:1].upper() + k[1:]: _camel_to_pascal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel_to_pascal(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def encryption(session: Session, inputs: dict[str, Any]) -> Created:
+    rules = _camel_to_pascal(inputs["rules"])
+    for rule in rules:  # the API spells it SSEAlgorithm
+        default = rule.get("ApplyServerSideEncryptionByDefault", {})
+        if "SseAlgorithm" in default:
+            default["SSEAlgorithm"] = default.pop("SseAlgorithm")
+    _client(session, "s3").put_bucket_encryption(
+        Bucket=inputs["bucket"], ServerSideEncryptionConfiguration={"Rules": rules}
+    )
+    return inputs["bucket"], inputs
+
+
+def public_access_block(session: Session, inputs: dict[str, Any]) -> Created:
+    keys = ("blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets")
+    _client(session, "s3").put_public_access_block(
+        Bucket=inputs["bucket"],
+        PublicAccessBlockConfiguration={
+            key[:1].upper() + key[1:]: bool(inputs.get(key)) for key in keys
+        },
+    )
+    return inputs["bucket"], inputs
+
+
+def versioning(session: Session, inputs: dict[str, Any]) -> Created:
+    status = inputs["versioningConfiguration"]["status"]
+    _client(session, "s3").put_bucket_versioning(
+        Bucket=inputs["bucket"], VersioningConfiguration={"Status": status}
+    )
+    return inputs["bucket"], inputs
+
+
+def cors(session: Session, inputs: dict[str, Any]) -> Created:
+    rules = [
+        {k: v for k, v in rule.items() if k != "MaxAgeSeconds"}
+        | {"MaxAgeSeconds": rule.get("MaxAgeSeconds", 0)}
+        for rule in _camel_to_pascal(inputs["corsRules"])
+    ]
+    _client(session, "s3").put_bucket_cors(
+        Bucket=inputs["bucket"], CORSConfiguration={"CORSRules": rules}
+    )
+    return inputs["bucket"], inputs
+
+
+def lifecycle(session: Session, inputs: dict[str, Any]) -> Created:
+    rules = []
+    for rule in _camel_to_pascal(inputs["rules"]):
+        rule["ID"] = rule.pop("Id")
+        rule["Filter"] = rule.get("Filter") or {"Prefix": ""}
+        rules.append(rule)
+    _client(session, "s3").put_bucket_lifecycle_configuration(
+        Bucket=inputs["bucket"], LifecycleConfiguration={"Rules": rules}
+    )
+    return inputs["bucket"], inputs
+
+
+def notification(session: Session, inputs: dict[str, Any]) -> Created:
+    """Queue notifications as declared: moto's S3 then sends each matching event to the
+    queue (and, as S3 does, an ``s3:TestEvent`` once, now)."""
+    queues = []
+    for queue in inputs.get("queues") or []:
+        rules = [
+            {"Name": name, "Value": queue[key]}
+            for name, key in (("prefix", "filterPrefix"), ("suffix", "filterSuffix"))
+            if queue.get(key)
+        ]
+        entry: dict[str, Any] = {"QueueArn": queue["queueArn"], "Events": queue["events"]}
+        if rules:
+            entry["Filter"] = {"Key": {"FilterRules": rules}}
+        queues.append(entry)
+    _client(session, "s3").put_bucket_notification_configuration(
+        Bucket=inputs["bucket"], NotificationConfiguration={"QueueConfigurations": queues}
+    )
+    return inputs["bucket"], inputs
+
+
+def queue_policy(session: Session, inputs: dict[str, Any]) -> Created:
+    _client(session, "sqs").set_queue_attributes(
+        QueueUrl=inputs["queueUrl"], Attributes={"Policy": inputs["policy"]}
+    )
+    return inputs["queueUrl"], inputs
+
+
+def user_pool(session: Session, inputs: dict[str, Any]) -> Created:
+    policy = inputs.get("passwordPolicy") or {}
+    request: dict[str, Any] = {
+        "PoolName": inputs["name"],
+        "UsernameAttributes": inputs.get("usernameAttributes") or [],
+        "AutoVerifiedAttributes": inputs.get("autoVerifiedAttributes") or [],
+        "MfaConfiguration": inputs.get("mfaConfiguration", "OFF"),
+        "UserPoolTags": inputs.get("tags") or {},
+        "Policies": {
+            "PasswordPolicy": {
+                "MinimumLength": _int(policy.get("minimumLength", 8)),
+                "RequireUppercase": bool(policy.get("requireUppercase")),
+                "RequireLowercase": bool(policy.get("requireLowercase")),
+                "RequireNumbers": bool(policy.get("requireNumbers")),
+                "RequireSymbols": bool(policy.get("requireSymbols")),
+            }
+        },
+    }
+    admin_only = (inputs.get("adminCreateUserConfig") or {}).get("allowAdminCreateUserOnly")
+    request["AdminCreateUserConfig"] = {"AllowAdminCreateUserOnly": bool(admin_only)}
+    pool = _client(session, "cognito-idp").create_user_pool(**request)["UserPool"]
+    region = session.region_name
+    return pool["Id"], {
+        **inputs,
+        "arn": pool["Arn"],
+        "endpoint": f"cognito-idp.{region}.amazonaws.com/{pool['Id']}",
+    }
+
+
+def user_pool_client(session: Session, inputs: dict[str, Any]) -> Created:
+    units = inputs.get("tokenValidityUnits") or {}
+    request: dict[str, Any] = {
+        "UserPoolId": inputs["userPoolId"],
+        "ClientName": inputs["name"],
+        "GenerateSecret": bool(inputs.get("generateSecret")),
+        "ExplicitAuthFlows": inputs.get("explicitAuthFlows") or [],
+    }
+    for key, parameter, unit in (
+        ("idTokenValidity", "IdTokenValidity", "idToken"),
+        ("accessTokenValidity", "AccessTokenValidity", "accessToken"),
+        ("refreshTokenValidity", "RefreshTokenValidity", "refreshToken"),
+    ):
+        if inputs.get(key) is not None:
+            request[parameter] = _int(inputs[key])
+            if units.get(unit):
+                request.setdefault("TokenValidityUnits", {})[parameter.removesuffix("Validity")] = (
+                    units[unit]
+                )
+    client = _client(session, "cognito-idp").create_user_pool_client(**request)["UserPoolClient"]
+    return client["ClientId"], {**inputs, "id": client["ClientId"]}
+
+
+def glue_database(session: Session, inputs: dict[str, Any]) -> Created:
+    database: dict[str, Any] = {"Name": inputs["name"]}
+    if inputs.get("description"):
+        database["Description"] = inputs["description"]
+    _client(session, "glue").create_database(DatabaseInput=database)
+    return fake_outputs(
+        "aws:glue/catalogDatabase:CatalogDatabase", inputs["name"], inputs, str(session.region_name)
+    )
+
+
+def athena_workgroup(session: Session, inputs: dict[str, Any]) -> Created:
+    """The workgroup with its configuration, which the local Athena (``athena.py``) reads
+    for each query: result location, encryption, bytes-scanned cutoff."""
+    given = inputs.get("configuration") or {}
+    result = _camel_to_pascal(given.get("resultConfiguration") or {})
+    configuration: dict[str, Any] = {
+        "ResultConfiguration": result,
+        "EnforceWorkGroupConfiguration": bool(given.get("enforceWorkgroupConfiguration")),
+        "PublishCloudWatchMetricsEnabled": bool(given.get("publishCloudwatchMetricsEnabled")),
+    }
+    if given.get("bytesScannedCutoffPerQuery"):
+        configuration["BytesScannedCutoffPerQuery"] = _int(given["bytesScannedCutoffPerQuery"])
+    _client(session, "athena").create_work_group(
+        Name=inputs["name"],
+        Configuration=configuration,
+        Tags=[{"Key": k, "Value": v} for k, v in (inputs.get("tags") or {}).items()],
+    )
+    return fake_outputs(
+        "aws:athena/workgroup:Workgroup", inputs["name"], inputs, str(session.region_name)
+    )
+
+
+_ENCRYPTION = "BucketServerSideEncryptionConfiguration"
+CREATORS: dict[str, Callable[[Session, dict[str, Any]], Created]] = {
+    f"aws:s3/bucketServerSideEncryptionConfiguration:{_ENCRYPTION}": encryption,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": public_access_block,
+    "aws:s3/bucketVersioning:BucketVersioning": versioning,
+    "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration": cors,
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": lifecycle,
+    "aws:s3/bucketNotification:BucketNotification": notification,
+    "aws:sqs/queuePolicy:QueuePolicy": queue_policy,
+    "aws:cognito/userPool:UserPool": user_pool,
+    "aws:cognito/userPoolClient:UserPoolClient": user_pool_client,
+    "aws:glue/catalogDatabase:CatalogDatabase": glue_database,
+    "aws:athena/workgroup:Workgroup": athena_workgroup,
+}

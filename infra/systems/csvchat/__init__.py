@@ -1,0 +1,1 @@
+"""csvchat (seed 003) infra: settings and the system component."""

@@ -1,0 +1,243 @@
+"""csvchat (seed 003, part 1): users (a Cognito pool and client), the uploads and results
+buckets, the processing queue the uploads bucket notifies, the Glue database and Athena
+workgroup, the four tables (datasets with a stream, chat history, preferences, usage) and
+the Chalice app (API behind the pool's authorizer, the processing consumer, the usage
+consumer), each function with exactly the rights it uses."""
+
+from __future__ import annotations
+
+import pulumi
+
+from chalicelib.csvchat import env, names
+from chalicelib.csvchat.models import QueryLimits, UploadLimits
+from infra.components.data_bucket import DataBucket, DataBucketArgs
+from infra.components.function import FunctionAccess, Statement
+from infra.components.query_engine import QueryEngine, QueryEngineArgs
+from infra.components.system import AppRoutes, FleetSystem, SystemArgs
+from infra.components.user_pool import UserPool, UserPoolArgs
+from infra.systems.csvchat.settings import MIB, CsvchatSettings
+from shared.names import physical
+
+API_HANDLER = "APIHandler"
+PROCESSOR = "ProcessUploads"
+USAGE_TRACKER = "TrackUsageRecords"
+
+
+class CsvchatSystem(FleetSystem[CsvchatSettings]):
+    system = "csvchat"
+    type_token = "fleet:csvchat:CsvchatSystem"
+    settings_model = CsvchatSettings
+    alerts_topic = names.CSVCHAT_ALERTS_TOPIC
+
+    def __init__(
+        self, name: str, args: SystemArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(name, args, opts)
+        self.users = UserPool(
+            f"{name}-users",
+            UserPoolArgs(
+                pool_name=physical(names.USER_POOL, self.stack),
+                client_name=physical(names.USER_POOL_CLIENT, self.stack),
+                tags=self.tags,
+                protect=self.platform.protect_data,
+            ),
+            opts=self.child,
+        )
+        self.datasets = self.table("datasets", names.DATASETS_TABLE, "NEW_AND_OLD_IMAGES")
+        self.chats = self.table("chat-history", names.CHAT_HISTORY_TABLE)
+        self.preferences = self.table("preferences", names.PREFERENCES_TABLE)
+        self.usage = self.table("usage", names.USAGE_TABLE)
+        self.upload_events = self.queue(
+            "upload-events",
+            names.UPLOAD_EVENTS_QUEUE,
+            names.UPLOAD_EVENTS_DLQ,
+            self.settings.upload_events_queue,
+        )
+        self.uploads = self._bucket("uploads", names.UPLOADS_BUCKET, None)
+        self.results = self._bucket(
+            "results", names.RESULTS_BUCKET, self.settings.results_retention_days
+        )
+        self.uploads.notify(self.upload_events, names.DATASETS_PREFIX)
+        self.engine = QueryEngine(
+            f"{name}-queries",
+            QueryEngineArgs(
+                database_name=names.glue_database(self.stack),
+                workgroup_name=physical(names.ATHENA_WORKGROUP, self.stack),
+                results=self.results,
+                results_prefix=names.QUERY_RESULTS_PREFIX,
+                bytes_scanned_cutoff=self.settings.bytes_scanned_cutoff_mb * MIB,
+                region=self.platform.region,
+                tags=self.tags,
+                protect=self.platform.protect_data,
+            ),
+            opts=self.child,
+        )
+        self.app = self.chalice_app(
+            {
+                API_HANDLER: self._api_access(),
+                PROCESSOR: self._processor_access(),
+                USAGE_TRACKER: self._usage_access(),
+            },
+            routes=AppRoutes(
+                api_name=physical(names.CSVCHAT_API, self.stack),
+                authorizers={names.AUTHORIZER: self.users.arn},
+            ),
+            queues={names.UPLOAD_EVENTS_QUEUE: self.upload_events},
+            streams={names.DATASETS_TABLE.base_name: self.datasets},
+        )
+        self._allow_page_origins()
+        self.exports |= {
+            "csvchat_user_pool_id": self.users.id,
+            "csvchat_user_pool_client_id": self.users.client_id,
+            "csvchat_uploads_bucket": self.uploads.name,
+            "csvchat_results_bucket": self.results.name,
+            "csvchat_workgroup": self.engine.workgroup.name,
+        }
+        self.finish()
+
+    def _bucket(self, key: str, base_name: str, expire_days: int | None) -> DataBucket:
+        return DataBucket(
+            f"{self.name}-{key}",
+            DataBucketArgs(
+                base_name=base_name,
+                stack=self.stack,
+                tags=self.tags,
+                protect=self.platform.protect_data,
+                expire_days=expire_days,
+            ),
+            opts=self.child,
+        )
+
+    def _allow_page_origins(self) -> None:
+        """The page is served by the API itself (part 2): its origin, and any the stack
+        adds, may upload to and read from the buckets."""
+        if self.app.api is None:
+            raise ValueError("the csvchat package has no routes: rebuild it with `make package`")
+        origin = pulumi.Output.concat(
+            "https://", self.app.api.api.id, ".execute-api.", self.platform.region, ".amazonaws.com"
+        )
+        origins = pulumi.Output.all(origin, *self.settings.cors_origins)
+        self.uploads.allow_origins(origins)
+        self.results.allow_origins(origins, methods=("GET",))
+
+    def _upload_limits(self) -> str:
+        uploads, quota = self.settings.uploads, self.settings.quota
+        return UploadLimits(
+            max_bytes=uploads.max_mb * MIB,
+            multipart_threshold_bytes=uploads.multipart_threshold_mb * MIB,
+            part_size_bytes=uploads.part_size_mb * MIB,
+            content_types=tuple(uploads.content_types),
+            extensions=tuple(uploads.extensions),
+            quota_datasets=quota.datasets,
+            quota_bytes=quota.mb * MIB,
+            url_seconds=uploads.url_seconds,
+        ).model_dump_json()
+
+    def _environment(self) -> dict[str, pulumi.Input[str]]:
+        return {
+            env.DATASETS_TABLE: self.datasets.name,
+            env.UPLOADS_BUCKET: self.uploads.name,
+            env.GLUE_DATABASE: self.engine.database.name,
+        }
+
+    def _dataset_objects(self) -> pulumi.Output[str]:
+        return self.uploads.objects_arn(names.DATASETS_PREFIX)
+
+    def _api_access(self) -> FunctionAccess:
+        settings = self.settings
+        statements: list[Statement] = [
+            {
+                "Sid": "OwnDatasets",
+                "Action": [
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:Query",
+                ],
+                "Resource": [self.datasets.arn],
+            },
+            {"Sid": "ReadUsage", "Action": ["dynamodb:GetItem"], "Resource": [self.usage.arn]},
+            {
+                "Sid": "DeleteChatHistory",
+                "Action": ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"],
+                "Resource": [
+                    self.chats.arn,
+                    self.chats.index_arn(names.DATASET_CHATS_INDEX.name),
+                ],
+            },
+            {
+                # Presigned uploads are signed with these rights; deleting a dataset removes
+                # every version of its objects.
+                "Sid": "UploadAndDeleteDatasets",
+                "Action": [
+                    "s3:PutObject",
+                    "s3:AbortMultipartUpload",
+                    "s3:DeleteObject",
+                    "s3:DeleteObjectVersion",
+                ],
+                "Resource": [self._dataset_objects()],
+            },
+            {
+                "Sid": "ListDatasetVersions",
+                "Action": ["s3:ListBucketVersions"],
+                "Resource": [self.uploads.arn],
+                "Condition": {"StringLike": {"s3:prefix": [f"{names.DATASETS_PREFIX}*"]}},
+            },
+            self.engine.table_statement("DropDatasetTables", ["glue:DeleteTable"]),
+            *self.engine.query_statements([self._dataset_objects()], [self.uploads.arn]),
+        ]
+        return FunctionAccess(
+            environment={
+                **self._environment(),
+                env.USAGE_TABLE: self.usage.name,
+                env.CHAT_HISTORY_TABLE: self.chats.name,
+                env.ATHENA_WORKGROUP: self.engine.workgroup.name,
+                env.USER_POOL_CLIENT_ID: self.users.client_id,
+                env.UPLOAD_LIMITS: self._upload_limits(),
+                env.QUERY_LIMITS: QueryLimits(
+                    max_rows=settings.query_max_rows, timeout_seconds=settings.query_timeout_seconds
+                ).model_dump_json(),
+            },
+            statements=statements,
+        )
+
+    def _processor_access(self) -> FunctionAccess:
+        return FunctionAccess(
+            environment=self._environment(),
+            statements=[
+                {
+                    "Sid": "MoveDatasetStatus",
+                    "Action": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                    "Resource": [self.datasets.arn],
+                },
+                {
+                    "Sid": "ReadUploadHeads",
+                    "Action": ["s3:GetObject"],
+                    "Resource": [self._dataset_objects()],
+                },
+                self.engine.table_statement(
+                    "DeclareDatasetTables",
+                    ["glue:GetDatabase", "glue:CreateTable", "glue:UpdateTable", "glue:GetTable"],
+                ),
+            ],
+        )
+
+    def _usage_access(self) -> FunctionAccess:
+        return FunctionAccess(
+            environment={
+                env.DATASETS_TABLE: self.datasets.name,
+                env.USAGE_TABLE: self.usage.name,
+            },
+            statements=[
+                {
+                    "Sid": "CountDatasets",
+                    "Action": ["dynamodb:Query"],
+                    "Resource": [self.datasets.arn],
+                },
+                {"Sid": "StoreUsage", "Action": ["dynamodb:PutItem"], "Resource": [self.usage.arn]},
+            ],
+        )
+
+
+SYSTEM = CsvchatSystem

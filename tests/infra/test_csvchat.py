@@ -1,0 +1,264 @@
+"""csvchat infrastructure (seed 003 §3, §4, §6) for every stack: the user pool and client,
+the authorizer on every method, the buckets, the notification -> queue -> DLQ chain, the
+Glue database, the Athena workgroup, the tables with the stream, and least privilege."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from chalicelib.csvchat import env, names
+from devstack.program import DeclaredResource, RecordingMocks
+from infra.components.rest_api import HTTP_METHODS
+from shared.names import physical
+from tests.conftest import REGION
+from tests.infra.conftest import STACKS, as_list, policy_statements, setting, system_setting
+
+FUNCTION = "aws:lambda/function:Function"
+MIB = 1 << 20
+
+
+def csvchat(name: str) -> dict[str, Any]:
+    return system_setting(name, "csvchat")
+
+
+def of_csvchat(stack: RecordingMocks, type_token: str) -> list[DeclaredResource]:
+    return [r for r in stack.of_type(type_token) if "csvchat" in r.name]
+
+
+def bucket_named(stack: RecordingMocks, base: str, name: str) -> DeclaredResource:
+    (bucket,) = (
+        b
+        for b in stack.of_type("aws:s3/bucket:Bucket")
+        if b.inputs["bucket"].startswith(f"{base}-{name}-")
+    )
+    return bucket
+
+
+def configuration(
+    stack: RecordingMocks, type_token: str, bucket: DeclaredResource
+) -> DeclaredResource:
+    (found,) = (c for c in stack.of_type(type_token) if c.inputs["bucket"] == bucket.id)
+    return found
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_users_sign_in_to_one_pool_with_one_client(
+    stacks: dict[str, RecordingMocks], name: str
+) -> None:
+    stack = stacks[name]
+    pool = stack.named("aws:cognito/userPool:UserPool", physical(names.USER_POOL, name))
+    assert pool.inputs["usernameAttributes"] == ["email"]
+    assert pool.inputs["adminCreateUserConfig"]["allowAdminCreateUserOnly"] is True
+    assert pool.inputs["passwordPolicy"]["minimumLength"] >= 12
+    assert stack.is_protected(pool) is setting(name, "protectData")
+    assert pool.inputs["deletionProtection"] == (
+        "ACTIVE" if setting(name, "protectData") else "INACTIVE"
+    )
+    client = stack.named(
+        "aws:cognito/userPoolClient:UserPoolClient", physical(names.USER_POOL_CLIENT, name)
+    )
+    assert client.inputs["userPoolId"] == pool.id
+    assert client.inputs["generateSecret"] is False
+    assert "ALLOW_USER_SRP_AUTH" in client.inputs["explicitAuthFlows"]
+    assert stack.stack_outputs["csvchat_user_pool_id"] == pool.id
+    assert stack.stack_outputs["csvchat_user_pool_client_id"] == client.id
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_every_method_of_the_api_is_behind_the_pools_authorizer(
+    stacks: dict[str, RecordingMocks], name: str
+) -> None:
+    stack = stacks[name]
+    api = stack.named("aws:apigateway/restApi:RestApi", physical(names.CSVCHAT_API, name))
+    pool = stack.named("aws:cognito/userPool:UserPool", physical(names.USER_POOL, name))
+    swagger = json.loads(api.inputs["body"])
+    authorizer = swagger["securityDefinitions"][names.AUTHORIZER]
+    assert authorizer["x-amazon-apigateway-authtype"] == "cognito_user_pools"
+    assert authorizer["x-amazon-apigateway-authorizer"]["providerARNs"] == [pool.outputs["arn"]]
+    methods = [
+        (path, method, spec)
+        for path, specs in swagger["paths"].items()
+        for method, spec in specs.items()
+        if method in HTTP_METHODS
+    ]
+    assert len(methods) >= 6
+    for path, method, spec in methods:
+        assert spec["security"] == [{names.AUTHORIZER: []}], f"{method} {path}"
+
+
+@pytest.mark.parametrize("name", STACKS)
+@pytest.mark.parametrize("base", [names.UPLOADS_BUCKET, names.RESULTS_BUCKET])
+def test_buckets_are_encrypted_private_versioned_with_cors_and_lifecycle(
+    stacks: dict[str, RecordingMocks], name: str, base: str
+) -> None:
+    stack = stacks[name]
+    bucket = bucket_named(stack, base, name)
+    encryption = configuration(
+        stack,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        bucket,
+    )
+    assert (
+        encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"]
+        == "AES256"
+    )
+    private = configuration(stack, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", bucket)
+    for flag in (
+        "blockPublicAcls",
+        "blockPublicPolicy",
+        "ignorePublicAcls",
+        "restrictPublicBuckets",
+    ):
+        assert private.inputs[flag] is True
+    versioning = configuration(stack, "aws:s3/bucketVersioning:BucketVersioning", bucket)
+    assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
+    (cors,) = configuration(
+        stack, "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration", bucket
+    ).inputs["corsRules"]
+    api = stack.named("aws:apigateway/restApi:RestApi", physical(names.CSVCHAT_API, name))
+    assert f"https://{api.id}.execute-api.{REGION}.amazonaws.com" in cors["allowedOrigins"]
+    assert "*" not in cors["allowedOrigins"]
+    (rule,) = configuration(
+        stack, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", bucket
+    ).inputs["rules"]
+    assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 1
+    if base == names.RESULTS_BUCKET:
+        assert rule["expiration"]["days"] == csvchat(name)["resultsRetentionDays"]
+    else:
+        assert "expiration" not in rule
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_new_uploads_notify_the_processing_queue_which_has_a_dlq(
+    stacks: dict[str, RecordingMocks], name: str
+) -> None:
+    stack = stacks[name]
+    uploads = bucket_named(stack, names.UPLOADS_BUCKET, name)
+    queue = stack.named("aws:sqs/queue:Queue", physical(names.UPLOAD_EVENTS_QUEUE, name))
+    dlq = stack.named("aws:sqs/queue:Queue", physical(names.UPLOAD_EVENTS_DLQ, name))
+    (target,) = configuration(
+        stack, "aws:s3/bucketNotification:BucketNotification", uploads
+    ).inputs["queues"]
+    assert target == {
+        "queueArn": queue.outputs["arn"],
+        "events": ["s3:ObjectCreated:*"],
+        "filterPrefix": names.DATASETS_PREFIX,
+    }
+    assert json.loads(queue.inputs["redrivePolicy"])["deadLetterTargetArn"] == dlq.outputs["arn"]
+    (policy,) = (
+        p
+        for p in stack.of_type("aws:sqs/queuePolicy:QueuePolicy")
+        if p.inputs["queueUrl"] == queue.outputs["url"]
+    )
+    (statement,) = json.loads(policy.inputs["policy"])["Statement"]
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": uploads.outputs["arn"]}}
+    (mapping,) = (
+        m
+        for m in stack.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+        if m.inputs["eventSourceArn"] == queue.outputs["arn"]
+    )
+    assert mapping.inputs["functionName"].endswith(physical("csvchat-process-uploads", name))
+    assert any(
+        a.inputs["name"] == f"{dlq.inputs['name']}-not-empty"
+        for a in stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    )
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_one_glue_database_and_one_enforced_workgroup_per_stack(
+    stacks: dict[str, RecordingMocks], name: str
+) -> None:
+    stack = stacks[name]
+    (database,) = stack.of_type("aws:glue/catalogDatabase:CatalogDatabase")
+    assert database.inputs["name"] == names.glue_database(name)
+    (workgroup,) = stack.of_type("aws:athena/workgroup:Workgroup")
+    results = bucket_named(stack, names.RESULTS_BUCKET, name)
+    config = workgroup.inputs["configuration"]
+    assert workgroup.inputs["name"] == physical(names.ATHENA_WORKGROUP, name)
+    assert config["enforceWorkgroupConfiguration"] is True
+    assert config["publishCloudwatchMetricsEnabled"] is True
+    assert config["bytesScannedCutoffPerQuery"] == csvchat(name)["bytesScannedCutoffMb"] * MIB
+    assert config["resultConfiguration"] == {
+        "outputLocation": f"s3://{results.id}/{names.QUERY_RESULTS_PREFIX}",
+        "encryptionConfiguration": {"encryptionOption": "SSE_S3"},
+    }
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_the_tables_are_encrypted_and_the_datasets_stream_feeds_the_usage_consumer(
+    stacks: dict[str, RecordingMocks], name: str
+) -> None:
+    stack = stacks[name]
+    for schema in (
+        names.DATASETS_TABLE,
+        names.CHAT_HISTORY_TABLE,
+        names.PREFERENCES_TABLE,
+        names.USAGE_TABLE,
+    ):
+        table = stack.named("aws:dynamodb/table:Table", physical(schema.base_name, name))
+        assert table.inputs["serverSideEncryption"] == {"enabled": True}
+        assert table.inputs["pointInTimeRecovery"]["enabled"] is setting(name, "protectData")
+        assert table.inputs["hashKey"] == schema.hash_key
+    datasets = stack.named(
+        "aws:dynamodb/table:Table", physical(names.DATASETS_TABLE.base_name, name)
+    )
+    assert (datasets.inputs["streamEnabled"], datasets.inputs["streamViewType"]) == (
+        True,
+        "NEW_AND_OLD_IMAGES",
+    )
+    (mapping,) = (
+        m
+        for m in stack.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+        if m.inputs["eventSourceArn"] == datasets.outputs["streamArn"]
+    )
+    assert mapping.inputs["functionName"].endswith(physical("csvchat-track-usage-records", name))
+    assert mapping.inputs["bisectBatchOnFunctionError"] is True
+
+
+def statements_of(stack: RecordingMocks, function: str) -> list[dict[str, Any]]:
+    return [s for p, s in policy_statements(stack) if p.inputs["name"] == f"{function}-policy"]
+
+
+# The only wildcards: a log group's streams, and objects or tables under one prefix.
+WILDCARD_SUFFIXES = (":*", "/datasets/*", "/query-results/*")
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_each_function_may_use_only_its_workgroup_database_buckets_and_tables(
+    stacks: dict[str, RecordingMocks], name: str
+) -> None:
+    stack = stacks[name]
+    workgroup = stack.of_type("aws:athena/workgroup:Workgroup")[0].outputs["arn"]
+    database = names.glue_database(name)
+    buckets = {
+        bucket_named(stack, b, name).outputs["arn"]
+        for b in (names.UPLOADS_BUCKET, names.RESULTS_BUCKET)
+    }
+    for function in (
+        "csvchat-api-handler",
+        "csvchat-process-uploads",
+        "csvchat-track-usage-records",
+    ):
+        statements = statements_of(stack, physical(function, name))
+        assert statements, function
+        for statement in statements:
+            for resource in as_list(statement["Resource"]):
+                if "*" in resource:
+                    assert resource.endswith((*WILDCARD_SUFFIXES, f"/{database}/*")), resource
+                if resource.startswith("arn:aws:athena"):
+                    assert resource == workgroup
+                if resource.startswith("arn:aws:glue") and not resource.endswith(":catalog"):
+                    assert f"/{database}" in resource, (function, resource)
+                if resource.startswith("arn:aws:s3"):
+                    assert any(resource.startswith(b) for b in buckets), (function, resource)
+    processor = statements_of(stack, physical("csvchat-process-uploads", name))
+    assert not any(a.startswith("athena:") for s in processor for a in s["Action"])
+    api_env = stack.function_environment(physical("csvchat-api-handler", name))
+    limits = json.loads(api_env[env.UPLOAD_LIMITS])
+    assert limits["max_bytes"] == csvchat(name)["uploads"]["maxMb"] * MIB
+    assert limits["quota_datasets"] == csvchat(name)["quota"]["datasets"]
+    assert api_env[env.USER_POOL_CLIENT_ID] == stack.stack_outputs["csvchat_user_pool_client_id"]

@@ -1,0 +1,119 @@
+"""Schema inference from a file's head (no I/O): dialect, encoding, header, names, types,
+row estimate, and the reasons a person can act on; the query guard."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from chalicelib.csvchat.exceptions import QueryRefusedError
+from chalicelib.csvchat.guard import checked_sql
+from chalicelib.csvchat.identifiers import identifiers
+from chalicelib.csvchat.inference import HEAD_BYTES, InferenceError, column_type, infer_schema
+
+
+def schema_of(content: bytes, size: int | None = None) -> list[tuple[str, str]]:
+    found = infer_schema(content, len(content) if size is None else size)
+    return [(c.name, c.type) for c in found.columns]
+
+
+def test_names_become_unique_safe_identifiers_and_keep_nothing_reserved() -> None:
+    assert identifiers(["Order ID", "select", "", "Größe", "2024 sales", "name", "Name"]) == [
+        "order_id",
+        "select_",
+        "column_3",
+        "grosse",
+        "c_2024_sales",
+        "name",
+        "name_2",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        (["1", "-2", ""], "bigint"),
+        (["1", "2.5", "1e3"], "double"),
+        (["true", "FALSE"], "boolean"),
+        (["2026-01-02", ""], "date"),
+        (["2026-01-02 10:00:00", "2026-01-02T10:00:00.123", "2026-01-03"], "timestamp"),
+        (["1", "x"], "string"),
+        (["99999999999999999999"], "double"),
+        ([""], "string"),
+    ],
+)
+def test_a_column_takes_the_narrowest_type_every_value_fits(values: list[str], kind: str) -> None:
+    assert column_type(values) == kind
+
+
+def test_delimiter_quote_and_header_are_found() -> None:
+    found = infer_schema(b'name|note\n"Ann"|"a|b"\nBo|c\n', 30)
+    assert (found.delimiter, found.quotechar) == ("|", '"')
+    assert [c.source_name for c in found.columns] == ["name", "note"]
+
+
+def test_tabs_and_a_comma_inside_text_do_not_fool_the_sniffer() -> None:
+    assert schema_of(b"city\tnote\nOslo\tcold, wet\nRome\twarm, dry\n") == [
+        ("city", "string"),
+        ("note", "string"),
+    ]
+
+
+def test_a_bom_is_not_part_of_the_first_name() -> None:
+    found = infer_schema(codecs.BOM_UTF8 + b"id,v\n1,2\n", 12)
+    assert (found.encoding, found.columns[0].name) == ("utf-8-sig", "id")
+
+
+def test_text_that_is_not_utf8_is_latin1() -> None:
+    found = infer_schema("Stadt\nKöln\n".encode("latin-1"), 11)
+    assert found.encoding == "latin-1"
+
+
+def test_only_the_head_is_read_and_rows_are_estimated_from_it() -> None:
+    row = b"north,1.5,2026-01-02\n"
+    head = (b"region,price,day\n" + row * (2 * HEAD_BYTES // len(row)))[:HEAD_BYTES]
+    size = 1 << 30
+    found = infer_schema(head, size)
+    assert [c.type for c in found.columns] == ["string", "double", "date"]
+    assert abs(found.row_estimate - size // len(row)) / (size // len(row)) < 0.01
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "the file is empty"),
+        (b"\n\n", "the file is empty"),
+        (b"PK\x03\x04" + b"x" * 100, "not text"),
+        (b"a,b\n" + b"\x01\x02\x03" * 20 + b"\n", "not text"),
+        (b"1,2\n3,4\n", "no header row"),
+        (b"a,b\n", "a header line but no rows"),
+        (b"a,b\n1,2\n1\n", "row 3 has 1 field, the header 2"),
+    ],
+)
+def test_what_cannot_be_a_table_says_why(content: bytes, reason: str) -> None:
+    with pytest.raises(InferenceError, match=reason):
+        infer_schema(content, len(content))
+
+
+def test_the_guard_lets_one_select_over_the_datasets_table_through() -> None:
+    sql = "WITH t AS (SELECT * FROM ds_1) SELECT region, count(*) FROM t GROUP BY 1"
+    assert checked_sql(sql, "ds_1", "csvchat_dev") == sql
+    assert checked_sql("SELECT * FROM csvchat_dev.ds_1", "ds_1", "csvchat_dev")
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM ds_2",
+        "SELECT * FROM ds_1 JOIN other_db.ds_1 ON true",
+        "SELECT * FROM ds_1; SELECT 1",
+        "DROP TABLE ds_1",
+        "INSERT INTO ds_1 VALUES (1)",
+        "SELECT * FROM (SELECT * FROM ds_9)",
+        "not sql at all (",
+    ],
+)
+def test_the_guard_refuses_anything_else(sql: str) -> None:
+    with pytest.raises(QueryRefusedError):
+        checked_sql(sql, "ds_1", "csvchat_dev")
