@@ -12,6 +12,7 @@ from datetime import datetime
 from devstack.cognito_auth import UserPoolAuthorizer
 from devstack.program import DeclaredResource, RecordingMocks
 from devstack.schedules import ScheduledTarget, parse_schedule
+from infra.registry import SYSTEMS
 
 FUNCTION = "aws:lambda/function:Function"
 EVENT_INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
@@ -96,7 +97,9 @@ def state_machine_arns(mocks: RecordingMocks) -> dict[str, str]:
 
 def api_apps(mocks: RecordingMocks) -> dict[str, tuple[dict[str, str], str]]:
     """Each app with routes: its API function's environment and its API key, by app name,
-    in name order (so each app's port, and the key stack.json shows first, are stable).
+    in the registry's order (a program's other apps after, by name), so each app keeps its
+    port when a system is added (comms 8000, mentions 8001, ...), and stack.json's first
+    key is comms'.
 
     A function and its API's key belong together when they carry the same ``system`` tag.
     """
@@ -109,7 +112,11 @@ def api_apps(mocks: RecordingMocks) -> dict[str, tuple[dict[str, str], str]]:
         for f in declared_functions(mocks).values()
         if f.handler == API_HANDLER
     }
-    return dict(sorted(apps.items()))
+
+    def place(app: str) -> tuple[int, str]:
+        return (SYSTEMS.index(app) if app in SYSTEMS else len(SYSTEMS), app)
+
+    return {app: apps[app] for app in sorted(apps, key=place)}
 
 
 # Where the local gateway finds each Cognito authorizer of its app (``gateway.py``).

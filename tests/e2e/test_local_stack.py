@@ -44,7 +44,12 @@ def conversation_request() -> dict[str, Any]:
 
 def test_stack_json_describes_the_running_stack(local_stack: dict[str, Any]) -> None:
     # Every system of the registry serves its API; every fake a profile asks for runs.
-    assert set(local_stack["apps"]) == set(SYSTEMS)
+    assert list(local_stack["apps"]) == list(SYSTEMS)
+    # In the registry's order from the first port: adding a system moves no app's port.
+    first = local_stack["ports"][1]
+    assert [int(url.rsplit(":", 1)[1]) for url in local_stack["apps"].values()] == list(
+        range(first, first + len(SYSTEMS))
+    )
     assert local_stack["api_key"] == local_stack["api_keys"]["comms"]
     assert len(set(local_stack["api_keys"].values())) == len(SYSTEMS)
     assert set(local_stack["fakes"]) == set(fakes(profiles()))
