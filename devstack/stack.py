@@ -414,20 +414,22 @@ def run(
     )
     with ExitStack() as exits:
         started = time.monotonic()
-        start(local, exits)
-        write_description(local, state_dir / "stack.json")
-        # Gone when the stack stops: its presence means "running".
-        exits.callback((state_dir / "stack.json").unlink, missing_ok=True)
-        print(json.dumps(local.description(), indent=2))
-        watcher = None
-        if local.state_machines:
-            watcher = ExecutionWatcher(boto3.client("stepfunctions"), local.state_machines)
-        print(
-            f"local stack '{stack}' ready in {time.monotonic() - started:.1f}s "
-            f"({state_dir / 'stack.json'}); Ctrl-C stops it",
-            flush=True,
-        )
+        # Ctrl-C at any moment, even while starting or just after stack.json appears (a
+        # script that waits for it may stop the stack at once), is a clean stop.
         try:
+            start(local, exits)
+            write_description(local, state_dir / "stack.json")
+            # Gone when the stack stops: its presence means "running".
+            exits.callback((state_dir / "stack.json").unlink, missing_ok=True)
+            print(json.dumps(local.description(), indent=2))
+            watcher = None
+            if local.state_machines:
+                watcher = ExecutionWatcher(boto3.client("stepfunctions"), local.state_machines)
+            print(
+                f"local stack '{stack}' ready in {time.monotonic() - started:.1f}s "
+                f"({state_dir / 'stack.json'}); Ctrl-C stops it",
+                flush=True,
+            )
             while True:
                 local.supervisor.check()
                 now = datetime.now(UTC)
