@@ -12,6 +12,8 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml $(LOCKS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# csvchat's browser test drives Debian's chromium (playwright never downloads one).
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	$(BIN)/python -m pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 requires it
 	$(BIN)/python -m pip install --quiet -e ".[dev]" $(addprefix -r ,$(LOCKS))
 	rm -f $(VENV)/.installed-*

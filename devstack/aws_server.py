@@ -1,6 +1,7 @@
 """The local AWS endpoint: moto's server app on loopback, in a thread of the stack's process,
-with the local Lambda service and the local Athena (``athena.py``: queries run by DuckDB) in
-front of it and Step Functions executing state machines.
+with the local Lambda service, the local Athena (``athena.py``: queries run by DuckDB) and
+the local Bedrock (``bedrock.py``: Converse) in front of it and Step Functions executing
+state machines.
 
 moto runs executions with its port of LocalStack's interpreter, which calls each Task's
 service (Lambda here) through boto3 at ``localhost:$MOTO_PORT``: so that variable is set to
@@ -25,6 +26,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from devstack.athena import LocalAthena
+from devstack.bedrock import LocalBedrock
 from devstack.lambda_service import FunctionHosts, LambdaInvokeFront
 
 if TYPE_CHECKING:
@@ -75,7 +77,7 @@ class LocalAwsServer:
         moto = DomainDispatcherApplication(create_backend_app)
         # The stack sets the region once the server runs; the Athena engine reads it then.
         self._athena = LocalAthena(moto, self.url, lambda: os.environ["AWS_DEFAULT_REGION"])
-        app = NamedExecutions(LambdaInvokeFront(self._athena, self.functions))
+        app = NamedExecutions(LocalBedrock(LambdaInvokeFront(self._athena, self.functions)))
         self._server = make_server(
             self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
         )

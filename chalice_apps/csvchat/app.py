@@ -1,6 +1,7 @@
-"""csvchat: CSV files uploaded by signed-in users become tables Athena queries (seed 003,
-part 1). Routes and consumers only; the logic is in chalicelib/csvchat. Every route is
-behind the Cognito user pool authorizer (the program gives it the pool's ARN)."""
+"""csvchat: CSV files uploaded by signed-in users become tables Athena queries, and chats
+answer questions about them in SQL (seed 003). Routes and consumers only; the logic is in
+chalicelib/csvchat. Every route but the page and its configuration is behind the Cognito
+user pool authorizer (the program gives it the pool's ARN)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,19 @@ from typing import Any
 
 from chalice.app import CognitoUserPoolAuthorizer, DynamoDBEvent, Response, SQSEvent
 
-from chalicelib.csvchat import names, wiring
+from chalicelib.csvchat import names, page, wiring
+from chalicelib.csvchat.conversation import ask, start_chat
 from chalicelib.csvchat.datasets import public
 from chalicelib.csvchat.identity import owner
-from chalicelib.csvchat.models import CompleteRequest, QueryRequest, UploadRequest, parse_body
+from chalicelib.csvchat.models import (
+    ChatRequest,
+    CompleteRequest,
+    MessageRequest,
+    Preferences,
+    QueryRequest,
+    UploadRequest,
+    parse_body,
+)
 from chalicelib.csvchat.processing import handle_batch
 from chalicelib.csvchat.service import delete_dataset, list_datasets, owned, query_dataset
 from chalicelib.csvchat.uploads import complete_upload, start_upload
@@ -66,6 +76,54 @@ def query_dataset_route(dataset_id: str) -> Response:
     sql = parse_body(QueryRequest, app.request.raw_body).sql
     result = query_dataset(wiring.dataset_deps(), wiring.query_run(), caller(), dataset_id, sql)
     return json_response(200, result)
+
+
+@app.route("/", methods=["GET"])
+def page_route() -> Response:
+    html = page.html()
+    return Response(
+        body=html, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"}
+    )
+
+
+@app.route("/config", methods=["GET"])
+def config_route() -> Response:
+    return json_response(200, page.config())
+
+
+@app.route("/chats", methods=["POST"], authorizer=users)
+def create_chat_route() -> Response:
+    dataset_id = parse_body(ChatRequest, app.request.raw_body).dataset_id
+    return json_response(201, start_chat(wiring.chat_deps(), caller(), dataset_id))
+
+
+@app.route("/chats", methods=["GET"], authorizer=users)
+def list_chats_route() -> Response:
+    return json_response(200, wiring.chat_deps().chats.chats(caller(), app.query))
+
+
+@app.route("/chats/{chat_id}/messages", methods=["POST"], authorizer=users)
+def ask_route(chat_id: str) -> Response:
+    question = parse_body(MessageRequest, app.request.raw_body).question
+    return json_response(200, ask(wiring.chat_deps(), caller(), chat_id, question))
+
+
+@app.route("/chats/{chat_id}/messages", methods=["GET"], authorizer=users)
+def history_route(chat_id: str) -> Response:
+    chats, who = wiring.chat_deps().chats, caller()
+    chats.chat(who, chat_id)
+    return json_response(200, chats.messages(who, chat_id, app.query))
+
+
+@app.route("/preferences", methods=["GET"], authorizer=users)
+def get_preferences_route() -> Response:
+    return json_response(200, wiring.preferences().get(caller()).model_dump())
+
+
+@app.route("/preferences", methods=["PUT"], authorizer=users)
+def put_preferences_route() -> Response:
+    chosen = parse_body(Preferences, app.request.raw_body)
+    return json_response(200, wiring.preferences().put(caller(), chosen).model_dump())
 
 
 @app.on_sqs_message(queue=names.UPLOAD_EVENTS_QUEUE, batch_size=10)

@@ -50,11 +50,29 @@ def create_user(cognito: Any, pool_id: str, username: str, password: str) -> Non
     )
 
 
+# The page is served by the local gateway on a loopback port chosen at start (S3 takes one
+# wildcard in an origin).
+LOCAL_PAGE_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*"]
+
+
+def allow_local_page(stack: str, s3: Any = None) -> None:
+    """Let the page on the local gateway upload: the program's CORS rule names the API's
+    origin in AWS, which no local page has; this adds the loopback origins to it."""
+    client = s3 or boto3.client("s3")
+    prefix = f"{physical(names.UPLOADS_BUCKET, stack)}-"
+    for bucket in (b["Name"] for b in client.list_buckets()["Buckets"]):
+        if bucket.startswith(prefix):
+            rules = client.get_bucket_cors(Bucket=bucket)["CORSRules"]
+            rules[0]["AllowedOrigins"] = [*rules[0]["AllowedOrigins"], *LOCAL_PAGE_ORIGINS]
+            client.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
+
+
 def seed(context: SeedContext) -> None:
     cognito = boto3.client("cognito-idp")
     pool_id, _ = pool_ids(context.stack, cognito)
     for user in DEMO_USERS:
         create_user(cognito, pool_id, user["username"], user["password"])
+    allow_local_page(context.stack)
 
 
 def describe(context: SeedContext) -> dict[str, Any]:

@@ -84,8 +84,11 @@ def test_every_method_of_the_api_is_behind_the_pools_authorizer(
         for method, spec in specs.items()
         if method in HTTP_METHODS
     ]
-    assert len(methods) >= 6
+    assert len(methods) >= 12
     for path, method, spec in methods:
+        if (path, method) in {("/", "get"), ("/config", "get")}:  # the page signs in
+            assert not spec.get("security"), f"{method} {path}"
+            continue
         assert spec["security"] == [{names.AUTHORIZER: []}], f"{method} {path}"
 
 
@@ -225,6 +228,29 @@ def statements_of(stack: RecordingMocks, function: str) -> list[dict[str, Any]]:
 
 # The only wildcards: a log group's streams, and objects or tables under one prefix.
 WILDCARD_SUFFIXES = (":*", "/datasets/*", "/query-results/*")
+FOUNDATION_MODELS = "arn:aws:bedrock:*::foundation-model/"
+
+
+def csvchat_model(stack: str) -> str:
+    """The stack's model id (its setting, or the default)."""
+    from infra.systems.csvchat.settings import CsvchatSettings
+
+    return str(csvchat(stack).get("modelId", CsvchatSettings().model_id))
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_the_api_may_converse_only_with_its_model_and_knows_its_chat_limits(
+    stacks: dict[str, RecordingMocks], name: str
+) -> None:
+    api = statements_of(stacks[name], physical("csvchat-api-handler", name))
+    (grant,) = [s for s in api if s.get("Sid") == "AskTheModel"]
+    assert grant["Action"] == ["bedrock:InvokeModel"]
+    model = csvchat_model(name)
+    assert grant["Resource"][0].endswith(f":inference-profile/{model}")
+    limits = json.loads(
+        stacks[name].function_environment(physical("csvchat-api-handler", name))[env.CHAT_LIMITS]
+    )
+    assert limits["model_id"] == model
 
 
 @pytest.mark.parametrize("name", STACKS)
@@ -247,7 +273,8 @@ def test_each_function_may_use_only_its_workgroup_database_buckets_and_tables(
         assert statements, function
         for statement in statements:
             for resource in as_list(statement["Resource"]):
-                if "*" in resource:
+                # A cross-region inference profile may serve its model from any region.
+                if "*" in resource and not resource.startswith(FOUNDATION_MODELS):
                     assert resource.endswith((*WILDCARD_SUFFIXES, f"/{database}/*")), resource
                 if resource.startswith("arn:aws:athena"):
                     assert resource == workgroup
@@ -255,6 +282,8 @@ def test_each_function_may_use_only_its_workgroup_database_buckets_and_tables(
                     assert f"/{database}" in resource, (function, resource)
                 if resource.startswith("arn:aws:s3"):
                     assert any(resource.startswith(b) for b in buckets), (function, resource)
+                if resource.startswith("arn:aws:bedrock"):
+                    assert resource.endswith(csvchat_model(name).split(".", 1)[1]), resource
     processor = statements_of(stack, physical("csvchat-process-uploads", name))
     assert not any(a.startswith("athena:") for s in processor for a in s["Action"])
     api_env = stack.function_environment(physical("csvchat-api-handler", name))

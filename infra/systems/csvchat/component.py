@@ -7,9 +7,10 @@ consumer), each function with exactly the rights it uses."""
 from __future__ import annotations
 
 import pulumi
+import pulumi_aws as aws
 
 from chalicelib.csvchat import env, names
-from chalicelib.csvchat.models import QueryLimits, UploadLimits
+from chalicelib.csvchat.models import ChatLimits, QueryLimits, UploadLimits
 from infra.components.data_bucket import DataBucket, DataBucketArgs
 from infra.components.function import FunctionAccess, Statement
 from infra.components.query_engine import QueryEngine, QueryEngineArgs
@@ -18,6 +19,8 @@ from infra.components.user_pool import UserPool, UserPoolArgs
 from infra.systems.csvchat.settings import MIB, CsvchatSettings
 from shared.names import physical
 
+# Inference profile ids start with where they route: "global.", "eu.", "us.", "apac.", ...
+_PROFILE_PREFIXES = ("global.", "eu.", "us.", "apac.", "us-gov.", "ca.", "jp.", "au.")
 API_HANDLER = "APIHandler"
 PROCESSOR = "ProcessUploads"
 USAGE_TRACKER = "TrackUsageRecords"
@@ -81,6 +84,10 @@ class CsvchatSystem(FleetSystem[CsvchatSettings]):
             routes=AppRoutes(
                 api_name=physical(names.CSVCHAT_API, self.stack),
                 authorizers={names.AUTHORIZER: self.users.arn},
+                keyless_paths={
+                    "/": "the page: it signs the user in, so it cannot need a token",
+                    "/config": "what the page signs in with (an app client id is public)",
+                },
             ),
             queues={names.UPLOAD_EVENTS_QUEUE: self.upload_events},
             streams={names.DATASETS_TABLE.base_name: self.datasets},
@@ -159,8 +166,14 @@ class CsvchatSystem(FleetSystem[CsvchatSettings]):
             },
             {"Sid": "ReadUsage", "Action": ["dynamodb:GetItem"], "Resource": [self.usage.arn]},
             {
-                "Sid": "DeleteChatHistory",
-                "Action": ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"],
+                "Sid": "ChatHistoryAndCache",
+                "Action": [
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:Query",
+                    "dynamodb:BatchWriteItem",
+                    "dynamodb:DeleteItem",
+                ],
                 "Resource": [
                     self.chats.arn,
                     self.chats.index_arn(names.DATASET_CHATS_INDEX.name),
@@ -184,6 +197,12 @@ class CsvchatSystem(FleetSystem[CsvchatSettings]):
                 "Resource": [self.uploads.arn],
                 "Condition": {"StringLike": {"s3:prefix": [f"{names.DATASETS_PREFIX}*"]}},
             },
+            {
+                "Sid": "Preferences",
+                "Action": ["dynamodb:GetItem", "dynamodb:PutItem"],
+                "Resource": [self.preferences.arn],
+            },
+            self._model_statement(),
             self.engine.table_statement("DropDatasetTables", ["glue:DeleteTable"]),
             *self.engine.query_statements([self._dataset_objects()], [self.uploads.arn]),
         ]
@@ -195,12 +214,34 @@ class CsvchatSystem(FleetSystem[CsvchatSettings]):
                 env.ATHENA_WORKGROUP: self.engine.workgroup.name,
                 env.USER_POOL_CLIENT_ID: self.users.client_id,
                 env.UPLOAD_LIMITS: self._upload_limits(),
+                env.PREFERENCES_TABLE: self.preferences.name,
+                env.CHAT_LIMITS: ChatLimits(
+                    model_id=settings.model_id,
+                    cache_seconds=settings.cache_seconds,
+                    preview_rows=settings.preview_rows,
+                ).model_dump_json(),
                 env.QUERY_LIMITS: QueryLimits(
                     max_rows=settings.query_max_rows, timeout_seconds=settings.query_timeout_seconds
                 ).model_dump_json(),
             },
             statements=statements,
         )
+
+    def _model_statement(self) -> Statement:
+        """Converse on the configured model: its inference profile in this account and the
+        foundation model behind it. A cross-region profile may serve from any region, so
+        the foundation model's region is a wildcard (AWS's documented policy for them)."""
+        model_id = self.settings.model_id
+        base = model_id.split(".", 1)[1] if model_id.startswith(_PROFILE_PREFIXES) else model_id
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self)).account_id
+        profile = pulumi.Output.concat(
+            "arn:aws:bedrock:", self.platform.region, ":", account, ":inference-profile/", model_id
+        )
+        return {
+            "Sid": "AskTheModel",
+            "Action": ["bedrock:InvokeModel"],
+            "Resource": [profile, f"arn:aws:bedrock:*::foundation-model/{base}"],
+        }
 
     def _processor_access(self) -> FunctionAccess:
         return FunctionAccess(

@@ -50,5 +50,13 @@ class CsvchatSettings(SystemSettings):
     # What a query route returns at most, and how long it waits for Athena.
     query_max_rows: int = Field(default=1000, ge=1, le=1000)
     query_timeout_seconds: float = Field(default=20, gt=0, le=25)
+    # Part 2: the Converse model (seeds README: a current Nova 2 Lite inference profile;
+    # "global." routes to any region with capacity), how long a query's result is reused
+    # for the same SQL over the same dataset, and how many rows a reply keeps in the history.
+    model_id: str = Field(default="global.amazon.nova-2-lite-v1:0", min_length=1)
+    cache_seconds: int = Field(default=900, ge=0, le=86400)
+    preview_rows: int = Field(default=50, ge=1, le=1000)
+    # Alarms (seed: chat response times, error rates): p95 reply above this many ms.
+    reply_p95_alarm_ms: int = Field(default=2000, ge=100)
     # Origins besides the API's own that may upload from a browser (a page elsewhere).
     cors_origins: list[str] = Field(default=[])

@@ -23,3 +23,5 @@ USER_POOL_CLIENT_ID: Final = "USER_POOL_CLIENT_ID"
 UPLOAD_LIMITS: Final = "UPLOAD_LIMITS"
 # JSON object of the query rules (``QueryLimits``): rows returned, how long to wait.
 QUERY_LIMITS: Final = "QUERY_LIMITS"
+# JSON object of the chat rules (``ChatLimits``): model id, cache lifetime, preview rows.
+CHAT_LIMITS: Final = "CHAT_LIMITS"

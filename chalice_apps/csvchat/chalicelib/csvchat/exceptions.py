@@ -93,3 +93,27 @@ class QueryTimeoutError(ApiError):
 
     status = 503
     error_code = "QUERY_TIMEOUT"
+
+
+class ChatNotFoundError(ApiError):
+    status = 404
+    error_code = "CHAT_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("no such chat")
+
+
+class ModelBusyError(ApiError):
+    """Bedrock throttled the question after retries: ask again in a moment."""
+
+    status = 429
+    error_code = "MODEL_BUSY"
+    retry_after = 2
+
+
+class ModelUnavailableError(ApiError):
+    """Bedrock failed or timed out, or answered without SQL."""
+
+    status = 503
+    error_code = "MODEL_UNAVAILABLE"
+    retry_after = 5

@@ -41,6 +41,31 @@ class QueryRequest(_Body):
     sql: str = Field(min_length=1, max_length=20_000)
 
 
+class ChatRequest(_Body):
+    dataset_id: str = Field(min_length=1, max_length=64)
+
+
+class MessageRequest(_Body):
+    question: str = Field(min_length=1, max_length=2000)
+
+
+class Preferences(_Body):
+    """A user's choices (seed §4); stored whole, so a PUT sends both."""
+
+    row_limit: int = Field(default=100, ge=1, le=1000)
+    show_sql: bool = True
+
+
+class ChatLimits(BaseModel):
+    """The stack's chat settings, written into the API's environment (``env.CHAT_LIMITS``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model_id: str = Field(min_length=1)
+    cache_seconds: int = Field(ge=0)
+    preview_rows: int = Field(ge=1, le=1000)
+
+
 class UploadLimits(BaseModel):
     model_config = ConfigDict(frozen=True)
 

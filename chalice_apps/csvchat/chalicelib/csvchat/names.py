@@ -61,6 +61,19 @@ USER_POOL: Final = "csvchat-users"
 USER_POOL_CLIENT: Final = "csvchat-web"
 AUTHORIZER: Final = "CsvchatUsers"
 
+# EMF metrics of each chat reply (ms, and 1 when the guard refused the SQL): the code, the
+# alarms and the dashboard name them from here.
+METRICS_NAMESPACE: Final = "ServerlessFleet/Csvchat"
+METRICS_SERVICE: Final = "csvchat"
+REPLY_METRICS: Final = {
+    "total": "ReplyLatency",
+    "model": "ModelLatency",
+    "guard": "GuardLatency",
+    "query": "QueryLatency",
+    "format": "FormatLatency",
+    "refused": "RefusedQueries",
+}
+
 CSVCHAT_ALERTS_TOPIC: Final = "csvchat-alerts"
 CSVCHAT_API: Final = "csvchat"
 

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
 
-from chalicelib.csvchat import env
+from chalicelib.csvchat import env, names, nl2sql
+from chalicelib.csvchat.chats import ChatStore, PreferenceStore
+from chalicelib.csvchat.conversation import ChatDeps
 from chalicelib.csvchat.datasets import DatasetRepository
-from chalicelib.csvchat.models import QueryLimits, UploadLimits
+from chalicelib.csvchat.models import ChatLimits, QueryLimits, UploadLimits
 from chalicelib.csvchat.processing import ProcessingDeps
 from chalicelib.csvchat.queries import QueryRun
 from chalicelib.csvchat.service import DatasetDeps
@@ -53,6 +57,11 @@ def glue() -> GlueClient:
 @cache
 def athena() -> AthenaClient:
     return _session().client("athena", config=aws.BOTO_CONFIG)
+
+
+@cache
+def bedrock() -> Any:
+    return _session().client("bedrock-runtime", config=aws.BOTO_CONFIG.merge(nl2sql.BOTO_CONFIG))
 
 
 def _table(variable: str) -> Table:
@@ -113,6 +122,36 @@ def processing_deps() -> ProcessingDeps:
     )
 
 
+def record_reply(elapsed: dict[str, float]) -> None:
+    """One reply's timings (ms) and whether it was refused, as EMF metrics
+    (``names.REPLY_METRICS``): the dashboard and alarms read them."""
+    metrics = Metrics(namespace=names.METRICS_NAMESPACE, service=names.METRICS_SERVICE)
+    for step, metric in names.REPLY_METRICS.items():
+        if step in elapsed:
+            unit = MetricUnit.Count if step == "refused" else MetricUnit.Milliseconds
+            metrics.add_metric(metric, unit, elapsed[step])
+    metrics.flush_metrics()
+
+
+@cache
+def chat_deps() -> ChatDeps:
+    return ChatDeps(
+        datasets=dataset_deps(),
+        chats=ChatStore(_table(env.CHAT_HISTORY_TABLE)),
+        preferences=preferences(),
+        run=query_run(),
+        bedrock=bedrock(),
+        limits=ChatLimits.model_validate_json(require(env.CHAT_LIMITS)),
+        now=now,
+        record=record_reply,
+    )
+
+
+@cache
+def preferences() -> PreferenceStore:
+    return PreferenceStore(_table(env.PREFERENCES_TABLE))
+
+
 def usage_table() -> Table:
     return _table(env.USAGE_TABLE)
 
@@ -129,6 +168,9 @@ def reset() -> None:
         dataset_deps,
         query_run,
         processing_deps,
+        bedrock,
+        chat_deps,
+        preferences,
     ):
         built.cache_clear()
     aws.reset_clients()
