@@ -45,6 +45,33 @@ def any_occurrence_alarm(
     )
 
 
+def messages_waiting_alarm(
+    resource_name: str,
+    *,
+    queue_name: str,
+    queue_name_output: pulumi.Input[str],
+    description: str,
+    topic_arn: pulumi.Input[str],
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> aws.cloudwatch.MetricAlarm:
+    """``<queue>-not-empty``: any message waiting in a queue nobody consumes (a DLQ, a
+    failed-events queue) is work that did not happen; OK again once it is empty."""
+    return any_occurrence_alarm(
+        resource_name,
+        name=f"{queue_name}-not-empty",
+        description=description,
+        namespace="AWS/SQS",
+        metric_name="ApproximateNumberOfMessagesVisible",
+        dimensions={"QueueName": queue_name_output},
+        statistic="Maximum",
+        topic_arn=topic_arn,
+        tags=tags,
+        parent=parent,
+        notify_ok=True,
+    )
+
+
 def function_errors_alarm(
     name: str,
     function_name: pulumi.Input[str],

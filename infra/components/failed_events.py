@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.components.alarms import any_occurrence_alarm
+from infra.components.alarms import messages_waiting_alarm
 
 # As long as SQS keeps anything: an operator has two weeks to look.
 RETENTION_SECONDS = 14 * 86_400
@@ -42,19 +42,15 @@ class FailedEventsQueue(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        self.alarm = any_occurrence_alarm(
+        self.alarm = messages_waiting_alarm(
             f"{name}-depth",
-            name=f"{args.queue_name}-not-empty",
+            queue_name=args.queue_name,
+            queue_name_output=self.queue.name,
             description=f"Events in {args.queue_name}: a schedule's run failed after its "
             "retries, or could not be delivered. Each message says why (runbook).",
-            namespace="AWS/SQS",
-            metric_name="ApproximateNumberOfMessagesVisible",
-            dimensions={"QueueName": self.queue.name},
-            statistic="Maximum",
             topic_arn=args.alarm_topic_arn,
             tags=args.tags,
             parent=self,
-            notify_ok=True,
         )
         self.arn = self.queue.arn
         self.url = self.queue.url

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.components.alarms import any_occurrence_alarm
+from infra.components.alarms import messages_waiting_alarm
 from infra.settings import QueueSettings
 
 DAY_SECONDS = 86_400
@@ -54,21 +54,17 @@ class QueueWithDlq(pulumi.ComponentResource):
             tags=args.tags,
             opts=stateful,
         )
-        self.dlq_alarm = any_occurrence_alarm(
+        self.dlq_alarm = messages_waiting_alarm(
             f"{name}-dlq-depth",
-            name=f"{args.dlq_name}-not-empty",
+            queue_name=args.dlq_name,
+            queue_name_output=self.dlq.name,
             description=(
                 f"Messages in {args.dlq_name}: work that failed {settings.max_receive_count} "
                 "times and is waiting for an operator."
             ),
-            namespace="AWS/SQS",
-            metric_name="ApproximateNumberOfMessagesVisible",
-            dimensions={"QueueName": self.dlq.name},
-            statistic="Maximum",
             topic_arn=args.alarm_topic_arn,
             tags=args.tags,
             parent=self,
-            notify_ok=True,
         )
         self.arn = self.queue.arn
         self.url = self.queue.url

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.mentions import names
+from infra.components.dashboards import MetricGrid
 
 
 def dashboard(stack: str, region: str, ingester: str, reader: str, api: str) -> dict[str, Any]:
@@ -13,24 +14,7 @@ def dashboard(stack: str, region: str, ingester: str, reader: str, api: str) -> 
     namespace = names.MENTIONS_METRICS_NAMESPACE
     service = ["service", names.MENTIONS_INGESTER_SERVICE]
 
-    def widget(
-        title: str, metrics: list[list[Any]], x: int, y: int, stat: str = "Sum"
-    ) -> dict[str, Any]:
-        return {
-            "type": "metric",
-            "x": x,
-            "y": y,
-            "width": 12,
-            "height": 6,
-            "properties": {
-                "title": title,
-                "region": region,
-                "stat": stat,
-                "period": 900,
-                "view": "timeSeries",
-                "metrics": metrics,
-            },
-        }
+    widget = MetricGrid(region, period_seconds=900).widget
 
     return {
         "widgets": [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.patches import names
+from infra.components.dashboards import MetricGrid
 
 
 def dashboard(
@@ -20,24 +21,7 @@ def dashboard(
     def ours(*metrics: str) -> list[list[Any]]:
         return [[namespace, metric, *service] for metric in metrics]
 
-    def widget(
-        title: str, metrics: list[list[Any]], x: int, y: int, stat: str = "Sum"
-    ) -> dict[str, Any]:
-        return {
-            "type": "metric",
-            "x": x,
-            "y": y,
-            "width": 12,
-            "height": 6,
-            "properties": {
-                "title": title,
-                "region": region,
-                "stat": stat,
-                "period": 3600,
-                "view": "timeSeries",
-                "metrics": metrics,
-            },
-        }
+    widget = MetricGrid(region, period_seconds=3600).widget
 
     services = [(s, s.capitalize()) for s in names.SERVICES]
     return {

@@ -1,0 +1,37 @@
+"""CloudWatch dashboard widgets, laid out the same way on every system's dashboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# Each widget takes half of CloudWatch's 24-column grid, six rows high.
+WIDTH, HEIGHT = 12, 6
+
+
+@dataclass(frozen=True)
+class MetricGrid:
+    """Time-series widgets of one dashboard: its region and the period every graph uses."""
+
+    region: str
+    period_seconds: int
+
+    def widget(
+        self, title: str, metrics: list[list[Any]], x: int, y: int, stat: str = "Sum"
+    ) -> dict[str, Any]:
+        """One graph at column ``x``, row ``y`` (``stat`` unless a metric sets its own)."""
+        return {
+            "type": "metric",
+            "x": x,
+            "y": y,
+            "width": WIDTH,
+            "height": HEIGHT,
+            "properties": {
+                "title": title,
+                "region": self.region,
+                "stat": stat,
+                "period": self.period_seconds,
+                "view": "timeSeries",
+                "metrics": metrics,
+            },
+        }
