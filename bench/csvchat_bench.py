@@ -10,12 +10,17 @@
 4. A GROUP BY over the 100 MB dataset through the local Athena (the API's query route):
    seed target < 3 s; first run (the object read from S3 once) and warm runs; baseline:
    DuckDB on the same file on disk, no Athena protocol around it.
+5. Chat replies over the same dataset (the Bedrock fake on the local AWS endpoint), N
+   distinct questions (so none is answered from the cache): the reply's time split into
+   model, guard, query and formatting as the API reports it (``elapsed_ms``), p50 and p95,
+   against the seed's targets (whole reply < 2 s, query < 3 s) as ratios.
 
 Big files are generated here (a repeated block), in a temporary folder, never in tests.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 import sys
@@ -38,6 +43,9 @@ from ops.csvchat import Session, send_file, sign_in, wait_ready  # noqa: E402
 MB = 1 << 20
 SIZES = {"1 MB": MB, "100 MB": 100 * MB, "1 GB": 1024 * MB}
 HEADER = b"region,product,price,units,sold_on,note\n"
+QUESTIONS = 12
+# Seed 003's targets, in ms: what the reply and the query are compared with.
+TARGETS_MS = {"total": 2000, "query": 3000}
 
 
 def block(size: int) -> bytes:
@@ -153,8 +161,33 @@ def bench_stack(folder: Path, unit: bytes) -> None:
             f"   first {runs[0]:.2f} s, warm {warm:.2f} s (target < 3 s), {len(answer['rows'])} "
             f"groups; baseline, DuckDB on the file: {direct:.2f} s (ratio {warm / direct:.1f})"
         )
+        bench_replies(session, dataset_id)
     finally:
         stack.stop()
+
+
+def percentile(values: list[float], percent: float) -> float:
+    """Nearest rank, as CloudWatch's pNN (what the reply alarm reads)."""
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(len(ordered) * percent / 100)) - 1]
+
+
+def bench_replies(session: Session, dataset_id: str) -> None:
+    print(f"5. chat replies over the 100 MB dataset, {QUESTIONS} distinct questions")
+    chat = session.call("POST", "/chats", {"dataset_id": dataset_id})["chat_id"]
+    parts: dict[str, list[float]] = {}
+    for n in range(1, QUESTIONS + 1):
+        question = f"top {n} by price" if n % 2 else f"how many rows where product is p{n}"
+        reply = session.call("POST", f"/chats/{chat}/messages", {"question": question})
+        if "refused" in reply:
+            raise SystemExit(f"the guard refused {question!r}: {reply['refused']}")
+        for part, ms in reply["elapsed_ms"].items():
+            parts.setdefault(part, []).append(float(ms))
+    for part in ("model", "guard", "query", "format", "total"):
+        p50, p95 = percentile(parts[part], 50), percentile(parts[part], 95)
+        target = TARGETS_MS.get(part)
+        versus = f" (target < {target} ms: p95 ratio {p95 / target:.2f})" if target else ""
+        print(f"   {part:<7} p50 {p50:7.0f} ms, p95 {p95:7.0f} ms{versus}")
 
 
 def main() -> int:

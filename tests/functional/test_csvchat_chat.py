@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from chalicelib.csvchat import env
+from chalicelib.csvchat import env, names
 from tests.functional import test_csvchat as part1
 from tests.functional.test_csvchat import Stack, call, upload
 
@@ -149,8 +149,33 @@ def test_preferences_limit_the_rows(stack: Stack, alice: str, chat: str) -> None
     assert (status, bad["error_code"]) == (400, "VALIDATION_ERROR")
 
 
+def emitted(printed: str) -> list[dict[str, Any]]:
+    """The EMF records of csvchat's namespace among printed lines."""
+    records = [json.loads(line) for line in printed.splitlines() if line.startswith('{"_aws"')]
+    return [
+        r
+        for r in records
+        if r["_aws"]["CloudWatchMetrics"][0]["Namespace"] == names.METRICS_NAMESPACE
+    ]
+
+
+def test_each_reply_emits_its_timings_and_counts_under_the_alarmed_names(
+    stack: Stack, alice: str, chat: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    ask(stack, alice, chat, "how many rows are there")
+    (record,) = emitted(capfd.readouterr().out)
+    declared = {m["Name"] for m in record["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert declared == set(names.REPLY_TIMINGS.values()) | {"Questions", "RefusedQueries"}
+    assert (record["Questions"], record["RefusedQueries"]) == ([1], [0])
+    assert record["service"] == names.METRICS_SERVICE
+
+
 def test_a_throttled_model_is_429_with_retry_after(
-    stack: Stack, alice: str, chat: str, monkeypatch: pytest.MonkeyPatch
+    stack: Stack,
+    alice: str,
+    chat: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     from chalicelib.csvchat import wiring
 
@@ -169,6 +194,9 @@ def test_a_throttled_model_is_429_with_retry_after(
         wiring.reset()
     assert (response.status_code, response.json()["error_code"]) == (429, "MODEL_BUSY")
     assert response.headers["Retry-After"] == "2"
+    (record,) = emitted(capfd.readouterr().out)
+    assert (record["Questions"], record["ModelThrottles"]) == ([1], [1])
+    assert "ReplyLatency" not in record  # a failed question has no reply to time
 
 
 def os_environ(name: str) -> str:

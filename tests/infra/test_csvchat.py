@@ -14,7 +14,14 @@ from devstack.program import DeclaredResource, RecordingMocks
 from infra.components.rest_api import HTTP_METHODS
 from shared.names import physical
 from tests.conftest import REGION
-from tests.infra.conftest import STACKS, as_list, policy_statements, setting, system_setting
+from tests.infra.conftest import (
+    STACKS,
+    as_list,
+    policy_statements,
+    setting,
+    system_setting,
+    urn,
+)
 
 FUNCTION = "aws:lambda/function:Function"
 MIB = 1 << 20
@@ -291,3 +298,115 @@ def test_each_function_may_use_only_its_workgroup_database_buckets_and_tables(
     assert limits["max_bytes"] == csvchat(name)["uploads"]["maxMb"] * MIB
     assert limits["quota_datasets"] == csvchat(name)["quota"]["datasets"]
     assert api_env[env.USER_POOL_CLIENT_ID] == stack.stack_outputs["csvchat_user_pool_client_id"]
+
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+APP_DIMENSIONS = {"service": names.METRICS_SERVICE}
+
+
+def csvchat_alarms(stack: RecordingMocks, name: str) -> dict[str, DeclaredResource]:
+    """The alarms on csvchat's topic, by name."""
+    topic = stack.named("aws:sns/topic:Topic", physical(names.CSVCHAT_ALERTS_TOPIC, name))
+    return {
+        a.inputs["name"]: a
+        for a in stack.of_type(ALARM)
+        if a.inputs["alarmActions"] == [topic.outputs["arn"]]
+    }
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_the_reply_p95_alarm_watches_the_metric_the_app_emits(
+    stacks: dict[str, RecordingMocks], name: str
+) -> None:
+    alarm = csvchat_alarms(stacks[name], name)[physical("csvchat-reply-p95", name)]
+    inputs = alarm.inputs
+    assert (inputs["namespace"], inputs["metricName"]) == (
+        names.METRICS_NAMESPACE,
+        names.REPLY_TIMINGS["total"],
+    ), urn(alarm)
+    assert inputs["dimensions"] == APP_DIMENSIONS, "powertools writes the service dimension"
+    assert inputs["extendedStatistic"] == "p95" and "statistic" not in inputs, urn(alarm)
+    assert inputs["threshold"] == csvchat(name).get("replyP95AlarmMs", 2000), urn(alarm)
+    assert inputs["comparisonOperator"] == "GreaterThanThreshold"
+    assert inputs["treatMissingData"] == "notBreaching"  # no questions is no slow reply
+
+
+@pytest.mark.parametrize("name", STACKS)
+@pytest.mark.parametrize(
+    ("alarm_name", "count", "setting", "default"),
+    [
+        ("csvchat-model-error-rate", "model_failed", "modelErrorAlarmPercent", 10),
+        ("csvchat-throttle-rate", "throttled", "throttleAlarmPercent", 10),
+        ("csvchat-refusal-rate", "refused", "refusalAlarmPercent", 25),
+    ],
+)
+def test_the_rate_alarms_divide_a_count_by_the_questions(
+    stacks: dict[str, RecordingMocks],
+    name: str,
+    alarm_name: str,
+    count: str,
+    setting: str,
+    default: float,
+) -> None:
+    alarm = csvchat_alarms(stacks[name], name)[physical(alarm_name, name)]
+    queries = {q["id"]: q for q in alarm.inputs["metricQueries"]}
+    assert queries["rate"]["expression"] == "100 * errors / calls", urn(alarm)
+    for query_id, metric in (
+        ("errors", names.REPLY_COUNTS[count]),
+        ("calls", names.REPLY_COUNTS["questions"]),
+    ):
+        spec = queries[query_id]["metric"]
+        assert (spec["namespace"], spec["metricName"], spec["stat"]) == (
+            names.METRICS_NAMESPACE,
+            metric,
+            "Sum",
+        ), urn(alarm)
+        assert spec["dimensions"] == APP_DIMENSIONS, urn(alarm)
+    assert alarm.inputs["threshold"] == csvchat(name).get(setting, default), urn(alarm)
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_every_csvchat_alarm_notifies_its_topic(
+    stacks: dict[str, RecordingMocks], name: str
+) -> None:
+    alarms = csvchat_alarms(stacks[name], name)
+    assert {
+        physical(a, name)
+        for a in (
+            "csvchat-reply-p95",
+            "csvchat-model-error-rate",
+            "csvchat-throttle-rate",
+            "csvchat-refusal-rate",
+        )
+    } | {f"csvchat-{name}-5xx-rate"} <= set(alarms)
+    for handler in ("api-handler", "process-uploads", "track-usage-records"):
+        assert physical(f"csvchat-{handler}", name) + "-errors" in alarms
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_the_dashboard_shows_what_the_app_emits(
+    stacks: dict[str, RecordingMocks], name: str
+) -> None:
+    (board,) = (
+        b
+        for b in stacks[name].of_type("aws:cloudwatch/dashboard:Dashboard")
+        if b.inputs["dashboardName"] == physical("csvchat", name)
+    )
+    widgets = json.loads(board.inputs["dashboardBody"])["widgets"]
+    metrics = [m for w in widgets for m in w["properties"]["metrics"]]
+    by_namespace: dict[str, set[str]] = {}
+    for metric in metrics:
+        by_namespace.setdefault(metric[0], set()).add(metric[1])
+    assert by_namespace[names.METRICS_NAMESPACE] == set(names.REPLY_METRICS.values()), urn(board)
+    assert all(
+        m[2:4] == ["service", names.METRICS_SERVICE]
+        for m in metrics
+        if m[0] == names.METRICS_NAMESPACE
+    ), "the dashboard must use the dimension powertools writes"
+    stats = {w["properties"]["title"]: w["properties"]["stat"] for w in widgets}
+    assert {"p50", "p95"} <= set(stats.values())
+    assert by_namespace["AWS/ApiGateway"] == {"Count", "4XXError", "5XXError"}
+    assert {m[3] for m in metrics if m[0] == "AWS/Lambda"} == {
+        physical(f"csvchat-{handler}", name)
+        for handler in ("api-handler", "process-uploads", "track-usage-records")
+    }

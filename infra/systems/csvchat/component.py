@@ -2,9 +2,12 @@
 buckets, the processing queue the uploads bucket notifies, the Glue database and Athena
 workgroup, the four tables (datasets with a stream, chat history, preferences, usage) and
 the Chalice app (API behind the pool's authorizer, the processing consumer, the usage
-consumer), each function with exactly the rights it uses."""
+consumer), each function with exactly the rights it uses; part 2's alarms and dashboard
+(``monitoring.py``)."""
 
 from __future__ import annotations
+
+import json
 
 import pulumi
 import pulumi_aws as aws
@@ -16,6 +19,7 @@ from infra.components.function import FunctionAccess, Statement
 from infra.components.query_engine import QueryEngine, QueryEngineArgs
 from infra.components.system import AppRoutes, FleetSystem, SystemArgs
 from infra.components.user_pool import UserPool, UserPoolArgs
+from infra.systems.csvchat.monitoring import Watched, alarms, dashboard
 from infra.systems.csvchat.settings import MIB, CsvchatSettings
 from shared.names import physical
 
@@ -93,12 +97,14 @@ class CsvchatSystem(FleetSystem[CsvchatSettings]):
             streams={names.DATASETS_TABLE.base_name: self.datasets},
         )
         self._allow_page_origins()
+        self._monitoring()
         self.exports |= {
             "csvchat_user_pool_id": self.users.id,
             "csvchat_user_pool_client_id": self.users.client_id,
             "csvchat_uploads_bucket": self.uploads.name,
             "csvchat_results_bucket": self.results.name,
             "csvchat_workgroup": self.engine.workgroup.name,
+            "csvchat_dashboard": self.dashboard.dashboard_name,
         }
         self.finish()
 
@@ -126,6 +132,20 @@ class CsvchatSystem(FleetSystem[CsvchatSettings]):
         origins = pulumi.Output.all(origin, *self.settings.cors_origins)
         self.uploads.allow_origins(origins)
         self.results.allow_origins(origins, methods=("GET",))
+
+    def _monitoring(self) -> None:
+        region = self.platform.region
+        alarms(self, self.name, Watched(self.stack, self.settings, self.alerts.arn, self.tags))
+        if self.app.api is None:
+            raise ValueError("the csvchat package has no routes: rebuild it with `make package`")
+        self.dashboard = aws.cloudwatch.Dashboard(
+            f"{self.name}-dashboard",
+            dashboard_name=physical("csvchat", self.stack),
+            dashboard_body=pulumi.Output.all(
+                self.app.api.api.name, *(f.function.name for f in self.app.functions.values())
+            ).apply(lambda n: json.dumps(dashboard(self.stack, region, list(n[1:]), n[0]))),
+            opts=self.child,
+        )
 
     def _upload_limits(self) -> str:
         uploads, quota = self.settings.uploads, self.settings.quota

@@ -56,7 +56,13 @@ class CsvchatSettings(SystemSettings):
     model_id: str = Field(default="global.amazon.nova-2-lite-v1:0", min_length=1)
     cache_seconds: int = Field(default=900, ge=0, le=86400)
     preview_rows: int = Field(default=50, ge=1, le=1000)
-    # Alarms (seed: chat response times, error rates): p95 reply above this many ms.
+    # Alarms (seed: chat response times, error rates): the p95 reply above this many ms for
+    # three five-minute periods in a row; over a quarter hour, this share of the questions
+    # failed by the model, throttled by Bedrock, or refused by the guard (what the model
+    # wrote was not one read of the user's table: model drift, or someone probing).
     reply_p95_alarm_ms: int = Field(default=2000, ge=100)
+    model_error_alarm_percent: float = Field(default=10, gt=0, le=100)
+    throttle_alarm_percent: float = Field(default=10, gt=0, le=100)
+    refusal_alarm_percent: float = Field(default=25, gt=0, le=100)
     # Origins besides the API's own that may upload from a browser (a page elsewhere).
     cors_origins: list[str] = Field(default=[])

@@ -15,7 +15,14 @@ from typing import Any
 from chalicelib.csvchat.answers import in_words
 from chalicelib.csvchat.chats import ChatStore, PreferenceStore, cache_key
 from chalicelib.csvchat.datasets import READY
-from chalicelib.csvchat.exceptions import DatasetNotReadyError, QueryRefusedError
+from chalicelib.csvchat.exceptions import (
+    DatasetNotReadyError,
+    ModelBusyError,
+    ModelUnavailableError,
+    QueryFailedError,
+    QueryRefusedError,
+    QueryTimeoutError,
+)
 from chalicelib.csvchat.guard import checked_sql
 from chalicelib.csvchat.models import ChatLimits
 from chalicelib.csvchat.nl2sql import SAMPLE_ROWS, TURNS, Turn, converse_request, suggest_sql
@@ -70,14 +77,36 @@ def _samples(deps: ChatDeps, owner: str, dataset: dict[str, Any]) -> list[list[s
     return list(_result(deps, owner, dataset, sql)[0]["rows"])
 
 
+# Which count (``names.REPLY_COUNTS``) a failed question adds to: what the alarms divide.
+_FAILURES: tuple[tuple[type[Exception], str], ...] = (
+    (ModelBusyError, "throttled"),
+    (ModelUnavailableError, "model_failed"),
+    (QueryFailedError, "query_failed"),
+    (QueryTimeoutError, "query_failed"),
+)
+
+
 def ask(deps: ChatDeps, owner: str, chat_id: str, question: str) -> dict[str, Any]:
-    """The reply to ``question`` (specs/csvchat.md), stored in the chat's history.
+    """The reply to ``question`` (specs/csvchat.md), stored in the chat's history. Every
+    question is recorded (``deps.record``): its timings and refusal, or what failed.
 
     Raises:
         ChatNotFoundError, DatasetNotFoundError (404); DatasetNotReadyError (409);
         ModelBusyError (429); ModelUnavailableError, QueryTimeoutError (503);
         QueryFailedError (400).
     """
+    try:
+        message = _reply(deps, owner, chat_id, question)
+    except Exception as err:
+        failed: dict[str, float] = {c: 1 for kind, c in _FAILURES if isinstance(err, kind)}
+        deps.record({"questions": 1, **failed})
+        raise
+    refused = 1 if "refused" in message else 0
+    deps.record({"questions": 1, **message["elapsed_ms"], "refused": refused})
+    return message
+
+
+def _reply(deps: ChatDeps, owner: str, chat_id: str, question: str) -> dict[str, Any]:
     started = deps.clock()
     chat = deps.chats.chat(owner, chat_id)
     dataset = owned(deps.datasets, owner, str(chat["dataset_id"]))
@@ -133,5 +162,4 @@ def ask(deps: ChatDeps, owner: str, chat_id: str, question: str) -> dict[str, An
     elapsed["total"] = round((deps.clock() - started) * 1000)
     message["elapsed_ms"] = elapsed
     deps.chats.add_message(owner, chat_id, message)
-    deps.record({**elapsed, "refused": 1 if "refused" in message else 0})
     return message

@@ -61,18 +61,26 @@ USER_POOL: Final = "csvchat-users"
 USER_POOL_CLIENT: Final = "csvchat-web"
 AUTHORIZER: Final = "CsvchatUsers"
 
-# EMF metrics of each chat reply (ms, and 1 when the guard refused the SQL): the code, the
-# alarms and the dashboard name them from here.
+# EMF metrics of each question (seed: chat response and query times, error rates): the
+# code, the alarms and the dashboard name them from here. Timings in ms, by part of the
+# reply; counts are 1 per question (a question the model or Athena failed has no timings).
 METRICS_NAMESPACE: Final = "ServerlessFleet/Csvchat"
 METRICS_SERVICE: Final = "csvchat"
-REPLY_METRICS: Final = {
+REPLY_TIMINGS: Final = {
     "total": "ReplyLatency",
     "model": "ModelLatency",
     "guard": "GuardLatency",
     "query": "QueryLatency",
     "format": "FormatLatency",
-    "refused": "RefusedQueries",
 }
+REPLY_COUNTS: Final = {
+    "questions": "Questions",
+    "refused": "RefusedQueries",
+    "throttled": "ModelThrottles",
+    "model_failed": "ModelErrors",
+    "query_failed": "QueryErrors",
+}
+REPLY_METRICS: Final = REPLY_TIMINGS | REPLY_COUNTS
 
 CSVCHAT_ALERTS_TOPIC: Final = "csvchat-alerts"
 CSVCHAT_API: Final = "csvchat"

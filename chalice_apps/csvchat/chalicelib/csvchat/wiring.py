@@ -122,14 +122,13 @@ def processing_deps() -> ProcessingDeps:
     )
 
 
-def record_reply(elapsed: dict[str, float]) -> None:
-    """One reply's timings (ms) and whether it was refused, as EMF metrics
-    (``names.REPLY_METRICS``): the dashboard and alarms read them."""
+def record_reply(outcome: dict[str, float]) -> None:
+    """One question's timings (ms) and counts (``names.REPLY_METRICS``) as EMF metrics with
+    powertools' ``service`` dimension: the dashboard and alarms read them."""
     metrics = Metrics(namespace=names.METRICS_NAMESPACE, service=names.METRICS_SERVICE)
-    for step, metric in names.REPLY_METRICS.items():
-        if step in elapsed:
-            unit = MetricUnit.Count if step == "refused" else MetricUnit.Milliseconds
-            metrics.add_metric(metric, unit, elapsed[step])
+    for step, value in outcome.items():
+        unit = MetricUnit.Count if step in names.REPLY_COUNTS else MetricUnit.Milliseconds
+        metrics.add_metric(names.REPLY_METRICS[step], unit, value)
     metrics.flush_metrics()
 
 
