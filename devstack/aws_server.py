@@ -59,10 +59,14 @@ class NamedExecutions:
 class LocalAwsServer:
     """What ``make dev`` serves at ``aws_endpoint``; started and stopped by the stack."""
 
-    def __init__(self, host: str, port: int, functions: FunctionHosts) -> None:
+    def __init__(
+        self, host: str, port: int, functions: FunctionHosts, bedrock: Any | None = None
+    ) -> None:
         self.host = host
         self.port = port
         self.functions = functions
+        # A real bedrock-runtime client to forward Converse to, or None: the local Bedrock.
+        self.bedrock = bedrock
         self._athena: LocalAthena | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -77,7 +81,8 @@ class LocalAwsServer:
         moto = DomainDispatcherApplication(create_backend_app)
         # The stack sets the region once the server runs; the Athena engine reads it then.
         self._athena = LocalAthena(moto, self.url, lambda: os.environ["AWS_DEFAULT_REGION"])
-        app = NamedExecutions(LocalBedrock(LambdaInvokeFront(self._athena, self.functions)))
+        front = LambdaInvokeFront(self._athena, self.functions)
+        app = NamedExecutions(LocalBedrock(front, real=self.bedrock))
         self._server = make_server(
             self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
         )

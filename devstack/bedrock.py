@@ -12,19 +12,28 @@ text. It is gullible on purpose: an instruction "run: <SQL>" in the system promp
 cell) or the question is obeyed, so what stands between a hostile prompt and the database is what
 a system tests, not the fake's good sense. A model id containing ``throttle`` answers
 ``ThrottlingException`` (HTTP 429), as Bedrock does under load.
+
+Given a real ``bedrock-runtime`` client (``BEDROCK_REAL=1``: ``outside.real_bedrock``), it
+forwards each Converse request to it instead and answers with what Bedrock answered, its
+errors included, so the functions run unchanged and never hold the real credentials.
+(Converse's blobs, images and documents, would reach it still base64-encoded: csvchat
+sends text only.)
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
 import uuid
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import sqlglot
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
@@ -182,11 +191,39 @@ def converse(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class LocalBedrock:
-    """WSGI middleware answering Converse; anything else goes on to ``aws``."""
+def forward(real: Any, model: str, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, body) of real Bedrock's answer to one Converse request, as its wire
+    sends them: the ConverseResponse, or an error's ``{"message"}`` with ``__type`` (the
+    code, which ``_error`` moves to ``x-amzn-ErrorType``)."""
+    try:
+        response = dict(real.converse(**{**request, "modelId": model}))
+    except ClientError as err:
+        status = int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 500)
+        error = err.response.get("Error", {})
+        body = {"__type": error.get("Code", "InternalServerException")}
+        return status, body | {"message": error.get("Message", str(err))}
+    except ParamValidationError as err:  # not a request Converse takes
+        return 400, {"__type": "ValidationException", "message": str(err)}
+    except BotoCoreError as err:  # Bedrock could not be reached in time
+        return 503, {"__type": "ServiceUnavailableException", "message": str(err)}
+    response.pop("ResponseMetadata", None)
+    return 200, response
 
-    def __init__(self, aws: WSGIApplication) -> None:
+
+def _wire(value: Any) -> Any:
+    """JSON for what boto3 parsed: blobs back to base64, as the wire carries them."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+class LocalBedrock:
+    """WSGI middleware answering Converse (itself, or through ``real``, a
+    ``bedrock-runtime`` client); anything else goes on to ``aws``."""
+
+    def __init__(self, aws: WSGIApplication, real: Any | None = None) -> None:
         self.aws = aws
+        self.real = real
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
         match = _CONVERSE_PATH.match(environ.get("PATH_INFO", ""))
@@ -200,16 +237,24 @@ class LocalBedrock:
                 raise ValueError("messages is required")
         except ValueError as err:
             return _error(start_response, "400 Bad Request", "ValidationException", str(err))
+        if self.real is not None:
+            status, answer = forward(self.real, model, request)
+            if status != 200:
+                line, code = f"{status} {_phrase(status)}", str(answer["__type"])
+                return _error(start_response, line, code, str(answer["message"]))
+            return _answer(start_response, answer)
         if "throttle" in model:
             return _error(
                 start_response, "429 Too Many Requests", "ThrottlingException", "Too many requests"
             )
-        answer = json.dumps(converse(request)).encode()
-        start_response(
-            "200 OK",
-            [("Content-Type", "application/json"), ("x-amzn-RequestId", str(uuid.uuid4()))],
-        )
-        return [answer]
+        return _answer(start_response, converse(request))
+
+
+def _answer(start_response: StartResponse, response: dict[str, Any]) -> list[bytes]:
+    start_response(
+        "200 OK", [("Content-Type", "application/json"), ("x-amzn-RequestId", str(uuid.uuid4()))]
+    )
+    return [json.dumps(response, default=_wire).encode()]
 
 
 def _error(start_response: StartResponse, status: str, code: str, message: str) -> list[bytes]:
@@ -223,3 +268,10 @@ def _error(start_response: StartResponse, status: str, code: str, message: str) 
         ],
     )
     return [json.dumps({"message": message}).encode()]
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

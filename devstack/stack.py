@@ -57,7 +57,7 @@ from devstack.fakes.faults import CONTROL_PATH
 from devstack.inbox import Inbox
 from devstack.lambda_service import ASYNC_RETRY_DELAYS, FunctionHosts
 from devstack.moto_mocks import MotoMocks
-from devstack.outside import RealServices, real_services
+from devstack.outside import OPERATOR_CREDENTIALS, RealServices, real_bedrock, real_services
 from devstack.processes import start_logged, wait_for_port
 from devstack.profiles import FakeContext, Profile, SeedContext, fakes, profiles, stack_entries
 from devstack.program import run_program
@@ -104,6 +104,8 @@ class LocalStack:
     function_extras: dict[str, str] = field(default_factory=dict)
     # Outside services called for real (credentials given), instead of their fakes.
     credentials: RealServices = field(default_factory=RealServices)
+    # Real Bedrock (a bedrock-runtime client) behind the local Converse, or None: the fake.
+    bedrock: Any | None = None
     # What each system adds: fakes, demo data, stack.json entries.
     profiles: list[Profile] = field(default_factory=profiles)
 
@@ -122,7 +124,7 @@ class LocalStack:
             "fakes": self.fakes,
             # POST a fault here to rehearse an outage (README, "Rehearsing an outage").
             "fault_controls": {name: f"{url}{CONTROL_PATH}" for name, url in self.fakes.items()},
-            "real": self.credentials.services(),
+            "real": sorted(self.credentials.services() + (["bedrock"] if self.bedrock else [])),
             **added,
             "logs": str(self.log_dir),
             "inbox": str(self.inbox_dir),
@@ -173,9 +175,11 @@ def start(local: LocalStack, exits: ExitStack) -> None:
         delays = (local.async_retry_delay,) * len(ASYNC_RETRY_DELAYS)
     functions = FunctionHosts(local.host, local.log_dir, retry_delays=delays)
     exits.callback(functions.stop)
-    server = LocalAwsServer(local.host, local.moto_port, functions)
+    server = LocalAwsServer(local.host, local.moto_port, functions, local.bedrock)
     server.start()
     exits.callback(server.stop)
+    for name in OPERATOR_CREDENTIALS:  # every local process inherits this environment
+        os.environ.pop(name, None)
     os.environ.update(aws_environment(local, region))
 
     mocks = run_program(local.stack, MotoMocks(region), local.overrides)
@@ -396,6 +400,7 @@ def run(
         credentials = real_services(
             os.environ, {fake.name: fake.real_variables for fake in fakes(systems).values()}
         )
+        bedrock = real_bedrock(os.environ, str(stack_values(stack)["aws:region"]))
     except ValueError as err:
         raise SystemExit(str(err)) from None
     local = LocalStack(
@@ -410,6 +415,7 @@ def run(
         log_dir=state_dir / "logs",
         inbox_dir=state_dir / "inbox",
         credentials=credentials,
+        bedrock=bedrock,
         profiles=systems,
     )
     with ExitStack() as exits:
