@@ -370,8 +370,13 @@ def _console(line: str) -> None:
 
 
 def write_description(local: LocalStack, path: Path) -> None:
+    """Write stack.json whole, or not at all: scripts (and the tests' launcher) take its
+    appearance to mean "running" and read it at once, so it is written aside and renamed
+    into place (an atomic replace on POSIX)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(local.description(), indent=2) + "\n")
+    written = path.with_name(f".{path.name}.writing")
+    written.write_text(json.dumps(local.description(), indent=2) + "\n")
+    written.replace(path)
 
 
 def _interrupt(signum: int, frame: object) -> None:
