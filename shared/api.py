@@ -20,9 +20,8 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
 from chalice.app import Chalice, ChaliceViewError, Request, Response
 
 from shared.errors import (
@@ -32,6 +31,9 @@ from shared.errors import (
     TransientError,
 )
 from shared.http import json_response
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger
 
 # What a 429 or 503 tells the client to wait when the error does not say (seconds).
 DEFAULT_RETRY_AFTER_SECONDS = 5

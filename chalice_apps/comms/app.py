@@ -1,4 +1,11 @@
-"""comms: AI multi-channel outreach (seed 004). Routes only; the logic is in chalicelib/comms."""
+"""comms: AI multi-channel outreach (seed 004). Routes only; the logic is in chalicelib/comms.
+
+One package, so every function imports this module on its cold start: each route's and
+processor's logic is imported on its first use, so a cold start loads only what its first
+request needs (the router's pydantic models, a callback's signature check, the processors'
+OpenAI, Twilio and SendGrid clients). bench/router_bench.py keeps the API handler's import
+within 1.3x of a bare Chalice app with boto3.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +14,6 @@ from typing import Any
 from chalice.app import Response, SQSEvent
 
 from chalicelib.comms import names, wiring
-from chalicelib.comms.router.service import initiate_conversation
-from chalicelib.comms.status.callbacks import record_status
 from shared import aws
 from shared.api import ApiApp
 from shared.http import json_response
@@ -24,6 +29,8 @@ app = ApiApp("comms", logger("comms-router"))
     content_types=["application/json"],
 )
 def initiate_conversation_route() -> Response:
+    from chalicelib.comms.router.service import initiate_conversation  # first use
+
     accepted = initiate_conversation(
         app.request.raw_body, app.query, wiring.company_configs(), wiring.channel_queues()
     )
@@ -36,6 +43,8 @@ def initiate_conversation_route() -> Response:
     content_types=["application/x-www-form-urlencoded"],
 )
 def twilio_status_route() -> Response:
+    from chalicelib.comms.status.callbacks import record_status  # first use
+
     update = record_status(
         app.request.raw_body,
         app.query,
@@ -46,9 +55,22 @@ def twilio_status_route() -> Response:
     return json_response(200, update.as_body())
 
 
+@app.route(names.SENDGRID_EVENTS_PATH, methods=["POST"], content_types=["application/json"])
+def sendgrid_events_route() -> Response:
+    from chalicelib.comms.status.email_events import record_events  # first use
+
+    recorded = record_events(
+        app.request.raw_body,
+        app.query,
+        app.request.headers,
+        wiring.company_configs(),
+        wiring.conversations(),
+    )
+    return json_response(200, recorded.as_body())
+
+
 def _process(event: SQSEvent, channel: str) -> dict[str, Any]:
-    # Imported on first use, not at the top: the API handler shares this module and must not
-    # load the OpenAI and Twilio SDKs on its cold start (about 0.5 s).
+    # First use: OpenAI's and Twilio's SDKs cost about 0.5 s of a cold start.
     from chalicelib.comms.processor import wiring as processor_wiring
     from chalicelib.comms.processor.batch import handle_batch
 
@@ -70,3 +92,8 @@ def whatsapp_processor(event: SQSEvent) -> dict[str, Any]:
 @app.on_sqs_message(queue="sms", batch_size=10)
 def sms_processor(event: SQSEvent) -> dict[str, Any]:
     return _process(event, "sms")
+
+
+@app.on_sqs_message(queue="email", batch_size=10)
+def email_processor(event: SQSEvent) -> dict[str, Any]:
+    return _process(event, "email")

@@ -1,17 +1,21 @@
-"""comms on the local stack: fakes of OpenAI and Twilio, and one demo company active on
-every channel, with its secrets (the credentials the fakes accept, or the real ones given:
-then the company sends from the real account's number and WhatsApp template)."""
+"""comms on the local stack: fakes of OpenAI, Twilio and SendGrid, and one demo company
+active on every channel, with its secrets (the credentials the fakes accept, or the real ones
+given: then the company sends from the real account's number and WhatsApp template)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from functools import cache
 from typing import Any
 
 import boto3
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from chalicelib.comms import names
-from chalicelib.comms.env import TWILIO_API_BASE_URL
+from chalicelib.comms.env import SENDGRID_API_BASE_URL, TWILIO_API_BASE_URL
 from devstack.fakes.openai import FakeOpenAI
+from devstack.fakes.sendgrid import FakeSendGrid, public_key_of
 from devstack.fakes.twilio import FakeTwilio
 from devstack.profiles import Fake, Profile, SeedContext
 from shared.names import physical
@@ -22,8 +26,18 @@ DEMO_TWILIO_ACCOUNT_SID = "AC" + "0" * 30 + "01"
 # What the fakes accept; the demo secrets hold them.
 LOCAL_TWILIO_TOKEN = "local-twilio-auth-token"
 LOCAL_OPENAI_KEY = "sk-local-fake"
+LOCAL_SENDGRID_KEY = "SG.local-sendgrid-key"
 # Secrets Manager names, by the seed's {credential_type}/{company}/{project}/{provider}.
 _CREDENTIALS = "{kind}-credentials/cucumber-recruitment/clarify-cv/{provider}"
+
+
+@cache
+def demo_webhook_key() -> ec.EllipticCurvePrivateKey:
+    """The key the SendGrid fake signs its Event Webhook posts with: the same on every run
+    (derived from a fixed phrase), so the demo company's config can hold its public half.
+    It signs for the fake only; a real account's key is SendGrid's."""
+    scalar = int.from_bytes(hashlib.sha256(b"serverless-fleet demo sendgrid webhook").digest())
+    return ec.derive_private_key(scalar, ec.SECP256R1())
 
 
 def demo_company_config() -> dict[str, Any]:
@@ -50,6 +64,10 @@ def demo_company_config() -> dict[str, Any]:
             "email": {
                 "company_email": "jobs@cucumber-recruitment.example",
                 "email_credentials_id": _CREDENTIALS.format(kind="email", provider="sendgrid"),
+                "sender_name": "Carol at Cucumber Recruitment",
+                "reply_to_email": "carol@cucumber-recruitment.example",
+                # SendGrid's Event Webhook verification key (Mail Settings, signed webhook).
+                "event_webhook_public_key": public_key_of(demo_webhook_key()),
             },
         },
         "ai_config": {
@@ -68,6 +86,7 @@ def demo_secrets(
     twilio_auth_token: str,
     openai_key: str,
     twilio_account_sid: str = DEMO_TWILIO_ACCOUNT_SID,
+    sendgrid_key: str = LOCAL_SENDGRID_KEY,
 ) -> dict[str, dict[str, str]]:
     """Secret values for the demo company, by Secrets Manager name (what operators store)."""
     config = demo_company_config()["channel_config"]
@@ -75,6 +94,7 @@ def demo_secrets(
     return {
         config["whatsapp"]["whatsapp_credentials_id"]: twilio,
         config["sms"]["sms_credentials_id"]: twilio,
+        config["email"]["email_credentials_id"]: {"sendgrid_api_key": sendgrid_key},
         openai_secret_name: {"ai_api_key": openai_key},
     }
 
@@ -98,7 +118,10 @@ def seed(context: SeedContext) -> None:
     openai_secret = physical(names.OPENAI_SECRET, context.stack)
     openai = context.real.get("openai")
     openai_key = openai["OPENAI_API_KEY"] if openai else LOCAL_OPENAI_KEY
-    for name, value in demo_secrets(openai_secret, twilio_token, openai_key, twilio_sid).items():
+    sendgrid = context.real.get("sendgrid")
+    sendgrid_key = sendgrid["SENDGRID_API_KEY"] if sendgrid else LOCAL_SENDGRID_KEY
+    values = demo_secrets(openai_secret, twilio_token, openai_key, twilio_sid, sendgrid_key)
+    for name, value in values.items():
         if name == openai_secret:  # declared by the program, without a value
             secrets.put_secret_value(SecretId=name, SecretString=json.dumps(value))
         else:
@@ -131,6 +154,14 @@ PROFILE = Profile(
                 "TWILIO_FROM_NUMBER",
                 "TWILIO_CONTENT_SID",
             ),
+        ),
+        Fake(
+            name="sendgrid",
+            build=lambda _context: FakeSendGrid(
+                {LOCAL_SENDGRID_KEY}, signing_key=demo_webhook_key()
+            ),
+            variable=SENDGRID_API_BASE_URL,
+            real_variables=("SENDGRID_API_KEY",),
         ),
     ),
     seed=seed,

@@ -3,46 +3,49 @@ dev stack in moto and wire-level fakes of OpenAI and Twilio (driven by the real 
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import timedelta
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import boto3
 import pytest
-from chalice.test import Client
 
 from chalicelib.comms import names
-from chalicelib.comms.names import channel_dlq, channel_queue
-from chalicelib.comms.router.context import build_context, conversation_id_for
-from devstack.apps import load_app
 from devstack.fakes.base import Fault
 from devstack.fakes.openai import FakeOpenAI, openai_error
 from devstack.fakes.twilio import FakeTwilio, twilio_error
 from devstack.moto_mocks import MotoMocks
 from devstack.profiles.comms import (
     DEMO_COMPANY_ID,
-    DEMO_PROJECT_ID,
     DEMO_TWILIO_ACCOUNT_SID,
     demo_company_config,
     demo_secrets,
 )
-from devstack.sqs_delivery import Delivery, deliver_once
-from infra.registry import app_dir
+from shared.aws import BOTO_CONFIG
 from shared.names import physical
-from tests.conftest import REGION
+from tests.functional.comms_support import (
+    PHONE,
+    ChannelProcessor,
+    api_environment,
+    channel_processor,
+    conversations_table,
+    logged,
+    store_secrets,
+    wait_for,
+)
 from tests.functional.conftest import STACK, drain, sqs_client
 
 # Distinctive values: no captured log line may ever contain them.
 AUTH_TOKEN = "twilio-auth-token-7f3c"
 OPENAI_KEY = "sk-openai-key-91ab"
-PHONE = "+447700900123"
 
 
 @pytest.fixture(scope="module")
@@ -57,86 +60,19 @@ def fakes() -> Iterator[tuple[FakeOpenAI, FakeTwilio]]:
 
 @pytest.fixture(scope="module")
 def stored_secrets(dev_stack: MotoMocks) -> None:
-    client = boto3.client("secretsmanager", region_name=REGION)
     openai_secret = physical(names.OPENAI_SECRET, STACK)
-    for name, value in demo_secrets(openai_secret, AUTH_TOKEN, OPENAI_KEY).items():
-        if name == openai_secret:  # declared by the program, without a value
-            client.put_secret_value(SecretId=name, SecretString=json.dumps(value))
-        else:  # per-company credentials are created by operators
-            client.create_secret(Name=name, SecretString=json.dumps(value))
+    store_secrets(demo_secrets(openai_secret, AUTH_TOKEN, OPENAI_KEY), declared=openai_secret)
 
 
 @dataclass
-class Processor:
-    channel: str
-    client: Client
-    queue_url: str
-    queue_arn: str
-    dlq_url: str
+class Processor(ChannelProcessor):
     openai: FakeOpenAI
     twilio: FakeTwilio
 
-    def enqueue(
-        self, project_data: dict[str, Any] | None = None, **recipient: Any
-    ) -> dict[str, Any]:
-        """Queue a context object exactly as the router builds it."""
-        request_id = str(uuid.uuid4())
-        body = {
-            "company_data": {"company_id": DEMO_COMPANY_ID, "project_id": DEMO_PROJECT_ID},
-            "recipient_data": {
-                "recipient_first_name": "Lee",
-                "recipient_tel": PHONE,
-                "comms_consent": True,
-                **recipient,
-            },
-            "project_data": project_data or {"jobRole": "Healthcare Assistant"},
-            "request_data": {
-                "request_id": request_id,
-                "channel_method": self.channel,
-                "initial_request_timestamp": "2026-11-23T08:00:00Z",
-            },
-        }
-        context = build_context(
-            body,
-            demo_company_config(),
-            conversation_id_for(DEMO_COMPANY_ID, DEMO_PROJECT_ID, request_id),
-            datetime.now(UTC),
-        )
-        self.send_raw(json.dumps(context))
-        return context
-
-    def send_raw(self, body: str) -> None:
-        sqs_client().send_message(QueueUrl=self.queue_url, MessageBody=body)
-
-    def deliver(self, visibility_timeout: int | None = None) -> Delivery:
-        return deliver_once(
-            sqs_client(),
-            self.queue_url,
-            self.queue_arn,
-            10,
-            lambda event: self.client.lambda_.invoke(f"{self.channel}_processor", event).payload,
-            REGION,
-            visibility_timeout,
-        )
-
-    def record(self, context: dict[str, Any]) -> dict[str, Any]:
-        table = boto3.resource("dynamodb", region_name=REGION).Table(
-            physical(names.CONVERSATIONS_TABLE.base_name, STACK)
-        )
-        address = context["frontend_payload"]["recipient_data"]["recipient_tel"]
-        return table.get_item(
-            Key={
-                "primary_channel": address,
-                "conversation_id": context["conversation_data"]["conversation_id"],
-            }
-        )["Item"]
-
     def record_by_key(self, record: dict[str, Any]) -> dict[str, Any]:
-        table = boto3.resource("dynamodb", region_name=REGION).Table(
-            physical(names.CONVERSATIONS_TABLE.base_name, STACK)
-        )
         key = {k: record[k] for k in ("primary_channel", "conversation_id")}
-        return table.get_item(Key=key)["Item"]
+        item: dict[str, Any] = conversations_table().get_item(Key=key)["Item"]
+        return item
 
     def fake_for(self, fault: Fault) -> FakeOpenAI | FakeTwilio:
         """The fake whose API the fault is for."""
@@ -144,6 +80,13 @@ class Processor:
 
     def sent_to(self, to: str) -> list[dict[str, Any]]:
         return [m for m in self.twilio.messages if m["to"].endswith(to)]
+
+    def twilio_creates(self) -> int:
+        """How many message creates Twilio has been asked for (faults included)."""
+        return sum(
+            r["method"] == "POST" and r["path"].endswith("/Messages.json")
+            for r in self.twilio.requests
+        )
 
 
 @pytest.fixture(params=["whatsapp", "sms"])
@@ -155,43 +98,19 @@ def processor(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> Iterator[Processor]:
-    channel: str = request.param
-    function = physical(f"comms-{channel}-processor", STACK)
-    for name, value in dev_stack.function_environment(function).items():
-        monkeypatch.setenv(name, value)
     openai, twilio = fakes
-    monkeypatch.setenv("OPENAI_BASE_URL", f"{openai.url}/v1")
-    monkeypatch.setenv("TWILIO_API_BASE_URL", twilio.url)
-    monkeypatch.setenv("RETRY_BASE_SECONDS", "0.01")
-    module = load_app("comms")
-    from chalicelib.comms import wiring
-    from chalicelib.comms.processor import wiring as processor_wiring
-
-    wiring.reset()
-    processor_wiring.reset()
-    queue = dev_stack.named("aws:sqs/queue:Queue", physical(channel_queue(channel), STACK))  # type: ignore[arg-type]
-    dlq = dev_stack.named("aws:sqs/queue:Queue", physical(channel_dlq(channel), STACK))  # type: ignore[arg-type]
-    for url in (queue.outputs["url"], dlq.outputs["url"]):
-        drain(url)
     twilio.messages.clear()
-    boto3.resource("dynamodb", region_name=REGION).Table(
-        physical(names.COMPANY_DATA_TABLE.base_name, STACK)
-    ).put_item(Item=demo_company_config())
-    with Client(module.app, stage_name="package", project_dir=str(app_dir("comms"))) as client:
-        yield Processor(
-            channel,
-            client,
-            queue.outputs["url"],
-            queue.outputs["arn"],
-            dlq.outputs["url"],
-            openai,
-            twilio,
-        )
-    wiring.reset()
-    processor_wiring.reset()
-    logged = capsys.readouterr()
+    with channel_processor(
+        request.param,
+        dev_stack,
+        monkeypatch,
+        OPENAI_BASE_URL=f"{openai.url}/v1",
+        TWILIO_API_BASE_URL=twilio.url,
+    ) as queued:
+        yield Processor(**vars(queued), openai=openai, twilio=twilio)
+    output = capsys.readouterr()
     for secret in (AUTH_TOKEN, OPENAI_KEY):
-        assert secret not in logged.out + logged.err, "a secret value was logged"
+        assert secret not in output.out + output.err, "a secret value was logged"
 
 
 def test_a_context_becomes_a_sent_first_message_and_a_complete_record(
@@ -362,23 +281,30 @@ def test_an_invalid_context_is_logged_never_sent_never_retried(
     assert delivery.failed == []
     assert processor.twilio.messages == []
     assert drain(processor.queue_url) == []
-    assert "invalid context object" in capsys.readouterr().out
+    (message_id,) = delivery.received
+    (line,) = [entry for entry in logged(capsys) if entry["level"] == "ERROR"]
+    assert line["message"] == "invalid context object: never sent, never retried"
+    assert line["sqs_message_id"] == message_id
+    assert line["reason"] == "not a context object: 5 problem(s)"
 
 
-def refuse_final_writes() -> None:
-    """Make DynamoDB refuse the processor's final update (the one that records the SID),
-    through botocore's own event hooks on the processor's client."""
+def refuse_final_write() -> None:
+    """Make DynamoDB refuse the processor's next final update (the one that records the
+    SID) once, through botocore's own event hooks on the processor's client."""
     from botocore.exceptions import ClientError
 
     from chalicelib.comms.processor import wiring
 
+    refused: list[bool] = []
+
     def refuse(params: dict[str, Any], **_: Any) -> None:
-        if ":message_sid" in params.get("ExpressionAttributeValues", {}):
+        if not refused and ":message_sid" in params.get("ExpressionAttributeValues", {}):
+            refused.append(True)
             raise ClientError(
                 {"Error": {"Code": "InternalServerError", "Message": "down"}}, "UpdateItem"
             )
 
-    client = wiring.processor_deps().conversations._table.meta.client
+    client = wiring.processor_deps().conversations.table.meta.client
     client.meta.events.register("provide-client-params.dynamodb.UpdateItem", refuse)
 
 
@@ -386,13 +312,13 @@ def test_a_failed_final_write_logs_the_marker_and_never_resends(
     processor: Processor, capsys: pytest.CaptureFixture[str]
 ) -> None:
     context = processor.enqueue()
-    refuse_final_writes()
+    refuse_final_write()
     delivery = processor.deliver()
-    processor.send_raw(json.dumps(context))
+    processor.send_raw(json.dumps(context))  # a duplicate the table has not caught up with
     redelivery = processor.deliver()
 
     assert delivery.failed == redelivery.failed == []
-    assert len(processor.sent_to(PHONE)) == 1
+    (message,) = processor.sent_to(PHONE)
     lines = [
         json.loads(line)
         for line in capsys.readouterr().out.splitlines()
@@ -400,7 +326,9 @@ def test_a_failed_final_write_logs_the_marker_and_never_resends(
     ]
     assert len(lines) == 1
     assert lines[0]["message"] == names.FINAL_UPDATE_FAILED_MARKER
-    assert lines[0]["message_sid"] == processor.sent_to(PHONE)[0]["sid"]
+    assert lines[0]["message_sid"] == message["sid"]
+    # The duplicate found the record `sending` and Twilio's list holds the message.
+    assert processor.record(context)["message_sid"] == message["sid"]
 
 
 def test_the_heartbeat_keeps_a_slow_message_from_a_second_consumer(
@@ -448,7 +376,7 @@ def test_the_declared_metric_filter_matches_the_line_the_processor_logs(
 ) -> None:
     processor.enqueue()
     processor.deliver()  # a normal send first: its lines must not match
-    refuse_final_writes()
+    refuse_final_write()
     processor.enqueue(recipient_tel="+447700900999")
     processor.deliver()
     lines = capsys.readouterr().out.splitlines()
@@ -502,8 +430,7 @@ def sent(
     """A conversation whose first message went out, and the API handler's environment."""
     context = processor.enqueue()
     assert processor.deliver().failed == []
-    for name, value in dev_stack.function_environment(physical("comms-api-handler", STACK)).items():
-        monkeypatch.setenv(name, value)
+    api_environment(dev_stack, monkeypatch)
     return processor.record(context)
 
 
@@ -581,3 +508,306 @@ def test_numbers_with_a_fraction_in_project_data_are_stored_as_decimals(
         "salary": Decimal("1.5"),
         "shift": {"hours": [Decimal("7.5"), Decimal("0.25")]},
     }
+
+
+# Issue 11.6: DynamoDB throttling, answered on the wire.
+
+
+class _Body(io.BytesIO):
+    """An HTTP body as botocore reads one (``stream()``, as urllib3's response has)."""
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.read()
+
+
+def throttle_dynamodb(operation: str, times: int) -> list[str]:
+    """Make DynamoDB answer the processor's next ``times`` ``operation`` requests with 400
+    ``ProvisionedThroughputExceededException``, as the service does when a table is
+    throttled: a ``before-send`` handler on the processor's own client answers instead of
+    the other side of the wire, so botocore's retry policy sees exactly what AWS would send.
+
+    Here the other side is moto's in-process stubber, itself a ``before-send`` handler, and
+    every handler of an event runs: it is taken off this client and called by this one only
+    for the requests that get through, so a throttled write is never applied (DynamoDB
+    never applies one). Returns every ``operation`` request tried from now on.
+    """
+    from botocore.awsrequest import AWSResponse
+    from moto.core.models import botocore_stubber
+
+    from chalicelib.comms.processor import wiring
+
+    tried: list[str] = []
+    body = {
+        "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+        "message": "The level of configured provisioned throughput for the table was exceeded.",
+    }
+
+    def wire(request: Any, event_name: str, **kwargs: Any) -> Any:
+        if event_name == f"before-send.dynamodb.{operation}":
+            tried.append(event_name)
+            if len(tried) <= times:
+                return AWSResponse(
+                    request.url,
+                    400,
+                    {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "throttled"},
+                    _Body(json.dumps(body).encode()),
+                )
+        return botocore_stubber(event_name=event_name, request=request, **kwargs)
+
+    events = wiring.processor_deps().conversations.table.meta.client.meta.events
+    events.unregister("before-send", botocore_stubber)
+    events.register("before-send", wire)
+    return tried
+
+
+# Every attempt botocore makes at one call: the first and its retries (standard mode).
+DYNAMODB_ATTEMPTS = 1 + int(BOTO_CONFIG.retries["max_attempts"])
+# The conversation code is the same for every channel, and each attempt backs off for up to
+# 2^n seconds: these run on one channel.
+ONE_CHANNEL = pytest.mark.parametrize("processor", ["whatsapp"], indirect=True)
+
+
+@ONE_CHANNEL
+def test_dynamodb_throttling_is_retried_by_boto3_and_the_message_sent_once(
+    processor: Processor,
+) -> None:
+    context = processor.enqueue()
+    tried = throttle_dynamodb("PutItem", times=DYNAMODB_ATTEMPTS - 1)  # the last one passes
+
+    delivery = processor.deliver()
+
+    assert delivery.failed == []
+    assert len(tried) == DYNAMODB_ATTEMPTS
+    assert len(processor.sent_to(PHONE)) == 1
+    assert processor.record(context)["conversation_status"] == "initial_message_sent"
+
+
+@ONE_CHANNEL
+@pytest.mark.parametrize(
+    ("operation", "left"),
+    [("PutItem", None), ("UpdateItem", "processing")],
+    ids=["creating the record", "marking it sending"],
+)
+def test_lasting_dynamodb_throttling_is_a_transient_failure_and_never_a_second_send(
+    processor: Processor, operation: str, left: str | None
+) -> None:
+    context = processor.enqueue()
+    tried = throttle_dynamodb(operation, times=DYNAMODB_ATTEMPTS)
+
+    failed = processor.deliver(visibility_timeout=0)
+
+    assert len(failed.failed) == 1 and not failed.crashed
+    assert tried == [f"before-send.dynamodb.{operation}"] * DYNAMODB_ATTEMPTS
+    assert processor.sent_to(PHONE) == []
+    assert processor.status(context) == left
+    retried = processor.deliver()
+
+    assert retried.failed == []
+    assert retried.receive_counts[failed.failed[0]] == 2
+    assert len(processor.sent_to(PHONE)) == 1
+    assert processor.record(context)["conversation_status"] == "initial_message_sent"
+
+
+# Issue 12, items 6-9: what a failure writes to the function's log, Twilio's Retry-After, one
+# OpenAI Conversation per conversation, Twilio's timeout, and sends interrupted by a crash.
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        (openai_error(500, "down"), "TransientError: OpenAI failed: Error code: 500"),
+        (twilio_error(503, 20503, "Down"), "TransientError: Twilio still failing after retries"),
+    ],
+    ids=["openai", "twilio"],
+)
+def test_a_message_that_fails_writes_its_id_and_reason_to_the_function_log(
+    processor: Processor, capsys: pytest.CaptureFixture[str], fault: Fault, reason: str
+) -> None:
+    context = processor.enqueue()
+    processor.fake_for(fault).fail_next(fault, times=4)  # every attempt
+
+    delivery = processor.deliver(visibility_timeout=0)
+
+    (message_id,) = delivery.failed
+    (line,) = [entry for entry in logged(capsys) if entry["level"] == "ERROR"]
+    assert line["message"] == "message failed: back to the queue"
+    assert line["sqs_message_id"] == message_id
+    assert line["receive_count"] == "1"
+    assert line["conversation_id"] == context["conversation_data"]["conversation_id"]
+    assert line["reason"].startswith(reason)
+
+
+def test_twilios_retry_after_is_waited_out_before_the_next_attempt(processor: Processor) -> None:
+    context = processor.enqueue()
+    processor.twilio.fail_next(twilio_error(429, 20429, "Too Many", {"Retry-After": "2"}))
+
+    delivery = processor.deliver()
+
+    assert delivery.failed == []
+    assert delivery.seconds >= 2  # the backoff alone is 0.01 s here (RETRY_BASE_SECONDS)
+    assert len(processor.sent_to(PHONE)) == 1
+    assert processor.status(context) == "initial_message_sent"
+
+
+def test_a_retry_after_too_long_to_wait_in_an_invocation_gives_the_message_back(
+    processor: Processor,
+) -> None:
+    context = processor.enqueue()
+    processor.twilio.fail_next(twilio_error(429, 20429, "Too Many", {"Retry-After": "120"}))
+    creates_before = processor.twilio_creates()
+
+    delivery = processor.deliver(visibility_timeout=0)
+
+    assert len(delivery.failed) == 1
+    assert delivery.seconds < 5
+    assert processor.twilio_creates() == creates_before + 1
+    assert processor.status(context) == "processing"
+    assert processor.deliver().failed == []
+    assert len(processor.sent_to(PHONE)) == 1
+
+
+def test_a_retried_draft_reuses_the_conversations_openai_conversation(
+    processor: Processor,
+) -> None:
+    context = processor.enqueue()
+    processor.openai.fail_next(openai_error(500, "down"), times=4)  # 1 call + 3 SDK retries
+
+    failed = processor.deliver(visibility_timeout=0)
+    retried = processor.deliver()
+
+    assert len(failed.failed) == 1
+    assert retried.failed == []
+    conversation_id = context["conversation_data"]["conversation_id"]
+    (opened,) = [
+        c
+        for c in processor.openai.conversations.values()
+        if c["metadata"]["conversation_id"] == conversation_id
+    ]
+    record = processor.record(context)
+    assert record["ai_conversation_id"] == opened["id"]
+    assert record["conversation_status"] == "initial_message_sent"
+    # The failed attempt's input and the answer that was sent, in the one conversation.
+    assert [item["role"] for item in opened["items"]] == ["user", "assistant"]
+
+
+def test_a_hung_twilio_call_times_out_is_never_repeated_and_is_found_on_redelivery(
+    processor: Processor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.comms.processor import wiring
+
+    monkeypatch.setenv("PROVIDER_TIMEOUT_SECONDS", "0.5")
+    wiring.reset()
+    context = processor.enqueue()
+    # Twilio takes 4 s, then accepts the message: long after the processor stopped waiting.
+    processor.twilio.fail_next(Fault("/Messages.json", status=200, delay_seconds=4))
+    creates_before = processor.twilio_creates()
+
+    timed_out = processor.deliver(visibility_timeout=0)
+    (message,) = wait_for(lambda: processor.sent_to(PHONE))
+    redelivered = processor.deliver()
+
+    assert len(timed_out.failed) == 1
+    assert timed_out.seconds < 4
+    assert processor.twilio_creates() == creates_before + 1  # never sent again
+    assert processor.sent_to(PHONE) == [message]
+    assert redelivered.failed == []
+    record = processor.record(context)
+    assert record["conversation_status"] == "initial_message_sent"
+    assert record["message_sid"] == message["sid"]
+    assert record["message_found_after_interruption"] is True
+
+
+def crash_at_update(value: str, after_the_write: bool) -> None:
+    """End the processor once, at the next UpdateItem that sets ``value`` (":sending_at",
+    ":message_sid"), with an error nothing handles, as a Lambda timeout or a killed process
+    ends an invocation: before the write reaches DynamoDB, or after DynamoDB applied it."""
+    from chalicelib.comms.processor import wiring
+
+    state = {"armed": False, "done": False}
+
+    class Crash(Exception):
+        pass
+
+    def note(params: dict[str, Any], **_: Any) -> None:
+        if state["done"] or value not in params.get("ExpressionAttributeValues", {}):
+            return
+        if not after_the_write:
+            state["done"] = True
+            raise Crash(f"the process died before writing {value}")
+        state["armed"] = True
+
+    def crash(**_: Any) -> None:
+        if state["armed"]:
+            state.update(armed=False, done=True)
+            raise Crash(f"the process died after writing {value}")
+
+    events = wiring.processor_deps().conversations.table.meta.client.meta.events
+    events.register("provide-client-params.dynamodb.UpdateItem", note)
+    events.register("after-call.dynamodb.UpdateItem", crash)
+
+
+def test_a_send_interrupted_after_twilio_accepted_it_is_recorded_from_twilios_list(
+    processor: Processor, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context = processor.enqueue()
+    crash_at_update(":message_sid", after_the_write=False)
+
+    crashed = processor.deliver(visibility_timeout=0)
+    redelivered = processor.deliver()
+
+    assert len(crashed.failed) == 1
+    assert redelivered.failed == []
+    (message,) = processor.sent_to(PHONE)
+    record = processor.record(context)
+    assert record["conversation_status"] == "initial_message_sent"
+    assert record["message_sid"] == message["sid"]
+    lines = logged(capsys)
+    (failure,) = [line for line in lines if line["level"] == "ERROR"]
+    assert failure["message"] == "message failed unexpectedly: back to the queue"
+    assert failure["sqs_message_id"] == crashed.failed[0]
+    assert "the process died before writing :message_sid" in failure["reason"]
+    assert "Traceback" in failure["exception"]
+
+
+def test_a_send_interrupted_before_twilio_got_it_fails_as_delivery_unknown_and_is_not_sent(
+    processor: Processor,
+) -> None:
+    context = processor.enqueue()
+    crash_at_update(":sending_at", after_the_write=True)
+
+    crashed = processor.deliver(visibility_timeout=0)
+    redelivered = processor.deliver()
+
+    assert len(crashed.failed) == 1
+    assert redelivered.failed == []
+    assert processor.sent_to(PHONE) == []
+    record = processor.record(context)
+    assert record["conversation_status"] == "failed"
+    assert record["failure_reason"] == (
+        "an earlier attempt stopped while sending; Twilio lists none; not resent"
+    )
+
+
+def test_twilios_list_finds_a_message_by_recipient_sender_and_time_sent(
+    processor: Processor,
+) -> None:
+    """The query the interrupted-send check makes, against the fake, through the SDK."""
+    from twilio.rest import Client as Twilio
+
+    processor.enqueue()
+    assert processor.deliver().failed == []
+    (message,) = processor.sent_to(PHONE)
+    twilio = Twilio(DEMO_TWILIO_ACCOUNT_SID, AUTH_TOKEN)
+    twilio.api.base_url = processor.twilio.url
+    sent = parsedate_to_datetime(message["date_sent"])
+
+    def listed(**filters: Any) -> list[str]:
+        return [m.sid for m in twilio.messages.list(**filters)]
+
+    assert listed(to=message["to"], from_=message["from"]) == [message["sid"]]
+    assert listed(to=message["to"], date_sent_after=sent) == [message["sid"]]
+    assert listed(to=message["to"], date_sent_after=sent + timedelta(seconds=1)) == []
+    assert listed(to=message["to"], date_sent_before=sent - timedelta(seconds=1)) == []
+    assert listed(to=message["to"], date_sent=f"{sent:%Y-%m-%d}") == [message["sid"]]
+    assert listed(to="+447700900999") == []
+    assert listed(from_="+15550000000") == []

@@ -242,6 +242,62 @@ def test_a_request_the_company_config_refuses_queues_nothing(
     assert all(not m for m in all_queued(dev_stack).values())
 
 
+def channel_config_without(channel: str, *fields: str) -> dict[str, Any]:
+    """The demo company's channel_config, ``fields`` removed from ``channel``'s settings."""
+    channels = copy.deepcopy(demo_company_config()["channel_config"])
+    for field in fields:
+        del channels[channel][field]
+    return channels
+
+
+@pytest.mark.parametrize(
+    ("channel", "channel_config", "message"),
+    [
+        (
+            "email",
+            channel_config_without("email", "company_email", "email_credentials_id"),
+            "channel 'email' cannot send for this project: its channel_config.email lacks "
+            "company_email, email_credentials_id",
+        ),
+        (
+            "email",
+            {k: v for k, v in demo_company_config()["channel_config"].items() if k != "email"},
+            "channel 'email' cannot send for this project: its channel_config.email lacks "
+            "company_email, email_credentials_id",
+        ),
+        (
+            "sms",
+            channel_config_without("sms", "sms_credentials_id"),
+            "channel 'sms' cannot send for this project: its channel_config.sms lacks "
+            "sms_credentials_id",
+        ),
+        (
+            "whatsapp",
+            channel_config_without("whatsapp", "content_sid"),
+            "channel 'whatsapp' cannot send for this project: its channel_config.whatsapp "
+            "lacks content_sid",
+        ),
+    ],
+    ids=["email without sender and credentials", "no email settings", "sms", "whatsapp"],
+)
+def test_a_channel_the_config_cannot_send_on_is_a_409_and_nothing_is_queued(
+    comms: Client, dev_stack: Any, channel: str, channel_config: dict[str, Any], message: str
+) -> None:
+    store_config(channel_config=channel_config)
+    body = request_body(channel)
+
+    response = post(comms, body)
+
+    assert response.status_code == 409
+    assert json.loads(response.body) == {
+        "status": "error",
+        "error_code": "CHANNEL_NOT_CONFIGURED",
+        "message": message,
+        "request_id": body["request_data"]["request_id"],
+    }
+    assert all(not m for m in all_queued(dev_stack).values())
+
+
 def test_an_unusable_stored_config_is_our_fault(comms: Client, dev_stack: Any) -> None:
     item = demo_company_config()
     del item["allowed_channels"]

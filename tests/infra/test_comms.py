@@ -75,7 +75,7 @@ def test_a_message_in_any_dlq_alarms_the_alert_topic(
 
 
 @pytest.mark.parametrize("name", STACKS)
-def test_every_api_method_but_twilios_callback_requires_a_key(
+def test_every_api_method_but_the_providers_callbacks_requires_a_key(
     stacks: dict[str, RecordingMocks], name: str
 ) -> None:
     stack = stacks[name]
@@ -92,7 +92,8 @@ def test_every_api_method_but_twilios_callback_requires_a_key(
     methods = [(p, m, spec) for p, ms in body["paths"].items() for m, spec in ms.items()]
     assert ("/initiate-conversation", "post") in {(p, m) for p, m, _ in methods}
     keyless = {(p, m) for p, m, spec in methods if {"api_key": []} not in spec.get("security", [])}
-    assert keyless == {(names.TWILIO_STATUS_PATH, "post")}  # signed by Twilio instead
+    # Signed by Twilio and by SendGrid instead.
+    assert keyless == {(names.TWILIO_STATUS_PATH, "post"), (names.SENDGRID_EVENTS_PATH, "post")}
     for _, _, spec in methods:
         assert spec["x-amazon-apigateway-integration"]["uri"] == router.outputs["invokeArn"]
 

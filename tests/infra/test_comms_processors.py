@@ -1,4 +1,5 @@
-"""comms processors' infrastructure: conversations table, rights, sources, alarms, secrets."""
+"""comms processors' infrastructure (WhatsApp, SMS, e-mail): conversations table, rights,
+sources, alarms, secrets."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from devstack.program import DeclaredResource, RecordingMocks
 from shared.names import physical
 from tests.infra.conftest import STACKS, policy_statements, setting, urn
 
-PROCESSORS = ("whatsapp", "sms")
+PROCESSORS = ("whatsapp", "sms", "email")
 
 
 def channel_queue_of(stack: RecordingMocks, name: str, channel: str) -> DeclaredResource:
@@ -114,6 +115,12 @@ def test_each_processor_may_touch_only_what_it_uses(
     assert statements["ReadCredentials"]["Condition"] == {
         "StringEquals": {"secretsmanager:ResourceTag/stack": name}
     }
+    # No other secret: the e-mail processor reads SendGrid's keys, never Twilio's tokens.
+    secrets = [s for s in statements.values() if "secretsmanager:GetSecretValue" in s["Action"]]
+    assert [r for s in secrets for r in s["Resource"]] == [
+        secret.outputs["arn"],
+        f"arn:aws:secretsmanager:eu-north-1:123456789012:secret:{channel}-credentials/*",
+    ]
 
 
 @pytest.mark.parametrize("name", STACKS)

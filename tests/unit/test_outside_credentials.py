@@ -24,6 +24,7 @@ def test_every_profile_fake_can_be_replaced_by_the_real_service() -> None:
     assert wanted() == {
         "openai": ("OPENAI_API_KEY",),
         "twilio": tuple(TWILIO),
+        "sendgrid": ("SENDGRID_API_KEY",),
         "mentionmind": ("MENTIONMIND_API_KEY",),
         # Public services: the URL of the real one is the switch.
         "patchwork": ("PATCHWORK_URL",),

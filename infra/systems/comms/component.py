@@ -1,6 +1,7 @@
 """comms (seed 004): company-data table, per-channel queues with DLQs, the OpenAI secret,
-and the comms Chalice app (the channel router API, the channel processors and Twilio's
-status callback), with the sent-but-not-recorded alarm on each processor."""
+and the comms Chalice app (the channel router API, the channel processors, Twilio's status
+callback and SendGrid's Event Webhook), with the sent-but-not-recorded alarm on each
+processor."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from infra.systems.comms.settings import CommsSettings
 from shared.env import API_URL, SECRETS_CACHE_SECONDS
 from shared.names import physical
 
-# The channels that have a processor (email is routed and queued, not yet processed).
-PROCESSORS = {"whatsapp": "WhatsappProcessor", "sms": "SmsProcessor"}
+# Every channel has a processor, by its logical id in the package.
+PROCESSORS = {"whatsapp": "WhatsappProcessor", "sms": "SmsProcessor", "email": "EmailProcessor"}
+# The channels Twilio carries: the API handler verifies their status callbacks with the
+# credentials secret (SendGrid's events are verified with a key in the company config).
+TWILIO_CHANNELS = ("whatsapp", "sms")
 
 
 def secret_name_prefix_arn(secret_arn: pulumi.Output[str], prefix: str) -> pulumi.Output[str]:
@@ -91,7 +95,7 @@ class CommsSystem(FleetSystem[CommsSettings]):
                     "Action": ["secretsmanager:GetSecretValue"],
                     "Resource": [
                         secret_name_prefix_arn(self.openai_secret.arn, f"{channel}-credentials/")
-                        for channel in PROCESSORS
+                        for channel in TWILIO_CHANNELS
                     ],
                     "Condition": this_stacks_secrets(self.stack),
                 },
@@ -108,6 +112,9 @@ class CommsSystem(FleetSystem[CommsSettings]):
                 keyless_paths={
                     names.TWILIO_STATUS_PATH: "Twilio cannot send an API key; the route "
                     "verifies X-Twilio-Signature with the account's auth token instead",
+                    names.SENDGRID_EVENTS_PATH: "SendGrid's Event Webhook cannot send an API "
+                    "key; the route verifies its ECDSA signature with the company's "
+                    "verification key instead, and refuses a stale timestamp",
                 },
             ),
             queues={channel: self.channel_queues[channel] for channel in PROCESSORS},

@@ -1,1 +1,2 @@
-"""The comms app's logic: the channel router (and, later, the channel processors)."""
+"""The comms app's logic: the channel router, the channel processors, and the providers'
+delivery reports."""

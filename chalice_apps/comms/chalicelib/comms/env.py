@@ -20,5 +20,10 @@ VISIBILITY_TIMEOUT_SECONDS: Final = "VISIBILITY_TIMEOUT_SECONDS"
 HEARTBEAT_INTERVAL_SECONDS: Final = "HEARTBEAT_INTERVAL_SECONDS"
 OPENAI_SECRET_NAME: Final = "OPENAI_SECRET_NAME"
 RETRY_BASE_SECONDS: Final = "RETRY_BASE_SECONDS"  # first backoff of the Twilio retries
+# The providers' request timeout, shortened by tests; unset in AWS, where each provider's
+# module sets its own (messaging.TIMEOUT_SECONDS, mail.TIMEOUT_SECONDS).
+PROVIDER_TIMEOUT_SECONDS: Final = "PROVIDER_TIMEOUT_SECONDS"
+# Points the e-mail processor at a fake of SendGrid's API (tests, the local stack).
+SENDGRID_API_BASE_URL: Final = "SENDGRID_API_BASE_URL"
 # Points Twilio's SDK at a fake that speaks its API (tests, the local stack); unset in AWS.
 TWILIO_API_BASE_URL: Final = "TWILIO_API_BASE_URL"

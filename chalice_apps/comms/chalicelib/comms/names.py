@@ -51,6 +51,8 @@ COMMS_METRICS_NAMESPACE: Final = "ServerlessFleet/Comms"
 FINAL_UPDATE_FAILED_MARKER: Final = "CRITICAL_FINAL_DB_UPDATE_FAILED"
 # Twilio posts delivery status here; it proves itself with X-Twilio-Signature, not an API key.
 TWILIO_STATUS_PATH: Final = "/twilio/status"
+# SendGrid's Event Webhook posts here; it proves itself with its ECDSA signature.
+SENDGRID_EVENTS_PATH: Final = "/sendgrid/events"
 
 
 def channel_queue(channel: Channel) -> str:

@@ -1,2 +1,3 @@
 """Channel processors: a queued context object becomes a conversation record, an AI-written
-first message, and a Twilio send (WhatsApp template or SMS), exactly once."""
+first message, and one send (Twilio: WhatsApp template or SMS; SendGrid: e-mail), exactly
+once."""

@@ -1,8 +1,9 @@
 """The first message, written by OpenAI through the Responses API.
 
-One OpenAI Conversation per conversation of ours (its id goes on the record); instructions and
-the output schema come from ``prompts/<channel>.json`` (versioned with the repo), the model
-and its settings from the company config. The SDK retries 429, 5xx and timeouts with backoff
+One OpenAI Conversation per conversation of ours, created once: its id goes on the record
+before the first response is asked for, and a retry reuses it. Instructions and the output
+schema come from ``prompts/<channel>.json`` (versioned with the repo), the model and its
+settings from the company config. The SDK retries 429, 5xx and timeouts with backoff
 (honouring Retry-After); what still fails is transient, except a 400, which is permanent.
 """
 
@@ -64,8 +65,33 @@ def _user_input(context: ContextObject) -> str:
     )
 
 
-def draft_first_message(client: OpenAI, context: ContextObject, channel: str) -> Drafted:
-    """Create the AI conversation and ask for the channel's structured first message.
+def open_conversation(client: OpenAI, context: ContextObject, channel: str) -> str:
+    """Create the OpenAI Conversation of one conversation of ours; returns its id, which the
+    caller keeps on the record, so that a retry reuses it instead of leaving an orphan.
+
+    Raises:
+        PermanentFailureError: OpenAI refused the request (400).
+        TransientError: still failing after the SDK's retries.
+    """
+    try:
+        conversation = client.conversations.create(
+            metadata={
+                "conversation_id": context.conversation_data.conversation_id,
+                "channel": channel,
+            }
+        )
+    except openai.BadRequestError as err:
+        raise PermanentFailureError(f"OpenAI refused the request: {err.message}", 400) from err
+    except openai.APIError as err:
+        raise TransientError(f"OpenAI failed to open a conversation: {err}") from err
+    return conversation.id
+
+
+def draft_first_message(
+    client: OpenAI, context: ContextObject, channel: str, ai_conversation_id: str
+) -> Drafted:
+    """Ask for the channel's structured first message in the conversation's OpenAI
+    Conversation (``open_conversation``).
 
     Raises:
         PermanentFailureError: OpenAI refused the request (400) or answered off-schema.
@@ -76,15 +102,9 @@ def draft_first_message(client: OpenAI, context: ContextObject, channel: str) ->
     model = str(settings.get("model", DEFAULT_MODEL))
     extra = {k: settings[k] for k in ("temperature", "top_p") if k in settings}
     try:
-        conversation = client.conversations.create(
-            metadata={
-                "conversation_id": context.conversation_data.conversation_id,
-                "channel": channel,
-            }
-        )
         response = client.responses.create(
             model=model,
-            conversation=conversation.id,
+            conversation=ai_conversation_id,
             instructions=prompt.instructions,
             input=_user_input(context),
             text={
@@ -108,4 +128,4 @@ def draft_first_message(client: OpenAI, context: ContextObject, channel: str) ->
     missing = [k for k in prompt.schema.get("required", []) if not output.get(k)]
     if missing:
         raise PermanentFailureError(f"OpenAI's answer lacks {missing}")
-    return Drafted(conversation.id, response.id, output, prompt.version, model)
+    return Drafted(ai_conversation_id, response.id, output, prompt.version, model)

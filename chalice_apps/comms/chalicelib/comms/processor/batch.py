@@ -3,6 +3,10 @@
 Powertools' BatchProcessor returns ``batchItemFailures`` (the mapping has
 ReportBatchItemFailures on), so one bad message never re-runs the good ones. Only transient
 errors are failures here: permanent ones were recorded on the conversation and are done.
+
+Every line logged while a record is processed carries its SQS message id, and a record that
+fails writes one line of its own with the reason: BatchProcessor keeps the exception to
+itself, so without it a failure would show only as a message back on the queue.
 """
 
 from __future__ import annotations
@@ -19,9 +23,15 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.comms.processor.heartbeat import SqsHeartbeat
 from chalicelib.comms.processor.service import Outcome, ProcessorDeps, process_context
+from shared.errors import TransientError
+from shared.observability import logger
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.base import FailureResponse
+    from aws_lambda_powertools.utilities.batch.exceptions import ExceptionInfo
     from mypy_boto3_sqs import SQSClient
+
+log = logger("comms-processor")
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,34 @@ class HeartbeatSettings:
     queue_url: str
     interval_seconds: float
     visibility_seconds: int
+
+
+def _identity(record: SQSRecord) -> dict[str, Any]:
+    """What names a record in the log: its message id, how often SQS has handed it out, and
+    the conversation the router named in its attributes."""
+    conversation = record.message_attributes["conversation_id"]  # None when absent
+    return {
+        "sqs_message_id": record.message_id,
+        "receive_count": record.attributes.approximate_receive_count,
+        "conversation_id": conversation.string_value if conversation else None,
+    }
+
+
+class LoggedBatchProcessor(BatchProcessor):
+    """BatchProcessor that logs each failed record (powertools' documented extension point:
+    ``failure_handler``), with the reason; an error that is not a transient one is a bug or a
+    misconfiguration, logged with its traceback."""
+
+    def failure_handler(self, record: SQSRecord, exception: ExceptionInfo) -> FailureResponse:
+        error = exception[1]
+        fields = _identity(record) | {"reason": f"{type(error).__name__}: {error}"}
+        if isinstance(error, TransientError):
+            log.error("message failed: back to the queue", extra=fields)
+        else:
+            log.error(
+                "message failed unexpectedly: back to the queue", exc_info=error, extra=fields
+            )
+        return super().failure_handler(record, exception)
 
 
 def handle_batch(
@@ -42,12 +80,15 @@ def handle_batch(
     """The Lambda response: ``{"batchItemFailures": [{"itemIdentifier": id}, ...]}``."""
 
     def record_handler(record: SQSRecord) -> Outcome:
-        with SqsHeartbeat(
-            sqs,
-            heartbeat.queue_url,
-            record.receipt_handle,
-            heartbeat.interval_seconds,
-            heartbeat.visibility_seconds,
+        with (
+            log.append_context_keys(**_identity(record)),
+            SqsHeartbeat(
+                sqs,
+                heartbeat.queue_url,
+                record.receipt_handle,
+                heartbeat.interval_seconds,
+                heartbeat.visibility_seconds,
+            ),
         ):
             return process_context(record.body, channel, deps)
 
@@ -55,6 +96,8 @@ def handle_batch(
     return process_partial_response(  # type: ignore[return-value]
         event=event,
         record_handler=record_handler,
-        processor=BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False),
+        processor=LoggedBatchProcessor(
+            event_type=EventType.SQS, raise_on_entire_batch_failure=False
+        ),
         context=context,
     )

@@ -31,6 +31,10 @@ class Status(StrEnum):
     FAILED = "failed"
 
 
+# The longest address a conversation is keyed by (an e-mail address, RFC 5321).
+MAX_ADDRESS_LENGTH = 254
+
+
 @dataclass(frozen=True)
 class ConversationKey:
     primary_channel: str
@@ -92,6 +96,40 @@ class ConversationRepository:
             ConditionExpression="#status = :expected",
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
+        )
+
+    def record_delivery(
+        self,
+        key: ConversationKey,
+        message_id: str,
+        status: str,
+        rank: int,
+        details: dict[str, Any],
+    ) -> bool:
+        """Record a provider's delivery report (``delivery_status`` and its ``rank`` in the
+        order statuses can happen, plus ``details`` as attributes); False when it changes
+        nothing: a report for another message or for no conversation of ours, or one no
+        later than the status recorded (repeated, or late: a late ``sent`` never overwrites
+        ``delivered``). A report that comes before the processor has recorded the message's
+        id (providers report within milliseconds) is applied all the same.
+
+        Raises:
+            TransientError: DynamoDB failed after boto3's retries.
+        """
+        values: dict[str, Any] = {":status": status, ":rank": rank, ":id": message_id}
+        values |= {f":{name}": value for name, value in details.items()}
+        updates = ["delivery_status = :status", "delivery_status_rank = :rank"]
+        updates += [f"{name} = :{name}" for name in details]
+        return conditional_write(
+            lambda: self._table.update_item(
+                Key=key.as_key(),
+                UpdateExpression="SET " + ", ".join(updates),
+                ConditionExpression="attribute_exists(conversation_id)"
+                " AND (attribute_not_exists(message_sid) OR message_sid = :id)"
+                " AND (attribute_not_exists(delivery_status_rank) OR delivery_status_rank < :rank)",
+                ExpressionAttributeValues=values,
+            ),
+            "recording the delivery status",
         )
 
     def transition(self, key: ConversationKey, expected: Status, changes: dict[str, Any]) -> None:

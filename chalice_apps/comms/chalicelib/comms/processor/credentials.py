@@ -1,8 +1,9 @@
 """Credentials from Secrets Manager, cached in the warm function, never logged.
 
-Secrets follow the seed's naming: ``{channel}-credentials/{company}/{project}/twilio`` (named in
-the company config) holding ``twilio_account_sid`` and ``twilio_auth_token``, and the OpenAI
-key secret (named by the deployment) holding ``ai_api_key``.
+Secrets follow the seed's naming, ``{channel}-credentials/{company}/{project}/{provider}``
+(named in the company config): Twilio's (WhatsApp, SMS) hold ``twilio_account_sid`` and
+``twilio_auth_token``, SendGrid's (e-mail) ``sendgrid_api_key``; the OpenAI key secret (named
+by the deployment) holds ``ai_api_key``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ class TwilioCredentials:
         return f"TwilioCredentials(account_sid={self.account_sid!r}, auth_token=***)"
 
 
+@dataclass(frozen=True, repr=False)
+class SendGridCredentials:
+    api_key: str
+
+    def __repr__(self) -> str:  # never print the key, even in a traceback
+        return "SendGridCredentials(api_key=***)"
+
+
 class Credentials:
     def __init__(self, provider: SecretsProvider, openai_secret: str | None, max_age: int) -> None:
         self._provider = provider
@@ -51,6 +60,14 @@ class Credentials:
         value = self._json(secret_name)
         try:
             return TwilioCredentials(value["twilio_account_sid"], value["twilio_auth_token"])
+        except KeyError as err:
+            raise PermanentFailureError(f"secret {secret_name} has no {err.args[0]}") from err
+
+    def sendgrid(self, secret_name: str) -> SendGridCredentials:
+        """Raises PermanentFailureError when the secret lacks the key (an operator's fix)."""
+        value = self._json(secret_name)
+        try:
+            return SendGridCredentials(str(value["sendgrid_api_key"]))
         except KeyError as err:
             raise PermanentFailureError(f"secret {secret_name} has no {err.args[0]}") from err
 

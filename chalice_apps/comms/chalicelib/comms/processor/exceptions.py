@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from shared.errors import FleetError, TransientError
 
-__all__ = ["InvalidContextError", "PermanentFailureError", "TransientError"]
+__all__ = [
+    "DeliveryUnknownError",
+    "InvalidContextError",
+    "PermanentFailureError",
+    "TransientError",
+]
 
 
 class PermanentFailureError(FleetError):
@@ -19,3 +24,8 @@ class PermanentFailureError(FleetError):
 
 class InvalidContextError(PermanentFailureError):
     """The SQS message is not a context object the router would write."""
+
+
+class DeliveryUnknownError(TransientError):
+    """The send may or may not have gone out (it timed out after the request was sent): it is
+    never repeated. The conversation stays ``sending``; the redelivery asks the provider."""

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.comms.channels import SENDER_FIELD, credentials_field, missing_settings
+
 
 class _Loose(BaseModel):
     # The router passes through fields the contract does not name; keep them, ignore them.
@@ -17,6 +19,11 @@ class Recipient(_Loose):
     recipient_last_name: str | None = None
     recipient_tel: str | None = None
     recipient_email: str | None = None
+
+    def full_name(self) -> str | None:
+        """First and last name as a mail's ``To`` shows them; None without either."""
+        names = (self.recipient_first_name, self.recipient_last_name)
+        return " ".join(name for name in names if name) or None
 
 
 class RequestData(_Loose):
@@ -38,11 +45,14 @@ class FrontendPayload(_Loose):
 
 class ChannelConfig(_Loose):
     """``channel_config.<channel>``: the sender and the Secrets Manager *name* of its
-    credentials, plus the approved template for WhatsApp."""
+    credentials, plus the approved template for WhatsApp, and for e-mail the sender's
+    display name and the reply-to address."""
 
     credentials_id: str
     sender: str
     content_sid: str | None = None
+    sender_name: str | None = None
+    reply_to: str | None = None
 
 
 class CompanyConfig(_Loose):
@@ -67,21 +77,22 @@ class ContextObject(_Loose):
 
     def channel_config(self, channel: str) -> ChannelConfig:
         """The sender settings for ``channel`` under the seed's field names
-        (``company_whatsapp_number`` and ``whatsapp_credentials_id`` for WhatsApp).
+        (``channels.required_settings``).
 
         Raises:
             ValueError: the company config has no usable settings for the channel.
         """
-        raw = self.company_data_payload.channel_config.get(channel) or {}
-        credentials = raw.get(f"{channel}_credentials_id")
-        sender = raw.get(f"company_{channel}_number")
-        if not credentials or not sender:
-            raise ValueError(
-                f"channel_config.{channel} needs {channel}_credentials_id and "
-                f"company_{channel}_number"
-            )
+        channels = self.company_data_payload.channel_config
+        missing = missing_settings(channel, channels)
+        if missing:
+            raise ValueError(f"channel_config.{channel} lacks {', '.join(missing)}")
+        raw = channels[channel]
         return ChannelConfig(
-            credentials_id=credentials, sender=sender, content_sid=raw.get("content_sid")
+            credentials_id=raw[credentials_field(channel)],
+            sender=raw[SENDER_FIELD[channel]],
+            content_sid=raw.get("content_sid"),
+            sender_name=raw.get("sender_name"),
+            reply_to=raw.get("reply_to_email"),
         )
 
     def ai_settings(self, channel: str) -> dict[str, Any]:

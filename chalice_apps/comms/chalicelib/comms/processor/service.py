@@ -5,30 +5,38 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlencode
 
 from openai import OpenAI
 from pydantic import ValidationError
 
 from chalicelib.comms import names
-from chalicelib.comms.processor.ai import Drafted, draft_first_message
+from chalicelib.comms.processor.ai import draft_first_message, open_conversation
 from chalicelib.comms.processor.conversations import (
     ConversationKey,
     ConversationRepository,
     Status,
 )
-from chalicelib.comms.processor.credentials import Credentials, TwilioCredentials
-from chalicelib.comms.processor.exceptions import InvalidContextError, PermanentFailureError
-from chalicelib.comms.processor.messaging import TwilioSender
-from chalicelib.comms.processor.models import ChannelConfig, ContextObject
+from chalicelib.comms.processor.credentials import Credentials
+from chalicelib.comms.processor.exceptions import (
+    DeliveryUnknownError,
+    InvalidContextError,
+    PermanentFailureError,
+)
+from chalicelib.comms.processor.models import ContextObject
+from chalicelib.comms.processor.outbound import Outbound
 from shared.errors import TransientError
 from shared.observability import logger
 from shared.storable import dynamo_value
 
 log = logger("comms-processor")
+
+_INTERRUPTED = "an earlier attempt stopped while sending"
+# How far before our clock's start of a send the provider's clock may stamp it: both keep
+# NTP time; more would risk taking an earlier conversation's message to the same address.
+CLOCK_SKEW = timedelta(seconds=2)
 
 
 class Outcome(StrEnum):
@@ -37,6 +45,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     INVALID = "invalid"
     SENT_UNRECORDED = "sent_unrecorded"
+    FOUND_SENT = "found_sent"  # an interrupted send that the provider lists
 
 
 @dataclass
@@ -44,8 +53,9 @@ class ProcessorDeps:
     conversations: ConversationRepository
     credentials: Credentials
     openai_client: Callable[[str], OpenAI]
-    twilio_sender: Callable[[TwilioCredentials], TwilioSender]
-    status_callback_url: str | None
+    # The channel's provider for one conversation (raises ValueError for an unusable
+    # company config, PermanentFailureError for unusable credentials).
+    outbound: Callable[[str, ContextObject, ConversationKey], Outbound]
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
@@ -88,33 +98,6 @@ def new_record(context: ContextObject, channel: str, address: str, now: datetime
     }
 
 
-def _callback(base: str | None, key: ConversationKey) -> str | None:
-    if not base:
-        return None
-    return f"{base}?{urlencode(key.as_key())}"
-
-
-def _send(
-    sender: TwilioSender,
-    config: ChannelConfig,
-    channel: str,
-    address: str,
-    drafted: Drafted,
-    callback: str | None,
-) -> tuple[str, str]:
-    """Send the drafted message; returns (message SID, the text or variables sent)."""
-    if channel == "whatsapp":
-        if not config.content_sid:
-            raise PermanentFailureError("channel_config.whatsapp has no content_sid")
-        variables = {k: str(v) for k, v in drafted.output.items()}
-        sid = sender.send_whatsapp_template(
-            config.sender, address, config.content_sid, variables, callback
-        )
-        return sid, str(variables)
-    text = str(drafted.output["message"])
-    return sender.send_sms(config.sender, address, text, callback), text
-
-
 def process_context(body: str, channel: str, deps: ProcessorDeps) -> Outcome:
     """Process one SQS message body.
 
@@ -141,22 +124,15 @@ def process_context(body: str, channel: str, deps: ProcessorDeps) -> Outcome:
             )
             return Outcome.ALREADY_SENT if status == Status.SENT else Outcome.FAILED
         if status == Status.SENDING:
-            # An earlier attempt stopped while calling Twilio: the message may be out. Sending
-            # again could reach the recipient twice, so the conversation is failed instead.
-            _fail(
-                deps,
-                key,
-                Status.SENDING,
-                "an earlier attempt stopped while sending; delivery unknown, not resent",
-                None,
-            )
-            return Outcome.FAILED
+            return _settle_interrupted_send(context, channel, key, existing, deps)
 
     try:
-        config = context.channel_config(channel)
-        sender = deps.twilio_sender(deps.credentials.twilio(config.credentials_id))
+        outbound = deps.outbound(channel, context, key)
         openai_client = deps.openai_client(deps.credentials.openai_key())
-        drafted = draft_first_message(openai_client, context, channel)
+        ai_conversation_id = (existing or {}).get("ai_conversation_id") or _open_conversation(
+            openai_client, context, channel, key, deps
+        )
+        drafted = draft_first_message(openai_client, context, channel, ai_conversation_id)
     except PermanentFailureError as err:
         _fail(deps, key, Status.PROCESSING, err.reason, err.code)
         return Outcome.FAILED
@@ -164,24 +140,27 @@ def process_context(body: str, channel: str, deps: ProcessorDeps) -> Outcome:
         _fail(deps, key, Status.PROCESSING, str(err), None)
         return Outcome.FAILED
 
-    callback = _callback(deps.status_callback_url, key)
+    now = deps.now()
     deps.conversations.transition(
         key,
         Status.PROCESSING,
         {
             "conversation_status": str(Status.SENDING),
-            # What the status callback verifies Twilio's signature with.
-            "credentials_id": config.credentials_id,
-            "status_callback_url": callback,
-            "ai_conversation_id": drafted.ai_conversation_id,
-            "updated_at": deps.now().isoformat(),
+            # What Twilio's status callback verifies its signature with.
+            "credentials_id": outbound.credentials_id,
+            "status_callback_url": outbound.callback_url,
+            # Where a redelivery that finds `sending` looks for the message (after a crash).
+            "sending_at": now.isoformat(),
+            "updated_at": now.isoformat(),
         },
     )
     try:
-        sid, sent = _send(sender, config, channel, address, drafted, callback)
+        sent = outbound.send(drafted)
     except PermanentFailureError as err:
         _fail(deps, key, Status.SENDING, err.reason, err.code)
         return Outcome.FAILED
+    except DeliveryUnknownError:
+        raise  # stays `sending`: the redelivery asks the provider whether it went out
     except TransientError:
         # Nothing went out: back to `processing`, so the redelivery may send.
         deps.conversations.transition(
@@ -198,15 +177,15 @@ def process_context(body: str, channel: str, deps: ProcessorDeps) -> Outcome:
             Status.SENDING,
             {
                 "conversation_status": str(Status.SENT),
-                "message_sid": sid,
+                "message_sid": sent.message_id,
                 "ai_response_id": drafted.response_id,
                 "ai_model": drafted.model,
                 "prompt_version": drafted.prompt_version,
                 "messages": [
                     {
                         "role": "assistant",
-                        "content": sent,
-                        "message_sid": sid,
+                        "content": sent.content,
+                        "message_sid": sent.message_id,
                         "timestamp": now.isoformat(),
                     }
                 ],
@@ -218,14 +197,91 @@ def process_context(body: str, channel: str, deps: ProcessorDeps) -> Outcome:
     except TransientError as err:
         log.critical(
             names.FINAL_UPDATE_FAILED_MARKER,
-            extra={"conversation_id": key.conversation_id, "message_sid": sid, "error": str(err)},
+            extra={
+                "conversation_id": key.conversation_id,
+                "message_sid": sent.message_id,
+                "error": str(err),
+            },
         )
         return Outcome.SENT_UNRECORDED
     log.info(
         "first message sent",
-        extra={"conversation_id": key.conversation_id, "message_sid": sid, "channel": channel},
+        extra={
+            "conversation_id": key.conversation_id,
+            "message_sid": sent.message_id,
+            "channel": channel,
+        },
     )
     return Outcome.SENT
+
+
+def _open_conversation(
+    client: OpenAI, context: ContextObject, channel: str, key: ConversationKey, deps: ProcessorDeps
+) -> str:
+    """Open the OpenAI Conversation and keep its id on the record before anything else is
+    asked of OpenAI, so that a retry (a redelivery after a failed response) reuses it."""
+    ai_conversation_id = open_conversation(client, context, channel)
+    deps.conversations.transition(
+        key,
+        Status.PROCESSING,
+        {"ai_conversation_id": ai_conversation_id, "updated_at": deps.now().isoformat()},
+    )
+    return ai_conversation_id
+
+
+def _settle_interrupted_send(
+    context: ContextObject,
+    channel: str,
+    key: ConversationKey,
+    record: dict[str, Any],
+    deps: ProcessorDeps,
+) -> Outcome:
+    """An earlier attempt stopped while calling the provider (a crash, a timeout): the
+    message may be out, and sending again could reach the recipient twice. The provider is
+    asked which messages it sent from the company's sender to this recipient since the send
+    began: exactly one is this conversation's, recorded as sent with its id; none, several
+    that cannot be told apart, or a provider that cannot be asked (SendGrid) fails the
+    conversation as "delivery unknown", never resent.
+
+    Raises:
+        TransientError: the provider or DynamoDB could not be reached (SQS redelivers).
+    """
+    try:
+        outbound = deps.outbound(channel, context, key)
+    except (PermanentFailureError, ValueError) as err:
+        _fail(deps, key, Status.SENDING, f"{_INTERRUPTED}; cannot ask: {err}", None)
+        return Outcome.FAILED
+    # Written when the send began; `updated_at` (then written too) for older records.
+    since = datetime.fromisoformat(record.get("sending_at") or record["updated_at"])
+    found = outbound.sent_since(since - CLOCK_SKEW)
+    if found is None or len(found) != 1:
+        answer = _listed(outbound.provider, found)
+        _fail(deps, key, Status.SENDING, f"{_INTERRUPTED}; {answer}; not resent", None)
+        return Outcome.FAILED
+    (message_id,) = found
+    now = deps.now().isoformat()
+    deps.conversations.transition(
+        key,
+        Status.SENDING,
+        {
+            "conversation_status": str(Status.SENT),
+            "message_sid": message_id,
+            "message_found_after_interruption": True,
+            "initial_message_sent_at": now,
+            "updated_at": now,
+        },
+    )
+    log.warning(
+        "an interrupted send had gone out: recorded from the provider's list",
+        extra={"conversation_id": key.conversation_id, "message_sid": message_id},
+    )
+    return Outcome.FOUND_SENT
+
+
+def _listed(provider: str, found: list[str] | None) -> str:
+    if found is None:
+        return f"{provider} cannot be asked"
+    return f"{provider} lists {len(found)} such messages" if found else f"{provider} lists none"
 
 
 def _fail(

@@ -1,23 +1,33 @@
 """Builds a channel processor's dependencies from the environment, once per warm function.
 
 Imported by the processor handlers only, so the API handler (same package) does not load the
-OpenAI and Twilio SDKs on its cold start.
+OpenAI SDK on its cold start. Each provider's module is imported when its first sender is
+built: the e-mail processor never loads Twilio's SDK, WhatsApp's and SMS's never SendGrid's
+client.
 """
 
 from __future__ import annotations
 
 import os
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
+import requests
 from openai import OpenAI
 
 from chalicelib.comms import env, names
 from chalicelib.comms.processor.batch import HeartbeatSettings
-from chalicelib.comms.processor.credentials import TwilioCredentials
-from chalicelib.comms.processor.messaging import TwilioSender, twilio_client
+from chalicelib.comms.processor.conversations import ConversationKey
+from chalicelib.comms.processor.credentials import SendGridCredentials, TwilioCredentials
+from chalicelib.comms.processor.models import ContextObject
+from chalicelib.comms.processor.outbound import Outbound
 from chalicelib.comms.processor.service import ProcessorDeps
 from chalicelib.comms.wiring import conversations, credentials
 from shared.env import API_URL, require
+
+if TYPE_CHECKING:
+    from chalicelib.comms.processor.mail import SendGridSender
+    from chalicelib.comms.processor.messaging import TwilioSender
 
 
 @cache
@@ -26,12 +36,35 @@ def processor_deps() -> ProcessorDeps:
         conversations=conversations(),
         credentials=credentials(),
         openai_client=_openai_client,
-        twilio_sender=_twilio_sender,
-        status_callback_url=_status_callback_url(),
+        outbound=_outbound,
     )
 
 
-def _status_callback_url() -> str | None:
+def _outbound(channel: str, context: ContextObject, key: ConversationKey) -> Outbound:
+    """The channel's provider for one conversation, with the company's sender and
+    credentials (``ProcessorDeps.outbound``)."""
+    config = context.channel_config(channel)
+    if channel == "email":
+        from chalicelib.comms.processor.mail import MailOutbound
+
+        return MailOutbound(
+            _sendgrid_sender(credentials().sendgrid(config.credentials_id)),
+            config,
+            key,
+            context.frontend_payload.recipient_data.full_name(),
+        )
+    from chalicelib.comms.processor.messaging import TwilioOutbound, status_callback_url
+
+    return TwilioOutbound(
+        _twilio_sender(credentials().twilio(config.credentials_id)),
+        channel,
+        config,
+        key.primary_channel,
+        status_callback_url(_status_route_url(), key),
+    )
+
+
+def _status_route_url() -> str | None:
     api_url = os.environ.get(API_URL)
     return f"{api_url.rstrip('/')}{names.TWILIO_STATUS_PATH}" if api_url else None
 
@@ -45,6 +78,15 @@ def heartbeat_settings() -> HeartbeatSettings:
     )
 
 
+def _backoff_seconds() -> float:
+    return float(os.environ.get(env.RETRY_BASE_SECONDS, "0.5"))
+
+
+def _timeout_seconds(default: float) -> float:
+    value = os.environ.get(env.PROVIDER_TIMEOUT_SECONDS)
+    return float(value) if value else default
+
+
 @lru_cache(maxsize=8)
 def _openai_client(api_key: str) -> OpenAI:
     # The SDK reads OPENAI_BASE_URL itself: the local stack and tests point it at a fake.
@@ -53,9 +95,23 @@ def _openai_client(api_key: str) -> OpenAI:
 
 @lru_cache(maxsize=32)
 def _twilio_sender(credentials: TwilioCredentials) -> TwilioSender:
-    return TwilioSender(
-        twilio_client(credentials.account_sid, credentials.auth_token),
-        backoff_seconds=float(os.environ.get(env.RETRY_BASE_SECONDS, "0.5")),
+    from chalicelib.comms.processor.messaging import TIMEOUT_SECONDS, TwilioSender, twilio_client
+
+    client = twilio_client(
+        credentials.account_sid, credentials.auth_token, _timeout_seconds(TIMEOUT_SECONDS)
+    )
+    return TwilioSender(client, backoff_seconds=_backoff_seconds())
+
+
+@lru_cache(maxsize=32)
+def _sendgrid_sender(credentials: SendGridCredentials) -> SendGridSender:
+    from chalicelib.comms.processor.mail import TIMEOUT_SECONDS, SendGridSender
+
+    return SendGridSender(
+        requests.Session(),
+        credentials.api_key,
+        backoff_seconds=_backoff_seconds(),
+        timeout_seconds=_timeout_seconds(TIMEOUT_SECONDS),
     )
 
 
@@ -65,3 +121,4 @@ def reset() -> None:
     heartbeat_settings.cache_clear()
     _openai_client.cache_clear()
     _twilio_sender.cache_clear()
+    _sendgrid_sender.cache_clear()

@@ -41,6 +41,14 @@ class ChannelNotAllowedError(RouterError):
     error_code = "CHANNEL_NOT_ALLOWED"
 
 
+class ChannelNotConfiguredError(RouterError):
+    """The project may use the channel, but its config cannot send on it (no sender or no
+    credentials reference): an operator's fix, a state conflict for the client."""
+
+    status = 409
+    error_code = "CHANNEL_NOT_CONFIGURED"
+
+
 class PayloadTooLargeError(RouterError):
     """The context object would not fit in one SQS message: nothing was queued."""
 

@@ -78,3 +78,4 @@ class CompanyConfig(BaseModel):
     project_id: str
     project_status: str
     allowed_channels: list[str]
+    channel_config: dict[str, Any] = Field(default_factory=dict)

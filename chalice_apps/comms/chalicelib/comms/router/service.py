@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
+from chalicelib.comms.channels import missing_settings
 from chalicelib.comms.router.company_config import CompanyConfigRepository
 from chalicelib.comms.router.context import build_context, conversation_id_for
 from chalicelib.comms.router.dispatch import ChannelQueues
 from chalicelib.comms.router.exceptions import (
     ChannelNotAllowedError,
+    ChannelNotConfiguredError,
     CompanyConfigInvalidError,
     CompanyNotFoundError,
     MessageTooLargeError,
@@ -60,7 +62,8 @@ def initiate_conversation(
     queues: ChannelQueues,
     now: Callable[[], datetime] = _utcnow,
 ) -> Accepted:
-    """Validate, check the company config, and queue the context object.
+    """Validate, check the company config (the channel allowed and able to send), and queue
+    the context object.
 
     Every check runs before the single SQS send, so a refused request queues nothing.
 
@@ -68,6 +71,7 @@ def initiate_conversation(
         InvalidQueryError, MalformedJsonError, NestingTooDeepError, InvalidRequestError: 400.
         CompanyNotFoundError: 404.
         ProjectInactiveError, ChannelNotAllowedError: 403.
+        ChannelNotConfiguredError: the config lacks the channel's sender or credentials (409).
         PayloadTooLargeError: the context object would not fit in one SQS message (413).
         CompanyConfigInvalidError: the stored item is unusable (500).
         QueueUnavailableError: DynamoDB or SQS failed after retries (503, safe to retry:
@@ -101,6 +105,13 @@ def initiate_conversation(
         raise ChannelNotAllowedError(
             f"channel '{channel}' is not allowed for this project "
             f"(allowed: {', '.join(config.allowed_channels) or 'none'})",
+            request_id,
+        )
+    missing = missing_settings(channel, config.channel_config)
+    if missing:
+        raise ChannelNotConfiguredError(
+            f"channel '{channel}' cannot send for this project: its channel_config.{channel} "
+            f"lacks {', '.join(missing)}",
             request_id,
         )
 

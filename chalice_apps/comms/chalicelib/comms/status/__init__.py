@@ -1,1 +1,1 @@
-"""Twilio's delivery status callbacks."""
+"""Delivery reports: Twilio's status callbacks and SendGrid's Event Webhook."""

@@ -3,8 +3,9 @@
 Twilio cannot send our API key, so the request proves itself with ``X-Twilio-Signature``,
 computed with the auth token of the account that sent the message over the exact callback
 URL and the posted form. The processor stored that URL on the record, so nothing here has to
-rebuild API Gateway's public address. Updates are conditional on a status rank, so a
-repeated callback changes nothing and a late ``sent`` never overwrites ``delivered``.
+rebuild API Gateway's public address. Updates are conditional on a status rank
+(``ConversationRepository.record_delivery``), so a repeated callback changes nothing and a
+late ``sent`` never overwrites ``delivered``.
 """
 
 from __future__ import annotations
@@ -13,16 +14,18 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import parse_qsl
 
 from twilio.request_validator import RequestValidator
 
-from chalicelib.comms.processor.conversations import ConversationKey, ConversationRepository
+from chalicelib.comms.processor.conversations import (
+    MAX_ADDRESS_LENGTH,
+    ConversationKey,
+    ConversationRepository,
+)
 from chalicelib.comms.processor.credentials import Credentials
 from chalicelib.comms.processor.exceptions import PermanentFailureError
 from chalicelib.comms.status.exceptions import CallbackNotVerifiedError, InvalidCallbackError
-from shared.dynamo import conditional_write
 from shared.errors import FieldProblem, InvalidQueryError, ParameterProblem, TransientError
 from shared.observability import logger
 from shared.query import checked_parameters
@@ -42,10 +45,8 @@ STATUS_RANK = {
     "canceled": 4,
     "read": 5,
 }
-# The processor's callback URL carries the conversation's key (service._callback).
+# The processor's callback URL carries the conversation's key (messaging.status_callback_url).
 KEY_PARAMETERS = ("primary_channel", "conversation_id")
-# The longest address a conversation is keyed by (an e-mail address, RFC 5321).
-MAX_ADDRESS_LENGTH = 254
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,16 @@ def record_status(
     if not RequestValidator(token).validate(url, form, signature):
         raise CallbackNotVerifiedError()
     sid, status = form["MessageSid"], form["MessageStatus"]
-    applied = _apply(conversations, key, sid, status, form, now().isoformat())
+    applied = conversations.record_delivery(
+        key,
+        sid,
+        status,
+        STATUS_RANK[status],
+        {
+            "delivery_error_code": form.get("ErrorCode") or None,
+            "delivery_updated_at": now().isoformat(),
+        },
+    )
     update = StatusUpdate(key, sid, status, applied)
     log.info(
         "delivery status",
@@ -146,31 +156,3 @@ def record_status(
         },
     )
     return update
-
-
-def _apply(
-    conversations: ConversationRepository,
-    key: ConversationKey,
-    sid: str,
-    status: str,
-    form: dict[str, str],
-    now: str,
-) -> bool:
-    values: dict[str, Any] = {
-        ":status": status,
-        ":rank": STATUS_RANK[status],
-        ":sid": sid,
-        ":now": now,
-        ":error": form.get("ErrorCode") or None,
-    }
-    return conditional_write(
-        lambda: conversations.table.update_item(
-            Key=key.as_key(),
-            UpdateExpression="SET delivery_status = :status, delivery_status_rank = :rank, "
-            "delivery_error_code = :error, delivery_updated_at = :now",
-            ConditionExpression="message_sid = :sid AND (attribute_not_exists("
-            "delivery_status_rank) OR delivery_status_rank < :rank)",
-            ExpressionAttributeValues=values,
-        ),
-        "recording the delivery status",
-    )

@@ -1,5 +1,6 @@
-"""Why a status callback was refused. Twilio reads only the status: a 4xx is final for it
-(it does not retry), so every refusal here is one a retry could not change."""
+"""Why a delivery report was refused. Twilio reads only the status: a 4xx is final for it (it
+does not retry), so every refusal here is one a retry could not change, and SendGrid's
+retries of a refused post change nothing either."""
 
 from __future__ import annotations
 
@@ -28,3 +29,21 @@ class CallbackNotVerifiedError(ApiError):
 
     def __init__(self) -> None:
         super().__init__("the X-Twilio-Signature of this callback could not be verified")
+
+
+class EventsNotVerifiedError(ApiError):
+    """No signature or timestamp, a timestamp too old or too new (a replay), a company with no
+    verification key, or a wrong signature: one answer for all, as for Twilio's callbacks."""
+
+    status = 403
+    error_code = "SIGNATURE_INVALID"
+
+    def __init__(self) -> None:
+        super().__init__("the signature of these SendGrid events could not be verified")
+
+
+class InvalidEventsError(ApiError):
+    """A signed body that is not SendGrid's JSON array of event objects."""
+
+    status = 400
+    error_code = "INVALID_EVENTS"

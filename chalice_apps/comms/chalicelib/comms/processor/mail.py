@@ -1,0 +1,187 @@
+"""Sending e-mail through SendGrid's v3 Mail Send (``POST /v3/mail/send``, ``202 Accepted``,
+the message's id in ``X-Message-Id``), over plain HTTP.
+
+Retried inside the invocation: 429 (waiting until its ``X-RateLimit-Reset``, at most
+``MAX_RATE_LIMIT_WAIT_SECONDS``: a longer wait goes back to SQS), 5xx and connection failures,
+with backoff and jitter (``retry.provider_retrying``). Permanent: 400 (the mail is invalid),
+401 and 403 (the key is wrong or may not send from this address), and any other 4xx. Each
+request times out after ``TIMEOUT_SECONDS``; a send that timed out after it went out may
+have been accepted, so it is never repeated (``DeliveryUnknownError``).
+
+Each mail carries the conversation's key in ``custom_args``, which SendGrid hands back in
+every event of its Event Webhook (``status/email_events.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+import requests
+from tenacity import RetryError
+
+from chalicelib.comms import env
+from chalicelib.comms.processor.ai import Drafted
+from chalicelib.comms.processor.conversations import ConversationKey
+from chalicelib.comms.processor.exceptions import DeliveryUnknownError, PermanentFailureError
+from chalicelib.comms.processor.models import ChannelConfig
+from chalicelib.comms.processor.outbound import Sent
+from chalicelib.comms.processor.retry import RetryLaterError, provider_retrying
+from shared.errors import TransientError
+
+API_BASE_URL: Final = "https://api.sendgrid.com"
+MAIL_SEND_PATH: Final = "/v3/mail/send"
+# Mail Send answers in well under a second; 10 s is ten times a slow answer and, with four
+# attempts and their waits, stays well under the processors' 90 s timeout.
+TIMEOUT_SECONDS: Final = 10.0
+# The longest rate-limit reset waited out inside an invocation; a longer one goes back to SQS.
+MAX_RATE_LIMIT_WAIT_SECONDS: Final = 10.0
+
+
+class SendGridServerError(Exception):
+    """SendGrid answered 5xx: worth another attempt."""
+
+
+def is_transient(err: BaseException) -> bool:
+    """Worth sending again: refused for now, failed on SendGrid's side, or never reached it
+    (a read timeout is not: the mail may have been accepted)."""
+    return isinstance(err, RetryLaterError | SendGridServerError | requests.ConnectionError)
+
+
+def seconds_until(reset: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """The wait ``X-RateLimit-Reset`` (the Unix time the limit resets at) asks for; None when
+    absent or unreadable, never negative."""
+    try:
+        reset_at = float(reset or "")
+    except ValueError:
+        return None
+    return max(reset_at - now(), 0.0)
+
+
+def _reason(response: requests.Response) -> str:
+    """SendGrid's own words: the first of ``{"errors": [{"message", "field"}]}``."""
+    try:
+        first = response.json()["errors"][0]
+        field = f" ({first['field']})" if first.get("field") else ""
+        return f"{first['message']}{field}"
+    except (ValueError, KeyError, IndexError, TypeError):
+        return response.text[:200] or f"HTTP {response.status_code}"
+
+
+class SendGridSender:
+    def __init__(
+        self,
+        session: requests.Session,
+        api_key: str,
+        attempts: int = 4,
+        backoff_seconds: float = 0.5,
+        timeout_seconds: float = TIMEOUT_SECONDS,
+    ) -> None:
+        """``attempts`` calls at most per mail (``retry.provider_retrying``); SendGrid's
+        address is ``SENDGRID_API_BASE_URL`` when set (a fake), else the real one."""
+        self._session = session
+        self._api_key = api_key
+        self._url = os.environ.get(env.SENDGRID_API_BASE_URL, API_BASE_URL) + MAIL_SEND_PATH
+        self._timeout = timeout_seconds
+        self._retrying = provider_retrying(
+            is_transient, attempts, backoff_seconds, MAX_RATE_LIMIT_WAIT_SECONDS
+        )
+
+    def _post(self, mail: dict[str, Any]) -> str:
+        response = self._session.post(
+            self._url,
+            json=mail,
+            headers={"Authorization": f"Bearer {self._api_key}"},
+            timeout=self._timeout,
+        )
+        if response.status_code == 202:
+            return response.headers.get("X-Message-Id", "")
+        if response.status_code == 429:
+            raise RetryLaterError(
+                f"SendGrid answered 429: {_reason(response)}",
+                seconds_until(response.headers.get("X-RateLimit-Reset")),
+            )
+        if response.status_code >= 500:
+            raise SendGridServerError(f"SendGrid answered {response.status_code}")
+        raise PermanentFailureError(
+            f"SendGrid refused the mail: {_reason(response)}", response.status_code
+        )
+
+    def send(self, mail: dict[str, Any]) -> str:
+        """Send one Mail Send request body; returns SendGrid's message id.
+
+        Raises:
+            PermanentFailureError: a 4xx other than 429 (its code is the HTTP status).
+            DeliveryUnknownError: timed out after the request went out; never repeated.
+            TransientError: still refused or failing after the retries.
+        """
+        try:
+            return str(self._retrying(lambda: self._post(mail)))
+        except RetryError as err:
+            cause = err.last_attempt.exception()
+            raise TransientError(f"SendGrid still failing after retries: {cause}") from cause
+        except requests.Timeout as err:
+            raise DeliveryUnknownError(
+                f"SendGrid did not answer within {self._timeout:g} s; the mail may be out"
+            ) from err
+
+
+def _address(email: str, name: str | None) -> dict[str, str]:
+    return {"email": email, "name": name} if name else {"email": email}
+
+
+def mail_request(
+    config: ChannelConfig,
+    to: str,
+    to_name: str | None,
+    subject: str,
+    body: str,
+    key: ConversationKey,
+) -> dict[str, Any]:
+    """The Mail Send body: one recipient, the company's sender (its display name and
+    reply-to when configured), a plain-text body, and the conversation's key as
+    ``custom_args``."""
+    mail: dict[str, Any] = {
+        "personalizations": [{"to": [_address(to, to_name)]}],
+        "from": _address(config.sender, config.sender_name),
+        "subject": subject,
+        "content": [{"type": "text/plain", "value": body}],
+        "custom_args": key.as_key(),
+    }
+    if config.reply_to:
+        mail["reply_to"] = {"email": config.reply_to}
+    return mail
+
+
+@dataclass(frozen=True)
+class MailOutbound:
+    """The drafted subject and body to one recipient, from the company's address
+    (``outbound.Outbound``)."""
+
+    sender: SendGridSender
+    config: ChannelConfig
+    key: ConversationKey
+    to_name: str | None
+    provider: str = "SendGrid"
+    # SendGrid reports delivery to the Event Webhook its account's settings name.
+    callback_url: str | None = None
+
+    @property
+    def credentials_id(self) -> str:
+        return self.config.credentials_id
+
+    def send(self, drafted: Drafted) -> Sent:
+        subject, body = str(drafted.output["subject"]), str(drafted.output["body"])
+        mail = mail_request(
+            self.config, self.key.primary_channel, self.to_name, subject, body, self.key
+        )
+        return Sent(self.sender.send(mail), f"Subject: {subject}\n\n{body}")
+
+    def sent_since(self, since: datetime) -> None:
+        """SendGrid lists sent mail only through its paid Email Activity add-on: an
+        interrupted send is never looked up, and never resent."""
+        return None

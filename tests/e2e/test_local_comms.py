@@ -1,0 +1,121 @@
+"""comms' e-mail channel on the local stack, as a user drives it: a request over HTTP, the mail
+in the SendGrid fake, the record in DynamoDB, and SendGrid's signed delivery events posted to
+the local API once the fake's Event Webhook points there (as an operator sets it in SendGrid).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from devstack.launch import launch
+from devstack.profiles import fakes, profiles
+from devstack.profiles.comms import DEMO_COMPANY_ID, DEMO_PROJECT_ID, LOCAL_SENDGRID_KEY
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def comms_stack(
+    built_packages: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    with pytest.MonkeyPatch.context() as patch:
+        # What the fakes received is checked: never a developer's real accounts.
+        for variable in (v for f in fakes(profiles()).values() for v in f.real_variables):
+            patch.delenv(variable, raising=False)
+        try:
+            launched = launch(tmp_path_factory.mktemp("comms"))
+        except RuntimeError as err:
+            pytest.fail(str(err))
+    yield launched.description
+    launched.stop()
+
+
+def wait_for(condition: Any, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail("timed out waiting")
+
+
+def conversation(stack: dict[str, Any], address: str, conversation_id: str) -> dict[str, Any]:
+    table = boto3.resource(
+        "dynamodb",
+        endpoint_url=stack["aws_endpoint"],
+        region_name=stack["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    ).Table("conversations-dev")
+    key = {"primary_channel": address, "conversation_id": conversation_id}
+    item: dict[str, Any] = table.get_item(Key=key).get("Item", {})
+    return item
+
+
+def test_an_email_request_is_sent_through_sendgrid_and_its_delivery_recorded(
+    comms_stack: dict[str, Any],
+) -> None:
+    sendgrid, api = comms_stack["fakes"]["sendgrid"], comms_stack["apps"]["comms"]
+    address = f"lee.{uuid.uuid4().hex[:8]}@example.com"
+    with requests.Session() as session:
+        webhook = session.patch(
+            f"{sendgrid}/v3/user/webhooks/event/settings",
+            headers={"Authorization": f"Bearer {LOCAL_SENDGRID_KEY}"},
+            json={
+                "enabled": True,
+                "url": f"{api}/sendgrid/events?company_id={DEMO_COMPANY_ID}"
+                f"&project_id={DEMO_PROJECT_ID}",
+            },
+            timeout=10,
+        )
+        accepted = session.post(
+            f"{api}/initiate-conversation",
+            headers={"x-api-key": comms_stack["api_keys"]["comms"]},
+            json={
+                "company_data": {"company_id": DEMO_COMPANY_ID, "project_id": DEMO_PROJECT_ID},
+                "recipient_data": {
+                    "recipient_first_name": "Lee",
+                    "recipient_email": address,
+                    "comms_consent": True,
+                },
+                "project_data": {"jobRole": "Healthcare Assistant"},
+                "request_data": {
+                    "request_id": str(uuid.uuid4()),
+                    "channel_method": "email",
+                    "initial_request_timestamp": "2026-11-23T08:00:00Z",
+                },
+            },
+            timeout=10,
+        )
+        (mail,) = wait_for(
+            lambda: [
+                m
+                for m in session.get(f"{sendgrid}/_mail", timeout=10).json()["mail"]
+                if address in m["to"]
+            ]
+        )
+
+    assert webhook.status_code == 200
+    assert accepted.status_code == 200, accepted.text
+    conversation_id = accepted.json()["conversation_id"]
+    assert mail["request"]["custom_args"]["conversation_id"] == conversation_id
+    record = wait_for(
+        lambda: (
+            conversation(comms_stack, address, conversation_id).get("delivery_status")
+            == "delivered"
+            and conversation(comms_stack, address, conversation_id)
+        )
+    )
+    assert record["conversation_status"] == "initial_message_sent"
+    assert record["message_sid"] == mail["message_id"]
+    log = Path(comms_stack["logs"]) / "comms-api-handler-dev.log"
+    assert '"message":"delivery events"' in log.read_text()
