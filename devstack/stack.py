@@ -53,13 +53,22 @@ from devstack.declared import (
 from devstack.destinations import arn_name, send
 from devstack.executions import ExecutionWatcher, run_execution
 from devstack.fake_arns import ACCOUNT_ID, OfflineMocks
+from devstack.fakes.base import FakeServer
 from devstack.fakes.faults import CONTROL_PATH
 from devstack.inbox import Inbox
 from devstack.lambda_service import ASYNC_RETRY_DELAYS, FunctionHosts
 from devstack.moto_mocks import MotoMocks
 from devstack.outside import OPERATOR_CREDENTIALS, RealServices, real_bedrock, real_services
 from devstack.processes import start_logged, wait_for_port
-from devstack.profiles import FakeContext, Profile, SeedContext, fakes, profiles, stack_entries
+from devstack.profiles import (
+    FakeContext,
+    Profile,
+    ReadyContext,
+    SeedContext,
+    fakes,
+    profiles,
+    stack_entries,
+)
 from devstack.program import run_program
 from devstack.schedules import ScheduledTarget, scheduled_event
 from devstack.streams import StreamPollers, stream_sources
@@ -106,6 +115,8 @@ class LocalStack:
     credentials: RealServices = field(default_factory=RealServices)
     # Real Bedrock (a bedrock-runtime client) behind the local Converse, or None: the fake.
     bedrock: Any | None = None
+    # The fakes started, by name (stack.json lists their URLs in ``fakes``).
+    fake_servers: dict[str, FakeServer] = field(default_factory=dict)
     # What each system adds: fakes, demo data, stack.json entries.
     profiles: list[Profile] = field(default_factory=profiles)
 
@@ -228,6 +239,9 @@ def start(local: LocalStack, exits: ExitStack) -> None:
         local.apps[app] = f"http://{local.host}:{port}"
         local.api_keys[app] = api_key
         port += 1
+    for profile in local.profiles:
+        if profile.ready is not None:
+            profile.ready(ReadyContext(dict(local.apps), dict(local.fake_servers)))
     for worker in sqs_workers(mocks):
         function = worker.function
         redelivery = (
@@ -296,6 +310,7 @@ def start_fakes(local: LocalStack, exits: ExitStack, context: FakeContext) -> di
         server.start(local.host)
         exits.callback(server.stop)
         local.fakes[name] = server.url
+        local.fake_servers[name] = server
         environment[fake.variable] = f"{server.url}{fake.suffix}"
     return environment
 

@@ -50,6 +50,15 @@ class SeedContext:
 
 
 @dataclass(frozen=True)
+class ReadyContext:
+    """The running stack, once every API listens: each app's base URL and each started
+    fake (a fake that calls an app back, as a webhook does, is pointed at it here)."""
+
+    apps: dict[str, str]
+    fakes: dict[str, FakeServer]
+
+
+@dataclass(frozen=True)
 class Profile:
     system: str
     fakes: tuple[Fake, ...] = ()
@@ -59,6 +68,8 @@ class Profile:
     description: dict[str, Any] = field(default_factory=dict)
     # Entries known only once the stack runs (ids moto chose), read after ``seed``.
     describe: Callable[[SeedContext], dict[str, Any]] | None = None
+    # Called once the APIs listen (e.g. to point a fake's webhook at the system's API).
+    ready: Callable[[ReadyContext], None] | None = None
 
 
 def profiles() -> list[Profile]:

@@ -8,6 +8,7 @@ import hashlib
 import json
 from functools import cache
 from typing import Any
+from urllib.parse import urlencode
 
 import boto3
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -17,7 +18,7 @@ from chalicelib.comms.env import SENDGRID_API_BASE_URL, TWILIO_API_BASE_URL
 from devstack.fakes.openai import FakeOpenAI
 from devstack.fakes.sendgrid import FakeSendGrid, public_key_of
 from devstack.fakes.twilio import FakeTwilio
-from devstack.profiles import Fake, Profile, SeedContext
+from devstack.profiles import Fake, Profile, ReadyContext, SeedContext
 from shared.names import physical
 
 DEMO_COMPANY_ID = "ci-aaa-001"
@@ -133,6 +134,18 @@ def seed(context: SeedContext) -> None:
             )
 
 
+def point_sendgrid_webhook(context: ReadyContext) -> None:
+    """Turn the SendGrid fake's Event Webhook on, aimed at the demo company's events route on
+    the local comms API, as an operator sets it in a company's SendGrid account (so a demo
+    e-mail's delivery events arrive with no step by hand)."""
+    fake = context.fakes.get("sendgrid")
+    if isinstance(fake, FakeSendGrid) and "comms" in context.apps:
+        query = urlencode({"company_id": DEMO_COMPANY_ID, "project_id": DEMO_PROJECT_ID})
+        fake.webhook.update(
+            enabled=True, url=f"{context.apps['comms']}{names.SENDGRID_EVENTS_PATH}?{query}"
+        )
+
+
 PROFILE = Profile(
     system="comms",
     fakes=(
@@ -166,4 +179,5 @@ PROFILE = Profile(
     ),
     seed=seed,
     description={"demo": {"company_id": DEMO_COMPANY_ID, "project_id": DEMO_PROJECT_ID}},
+    ready=point_sendgrid_webhook,
 )

@@ -1,13 +1,12 @@
 """comms' e-mail channel on the local stack, as a user drives it: a request over HTTP, the mail
 in the SendGrid fake, the record in DynamoDB, and SendGrid's signed delivery events posted to
-the local API once the fake's Event Webhook points there (as an operator sets it in SendGrid).
+the local API, where the comms profile aimed the fake's Event Webhook (as an operator sets it
+in a company's SendGrid account).
 """
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,37 +14,10 @@ import boto3
 import pytest
 import requests
 
-from devstack.launch import launch
-from devstack.profiles import fakes, profiles
 from devstack.profiles.comms import DEMO_COMPANY_ID, DEMO_PROJECT_ID, LOCAL_SENDGRID_KEY
+from tests.e2e.support import wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def comms_stack(
-    built_packages: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Any]]:
-    with pytest.MonkeyPatch.context() as patch:
-        # What the fakes received is checked: never a developer's real accounts.
-        for variable in (v for f in fakes(profiles()).values() for v in f.real_variables):
-            patch.delenv(variable, raising=False)
-        try:
-            launched = launch(tmp_path_factory.mktemp("comms"))
-        except RuntimeError as err:
-            pytest.fail(str(err))
-    yield launched.description
-    launched.stop()
-
-
-def wait_for(condition: Any, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail("timed out waiting")
 
 
 def conversation(stack: dict[str, Any], address: str, conversation_id: str) -> dict[str, Any]:
@@ -62,24 +34,20 @@ def conversation(stack: dict[str, Any], address: str, conversation_id: str) -> d
 
 
 def test_an_email_request_is_sent_through_sendgrid_and_its_delivery_recorded(
-    comms_stack: dict[str, Any],
+    local_stack: dict[str, Any],
 ) -> None:
-    sendgrid, api = comms_stack["fakes"]["sendgrid"], comms_stack["apps"]["comms"]
+    sendgrid, api = local_stack["fakes"]["sendgrid"], local_stack["apps"]["comms"]
     address = f"lee.{uuid.uuid4().hex[:8]}@example.com"
     with requests.Session() as session:
-        webhook = session.patch(
+        # The comms profile aimed the fake's Event Webhook at the demo company's route.
+        webhook = session.get(
             f"{sendgrid}/v3/user/webhooks/event/settings",
             headers={"Authorization": f"Bearer {LOCAL_SENDGRID_KEY}"},
-            json={
-                "enabled": True,
-                "url": f"{api}/sendgrid/events?company_id={DEMO_COMPANY_ID}"
-                f"&project_id={DEMO_PROJECT_ID}",
-            },
             timeout=10,
         )
         accepted = session.post(
             f"{api}/initiate-conversation",
-            headers={"x-api-key": comms_stack["api_keys"]["comms"]},
+            headers={"x-api-key": local_stack["api_keys"]["comms"]},
             json={
                 "company_data": {"company_id": DEMO_COMPANY_ID, "project_id": DEMO_PROJECT_ID},
                 "recipient_data": {
@@ -104,18 +72,21 @@ def test_an_email_request_is_sent_through_sendgrid_and_its_delivery_recorded(
             ]
         )
 
-    assert webhook.status_code == 200
+    assert webhook.status_code == 200 and webhook.json()["enabled"] is True
+    assert webhook.json()["url"] == (
+        f"{api}/sendgrid/events?company_id={DEMO_COMPANY_ID}&project_id={DEMO_PROJECT_ID}"
+    )
     assert accepted.status_code == 200, accepted.text
     conversation_id = accepted.json()["conversation_id"]
     assert mail["request"]["custom_args"]["conversation_id"] == conversation_id
     record = wait_for(
         lambda: (
-            conversation(comms_stack, address, conversation_id).get("delivery_status")
+            conversation(local_stack, address, conversation_id).get("delivery_status")
             == "delivered"
-            and conversation(comms_stack, address, conversation_id)
+            and conversation(local_stack, address, conversation_id)
         )
     )
     assert record["conversation_status"] == "initial_message_sent"
     assert record["message_sid"] == mail["message_id"]
-    log = Path(comms_stack["logs"]) / "comms-api-handler-dev.log"
+    log = Path(local_stack["logs"]) / "comms-api-handler-dev.log"
     assert '"message":"delivery events"' in log.read_text()
