@@ -26,7 +26,6 @@ from chalicelib.mentions.backfill import plan_backfill, run_backfill
 from chalicelib.mentions.client import DEFAULT_BASE_URL, MentionMindClient
 from chalicelib.mentions.credentials import mentionmind_api_key
 from chalicelib.mentions.ingestion import Tally
-from chalicelib.mentions.processing import utc_iso
 from chalicelib.mentions.repository import MentionRepository
 from chalicelib.mentions.state import IngesterState
 from infra.settings import available_stacks
@@ -36,6 +35,7 @@ from shared import aws
 from shared.errors import FleetError
 from shared.names import physical
 from shared.observability import logger
+from shared.timestamps import utc_iso
 
 console = Console(stderr=True)
 

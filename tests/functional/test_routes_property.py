@@ -163,6 +163,7 @@ HOSTILE = [
     ("comms", "POST", "/initiate-conversation", "application/json", conversation(**{"": "x"})),
     ("mentions", "GET", "/mentions?source=twitter&since=0001-01-01T00:00:00%2B01:00", "", ""),
     ("mentions", "GET", "/mentions?source=twitter&until=9999-12-31T23:59:59-01:00", "", ""),
+    ("patches", "GET", "/patches?state=new&since=0001-01-01T00:00:00%2B01:00", "", ""),
     ("comms", "POST", "/twilio/status", FORM, "MessageSid=\udcff\udcfe&MessageStatus=sent"),
     ("comms", "POST", "/twilio/status?primary_channel=&conversation_id=", FORM, "MessageSid=SM1"),
 ]

@@ -20,9 +20,9 @@ from aws_lambda_powertools import Logger
 from chalicelib.mentions.client import MentionMindClient
 from chalicelib.mentions.exceptions import BackfillBusyError
 from chalicelib.mentions.ingestion import Tally, valid_mentions
-from chalicelib.mentions.processing import utc_iso
 from chalicelib.mentions.repository import MentionRepository
 from chalicelib.mentions.state import IngesterState
+from shared.timestamps import utc_iso
 
 # Long enough for one chunk of a busy project at the API's 100 calls a minute.
 LEASE_SECONDS = 900

@@ -25,10 +25,11 @@ from pydantic.alias_generators import to_camel
 
 from chalicelib.mentions.client import ApiCall, MentionMindClient
 from chalicelib.mentions.exceptions import IngestionFailedError, LeaseLostError, MentionMindError
-from chalicelib.mentions.processing import InvalidMention, Mention, to_mention, utc_iso
+from chalicelib.mentions.processing import InvalidMention, Mention, to_mention
 from chalicelib.mentions.repository import MentionRepository
 from chalicelib.mentions.state import IngesterState
 from shared.errors import TransientError
+from shared.timestamps import utc_iso
 
 
 class WindowSettings(BaseModel):

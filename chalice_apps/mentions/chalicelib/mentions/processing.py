@@ -11,11 +11,12 @@ from __future__ import annotations
 import html
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import nh3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from shared.timestamps import utc_iso
 
 
 def _controls_to_spaces(text: str) -> str:
@@ -30,29 +31,6 @@ def clean_text(value: str) -> str:
     """
     text = html.unescape(nh3.clean(_controls_to_spaces(value), tags=set()))
     return " ".join(_controls_to_spaces(text).split())
-
-
-class DateOutOfRangeError(ValueError):
-    """An ISO 8601 date-time whose UTC time is outside the years 1-9999 Python can hold."""
-
-
-def utc_iso(value: str) -> str:
-    """``2026-11-20T11:00:00+01:00`` -> ``2026-11-20T10:00:00Z``.
-
-    Raises:
-        DateOutOfRangeError: a valid date-time whose UTC time falls before year 1 or after
-            9999 (``0001-01-01T00:00:00+01:00``).
-        ValueError: not an ISO 8601 date-time.
-    """
-    moment = datetime.fromisoformat(value.strip())
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    except OverflowError:
-        raise DateOutOfRangeError(
-            "out of range: in UTC it falls outside the years 0001 to 9999"
-        ) from None
 
 
 class Mention(BaseModel):

@@ -17,9 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from chalicelib.mentions.processing import DateOutOfRangeError, utc_iso
 from chalicelib.mentions.repository import MentionRepository
 from shared.errors import InvalidQueryError, ParameterProblem
+from shared.timestamps import DateOutOfRangeError, utc_iso
 
 EARLIEST = "1970-01-01T00:00:00Z"
 DEFAULT_LIMIT = 50

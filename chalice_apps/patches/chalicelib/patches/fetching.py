@@ -37,10 +37,11 @@ from chalicelib.patches.exceptions import (
 from chalicelib.patches.observe import record_breakers
 from chalicelib.patches.patch_repository import PatchRepository
 from chalicelib.patches.patchwork import PatchworkClient
-from chalicelib.patches.records import InvalidPatch, Patch, to_patch, utc_iso
+from chalicelib.patches.records import InvalidPatch, Patch, to_patch
 from chalicelib.patches.state import Cursors
 from chalicelib.patches.work import SliceRequest, WorkQueue, day_slices, thread_requests
 from shared.errors import TransientError
+from shared.timestamps import utc_iso
 
 # Patches looked up and written together (BatchGetItem takes 100 keys).
 CHUNK = 100

@@ -24,8 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from chalicelib.patches.discussion_repository import DiscussionRepository
 from chalicelib.patches.exceptions import ItemNotFoundError, PatchNotFoundError
 from chalicelib.patches.patch_repository import PatchRepository
-from chalicelib.patches.records import public_patch, utc_iso
+from chalicelib.patches.records import public_patch
 from shared.errors import InvalidQueryError, ParameterProblem
+from shared.timestamps import DateOutOfRangeError, utc_iso
 
 EARLIEST = "1970-01-01T00:00:00Z"
 DEFAULT_LIMIT = 25
@@ -81,6 +82,8 @@ class _ListParameters(BaseModel):
             return None
         try:
             return utc_iso(value)
+        except DateOutOfRangeError as err:
+            raise ValueError(str(err)) from None
         except ValueError:
             raise ValueError("not an ISO 8601 date-time (e.g. 2026-11-20T10:00:00Z)") from None
 

@@ -12,26 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-
-def utc_iso(value: str) -> str:
-    """``2026-11-20T11:00:00+01:00`` -> ``2026-11-20T10:00:00Z``; a naive date is UTC (as
-    Patchwork's are).
-
-    Raises:
-        ValueError: not an ISO 8601 date-time, or out of the years Python holds in UTC.
-    """
-    moment = datetime.fromisoformat(value.strip())
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    except OverflowError:
-        raise ValueError("out of range: in UTC it falls outside the years 0001 to 9999") from None
+from shared.timestamps import utc_iso
 
 
 def status_key(state: str) -> str:
