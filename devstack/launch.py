@@ -38,6 +38,17 @@ class LaunchedStack:
         return self.process.wait(timeout=timeout)
 
 
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Ctrl-C, so the stack stops whatever it started; SIGKILL only if it does not exit."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    process.wait()
+
+
 def launch(state_dir: Path, *extra: str, timeout: float = 60, attempts: int = 3) -> LaunchedStack:
     """Start the stack; its console output goes to ``state_dir/output.log``.
 
@@ -84,8 +95,7 @@ def _launch_once(state_dir: Path, extra: tuple[str, ...], timeout: float) -> Lau
     description_file = state_dir / "stack.json"
     while not description_file.exists():
         if process.poll() is not None or time.perf_counter() - started > timeout:
-            process.kill()
-            process.wait()
+            _stop(process)
             raise RuntimeError(f"the local stack did not start:\n{log.read_text()}")
         time.sleep(0.02)
     boot = time.perf_counter() - started

@@ -5,6 +5,7 @@ one worker: ``--dist loadfile``); a test that needs a stack of its own starts on
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,4 +35,8 @@ def local_stack(
         )
     yield description
     if launched.process.poll() is None:
-        launched.process.kill()
+        # Ctrl-C, so the stack stops every process it started (a SIGKILL would orphan them).
+        try:
+            launched.stop()
+        except subprocess.TimeoutExpired:
+            launched.process.kill()
