@@ -31,3 +31,19 @@ def utc_iso(value: str) -> str:
         raise DateOutOfRangeError(
             "out of range: in UTC it falls outside the years 0001 to 9999"
         ) from None
+
+
+def query_date(value: str | None) -> str | None:
+    """A ``since``/``until`` query parameter as stored (``utc_iso``), or None if absent.
+
+    Raises:
+        ValueError: with the reason a client is told (the 400 names the parameter).
+    """
+    if value is None:
+        return None
+    try:
+        return utc_iso(value)
+    except DateOutOfRangeError:
+        raise
+    except ValueError:
+        raise ValueError("not an ISO 8601 date-time (e.g. 2026-11-20T10:00:00Z)") from None

@@ -26,7 +26,7 @@ from chalicelib.patches.exceptions import ItemNotFoundError, PatchNotFoundError
 from chalicelib.patches.patch_repository import PatchRepository
 from chalicelib.patches.records import public_patch
 from shared.errors import InvalidQueryError, ParameterProblem
-from shared.timestamps import DateOutOfRangeError, utc_iso
+from shared.timestamps import query_date, utc_iso
 
 EARLIEST = "1970-01-01T00:00:00Z"
 DEFAULT_LIMIT = 25
@@ -78,14 +78,7 @@ class _ListParameters(BaseModel):
     @field_validator("since", "until")
     @classmethod
     def _iso(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return utc_iso(value)
-        except DateOutOfRangeError as err:
-            raise ValueError(str(err)) from None
-        except ValueError:
-            raise ValueError("not an ISO 8601 date-time (e.g. 2026-11-20T10:00:00Z)") from None
+        return query_date(value)
 
 
 @dataclass(frozen=True)
