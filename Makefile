@@ -2,26 +2,34 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Each app's lock (`make lock`): the venv installs what the zips ship, so tests run it.
-LOCKS := $(sort $(wildcard chalice_apps/*/requirements.txt))
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCKS) | cksum | cut -d' ' -f1)
+# requirements.lock pins every package the venv holds, with hashes (`make lock`); each app's
+# lock (what its zip ships) is compiled within it.
+LOCK := requirements.lock
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 
-.PHONY: install lock package preview deploy lint typecheck test dev invoke execute bench clean
+.PHONY: install lock upgrade package preview deploy lint typecheck test dev invoke execute bench clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml $(LOCKS)
+# Exactly the lock: no resolution (--no-deps), every file checked against its hash, then
+# whatever the lock does not list removed (uv pip sync), then this project itself.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# csvchat's browser test drives Debian's chromium (playwright never downloads one).
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
-	$(BIN)/python -m pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 requires it
-	$(BIN)/python -m pip install --quiet -e ".[dev]" $(addprefix -r ,$(LOCKS))
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r $(LOCK)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-## lock: regenerate chalice_apps/<app>/requirements.txt from pyproject.toml with uv (needs PyPI)
+## lock: recompile requirements.lock and the apps' locks, keeping every pin pyproject allows
 lock: $(STAMP)
 	$(BIN)/python -m infra.locks
+
+## upgrade: move every pin to the newest allowed, install, run the suite, report what changed
+upgrade: $(STAMP)
+	$(BIN)/python -m infra.upgrade
 
 ## package: `chalice package` every app into build/<app>/ (what Pulumi deploys)
 package: $(STAMP)

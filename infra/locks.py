@@ -1,23 +1,26 @@
-"""``make lock``: compile each app's ``requirements.txt``, what its Lambda zip ships, with uv.
+"""``make lock`` and ``make upgrade``: the committed locks, compiled with uv.
 
-Each app declares what its functions import as an optional-dependency extra of
-``pyproject.toml`` named after it; the project's ``dependencies`` are what ``shared/`` needs.
-``uv pip compile --extra <app>`` pins that whole closure for the Lambda runtime (CPython 3.11
-on x86_64 manylinux) into ``chalice_apps/<app>/requirements.txt``: ``chalice package``
-installs exactly this file into the zip and ``make install`` installs every lock into the
-test venv, so the tests run the versions that ship.
+Two kinds of lock, one resolution:
 
-One venv holds every app for the tests, so the locks must agree with each other and with the
-dev tools. Every extra (each app's and ``dev``) is therefore compiled first into one combined
-lock, ``build/locks/all-extras.txt``, and each app's lock is compiled with it as a constraint
-(``-c``): a library two apps share gets the one version that also installs beside the tools.
+- ``requirements.lock``, the environment's lock: every package ``make install`` puts in the
+  venv (the apps' libraries, the dev tools, moto, Pulumi, Chalice, Playwright, DuckDB, … and
+  their whole closure), with hashes. ``make install`` installs exactly this file (``pip
+  install --require-hashes --no-deps``, then ``uv pip sync`` removes anything it does not
+  list), so a release upstream changes nothing until someone moves the lock on purpose;
+  ``tests/infra/test_locks.py`` fails when the venv differs from it.
+- ``chalice_apps/<app>/requirements.txt``, what each Lambda zip ships: the app's extra of
+  ``pyproject.toml`` compiled with the environment's lock as a constraint, so a library
+  two apps share, or an app and a tool share, has the one version the tests run.
 
-The Lambda runtime provides boto3 and what it depends on (:data:`LAMBDA_RUNTIME_PACKAGES`);
-no lock pins them (``--no-emit-package``), so no zip carries a second copy of the SDK.
+The Lambda runtime provides boto3 and what it depends on (:data:`LAMBDA_RUNTIME_PACKAGES`):
+no app lock pins them (``--no-emit-package``), so no zip carries a second copy of the SDK,
+and the environment's lock pins boto3, botocore and s3transfer to the versions that runtime
+ships (:data:`LAMBDA_RUNTIME_SDK`), so the tests run the SDK production runs.
 
-Without ``--upgrade`` the pins the locks hold now are kept wherever pyproject still allows
-them (uv prefers the versions already in its output file), so adding a library moves no
-other; ``--upgrade`` takes the newest of everything. Needs PyPI; makes no AWS call.
+Without ``--upgrade`` every pin the lock holds is kept wherever pyproject still allows it
+(uv prefers the versions already in its output file), so adding a library moves no other;
+``--upgrade`` takes the newest of everything except the runtime's SDK. Needs PyPI; makes no
+AWS call.
 """
 
 from __future__ import annotations
@@ -34,17 +37,32 @@ from infra.packaging import APPS_DIR, BUILD_DIR, ROOT, app_names
 
 # What the Lambda Python runtime has installed beside the function's code.
 LAMBDA_RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six")
+# The SDK the python3.11 runtime includes, from the AWS Lambda Developer Guide, "Building
+# Lambda functions with Python" -> "Runtime-included SDK versions". Lambda updates it in
+# place; when that table moves, change these three (and nothing else), then `make lock`.
+LAMBDA_RUNTIME_SDK = {"boto3": "1.40.4", "botocore": "1.40.4", "s3transfer": "0.13.1"}
+ENVIRONMENT_LOCK = ROOT / "requirements.lock"
 LOCK_FILE = "requirements.txt"
 COMPILE_COMMAND = "make lock"
-COMBINED_LOCK = BUILD_DIR / "locks" / "all-extras.txt"
+_RUNTIME_CONSTRAINT = BUILD_DIR / "locks" / "lambda-runtime-sdk.txt"
 # The Lambda python3.11 runtime: Amazon Linux 2 (glibc 2.26), so manylinux2014 wheels run.
 _TARGET = ("--python-version", "3.11", "--python-platform", "x86_64-manylinux_2_17")
-_PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==\S+")
+_PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)")
 
 
 def lock_path(app: str, apps_dir: Path = APPS_DIR) -> Path:
     """The lock of ``app``: the requirements file ``chalice package`` installs."""
     return apps_dir / app / LOCK_FILE
+
+
+def read_pins(path: Path) -> dict[str, str]:
+    """``{canonical name: version}`` of every ``name==version`` line of a lock (hash
+    continuation lines and comments skipped)."""
+    pins: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        if match := _PIN.match(line):
+            pins[canonicalize_name(match["name"])] = match["version"]
+    return pins
 
 
 def _compile(*args: str, output: Path) -> None:
@@ -75,34 +93,27 @@ def _compile(*args: str, output: Path) -> None:
     )
 
 
-def _current_pins(apps: list[str]) -> str:
-    """Every ``name==version`` line of the apps' locks, first of each name, as uv's
-    preferences for the combined lock."""
-    pins: dict[str, str] = {}
-    for app in apps:
-        path = lock_path(app)
-        if not path.is_file():
-            continue
-        for line in path.read_text().splitlines():
-            if match := _PIN.match(line):
-                pins.setdefault(canonicalize_name(match["name"]), match[0])
-    return "".join(f"{line}\n" for line in pins.values())
-
-
-def lock_apps(apps: list[str], upgrade: bool = False) -> None:
-    """Write the combined lock, then each app's lock constrained by it.
+def lock_all(apps: list[str], upgrade: bool = False) -> None:
+    """Write the environment's lock, then each app's lock constrained by it.
 
     Raises:
         subprocess.CalledProcessError: a resolution failed; no lock was written past it.
     """
-    COMBINED_LOCK.parent.mkdir(parents=True, exist_ok=True)
-    # uv prefers the versions its output file already pins: an empty one means the newest.
-    COMBINED_LOCK.write_text("" if upgrade else _current_pins(apps))
-    _compile("--all-extras", output=COMBINED_LOCK)
+    _RUNTIME_CONSTRAINT.parent.mkdir(parents=True, exist_ok=True)
+    _RUNTIME_CONSTRAINT.write_text("".join(f"{n}=={v}\n" for n, v in LAMBDA_RUNTIME_SDK.items()))
+    runtime = str(_RUNTIME_CONSTRAINT.relative_to(ROOT))
+    _compile(
+        "--all-extras",
+        "--generate-hashes",
+        "--constraint",
+        runtime,
+        *(["--upgrade"] if upgrade else []),
+        output=ENVIRONMENT_LOCK,
+    )
     not_emitted = [arg for pkg in LAMBDA_RUNTIME_PACKAGES for arg in ("--no-emit-package", pkg)]
-    constraint = str(COMBINED_LOCK.relative_to(ROOT))
+    environment = str(ENVIRONMENT_LOCK.relative_to(ROOT))
     for app in apps:
-        _compile("--extra", app, "--constraint", constraint, *not_emitted, output=lock_path(app))
+        _compile("--extra", app, "--constraint", environment, *not_emitted, output=lock_path(app))
 
 
 def main() -> None:
@@ -110,7 +121,8 @@ def main() -> None:
     parser.add_argument("--upgrade", action="store_true", help="take the newest allowed versions")
     args = parser.parse_args()
     apps = app_names()
-    lock_apps(apps, upgrade=args.upgrade)
+    lock_all(apps, upgrade=args.upgrade)
+    print(f"locked the environment -> {ENVIRONMENT_LOCK.relative_to(ROOT)}", flush=True)
     for app in apps:
         print(f"locked {app} -> {lock_path(app).relative_to(ROOT)}", flush=True)
 
