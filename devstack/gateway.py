@@ -25,9 +25,9 @@ from chalice.app import Chalice
 from chalice.config import Config
 from chalice.local import (
     ChaliceRequestHandler,
+    LocalChalice,
     LocalDevServer,
     RouteMatcher,
-    create_local_server,
 )
 
 from devstack.apps import load_app
@@ -141,6 +141,21 @@ class KeyCheckingHandler(ChaliceRequestHandler):
         log.info("%s %s", self.address_string(), format % args)
 
 
+def with_thread_local_request(app: Chalice) -> Chalice:
+    """``app`` with ``current_request`` kept per thread, which Chalice's threaded server
+    needs, given once per app object.
+
+    Chalice's own ``create_local_server`` does this by reassigning the bases of one
+    module-level class on every call, so a second call in the same process (a second server
+    for an app, as tests start) makes that class inherit from itself ("a __bases__ item
+    causes an inheritance cycle"). Here each app's class gets a subclass of its own, made
+    once, and nothing global changes.
+    """
+    if not isinstance(app, LocalChalice):
+        app.__class__ = type(f"Local{type(app).__name__}", (LocalChalice, type(app)), {})
+    return app
+
+
 def make_server(
     app_name: str,
     host: str,
@@ -157,9 +172,8 @@ def make_server(
     # Chalice warns on every request that it lets Cognito authorizers pass: this gateway
     # checks the token before Chalice sees the request.
     warnings.filterwarnings("ignore", message="CognitoUserPoolAuthorizer is not a supported")
-    # create_local_server also makes app.current_request thread-local, which the threaded
-    # server needs; the socket server then takes our handler class for every request.
-    server = create_local_server(app, config, host, port)
+    server = LocalDevServer(with_thread_local_request(app), config, host, port)
+    # The socket server takes our handler class for every request.
     server.server.RequestHandlerClass = partial(
         KeyCheckingHandler,
         api_key=api_key,
