@@ -1,7 +1,8 @@
 """The local AWS endpoint: moto's server app on loopback, in a thread of the stack's process,
-with the local Lambda service, the local Athena (``athena.py``: queries run by DuckDB) and
-the local Bedrock (``bedrock.py``: Converse) in front of it and Step Functions executing
-state machines.
+with the local Lambda service, the local Athena (``athena.py``: queries run by DuckDB), the
+local Bedrock (``bedrock.py``: Converse), the services' CORS (``cors.py``) and newer
+botocore's REST forms of JSON-target calls (``rest_protocol.py``) in front of it, and Step
+Functions executing state machines.
 
 moto runs executions with its port of LocalStack's interpreter, which calls each Task's
 service (Lambda here) through boto3 at ``localhost:$MOTO_PORT``: so that variable is set to
@@ -27,7 +28,9 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from devstack.athena import LocalAthena
 from devstack.bedrock import LocalBedrock
+from devstack.cors import CorsFront
 from devstack.lambda_service import FunctionHosts, LambdaInvokeFront
+from devstack.rest_protocol import RestToTargetFront, installed_rest_models
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -56,6 +59,10 @@ class NamedExecutions:
         return self.aws(environ, start_response)
 
 
+def _region() -> str:
+    return os.environ["AWS_DEFAULT_REGION"]
+
+
 class LocalAwsServer:
     """What ``make dev`` serves at ``aws_endpoint``; started and stopped by the stack."""
 
@@ -79,10 +86,15 @@ class LocalAwsServer:
         """Listening, with state machine execution switched on, when this returns."""
         os.environ["MOTO_PORT"] = str(self.port)
         moto = DomainDispatcherApplication(create_backend_app)
-        # The stack sets the region once the server runs; the Athena engine reads it then.
-        self._athena = LocalAthena(moto, self.url, lambda: os.environ["AWS_DEFAULT_REGION"])
+        # The stack sets the region once the server runs; the fronts read it then.
+        self._athena = LocalAthena(moto, self.url, _region)
         front = LambdaInvokeFront(self._athena, self.functions)
-        app = NamedExecutions(LocalBedrock(front, real=self.bedrock))
+        app = CorsFront(
+            RestToTargetFront(
+                NamedExecutions(LocalBedrock(front, real=self.bedrock)), installed_rest_models()
+            ),
+            _region,
+        )
         self._server = make_server(
             self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
         )

@@ -16,6 +16,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import botocore
+import moto
+from botocore.exceptions import ClientError
 from pulumi.runtime.mocks import MockResourceArgs
 
 from devstack.fake_arns import fake_outputs
@@ -125,6 +128,24 @@ _ALARM_PARAMETERS = {
 }
 
 
+class UnroutedCallError(RuntimeError):
+    """moto could not route an AWS call the program's resource needs: its version does not
+    know the operation, or the installed botocore speaks a wire protocol it does not (botocore
+    1.44.18 moved Athena to REST paths moto 5.2.6 does not serve). Raised at start, naming
+    the service, the operation, the resource and both versions, instead of a trace from deep
+    inside the program run."""
+
+
+def _unrouted(err: ClientError) -> bool:
+    """moto's answers for a call it has no route or implementation for."""
+    status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    error = err.response.get("Error", {})
+    text = f"{error.get('Code', '')} {error.get('Message', '')}"
+    return status in {404, 501} and (
+        "not yet implemented" in text.lower() or error.get("Code") in {"404", "NotImplemented"}
+    )
+
+
 class MotoMocks(RecordingMocks):
     """Creates each declared resource the local stack uses through boto3 (pointed at moto)."""
 
@@ -133,6 +154,25 @@ class MotoMocks(RecordingMocks):
         self._session = session or boto3.session.Session(region_name=region)
 
     def create(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        """The resource created in moto.
+
+        Raises:
+            UnroutedCallError: moto cannot route a call the resource needs.
+        """
+        try:
+            return self._create(args)
+        except ClientError as err:
+            if not _unrouted(err):
+                raise
+            service = args.typ.split(":")[1].split("/")[0]
+            raise UnroutedCallError(
+                f"moto {moto.__version__} cannot route {service} {err.operation_name}, needed "
+                f"to create {args.typ} {args.name!r} (botocore {botocore.__version__}): "
+                f"{err}. Pin a botocore moto serves, or a moto that serves it "
+                "(README: Locks)."
+            ) from err
+
+    def _create(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs = dict(args.inputs)
         match args.typ:
             case "aws:dynamodb/table:Table":

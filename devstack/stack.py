@@ -57,7 +57,7 @@ from devstack.fakes.base import FakeServer
 from devstack.fakes.faults import CONTROL_PATH
 from devstack.inbox import Inbox
 from devstack.lambda_service import ASYNC_RETRY_DELAYS, FunctionHosts
-from devstack.moto_mocks import MotoMocks
+from devstack.moto_mocks import MotoMocks, UnroutedCallError
 from devstack.outside import OPERATOR_CREDENTIALS, RealServices, real_bedrock, real_services
 from devstack.processes import start_logged, wait_for_port
 from devstack.profiles import (
@@ -359,7 +359,7 @@ def fire(local: LocalStack, target: ScheduledTarget, now: datetime) -> None:
     attributes (such errors are not retried in AWS either: the retry policy is for throttling
     and timeouts, which do not happen here), or dropped without one; the console says which.
     """
-    event = target.input or json.dumps(scheduled_event(target.rule, local.region, now))
+    event = target.event(local.region, now)
     fired = f"[schedule] {target.schedule.expression} fired"
     try:
         name = _deliver(local, target, event)
@@ -443,7 +443,10 @@ def run(
         # Ctrl-C at any moment, even while starting or just after stack.json appears (a
         # script that waits for it may stop the stack at once), is a clean stop.
         try:
-            start(local, exits)
+            try:
+                start(local, exits)
+            except UnroutedCallError as err:  # the versions' fault: said plainly, no trace
+                raise SystemExit(f"the local stack cannot start: {err}") from None
             write_description(local, state_dir / "stack.json")
             # Gone when the stack stops: its presence means "running".
             exits.callback((state_dir / "stack.json").unlink, missing_ok=True)
