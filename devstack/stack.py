@@ -359,7 +359,7 @@ def fire(local: LocalStack, target: ScheduledTarget, now: datetime) -> None:
     attributes (such errors are not retried in AWS either: the retry policy is for throttling
     and timeouts, which do not happen here), or dropped without one; the console says which.
     """
-    event = target.event(local.region, now)
+    event = target.input or json.dumps(scheduled_event(target.rule, local.region, now))
     fired = f"[schedule] {target.schedule.expression} fired"
     try:
         name = _deliver(local, target, event)
