@@ -100,12 +100,14 @@ def main() -> None:
     signal.signal(signal.SIGINT, _stop)
 
     handler = getattr(load_app(args.app), args.handler.removeprefix("app."))
-    context = LambdaContext(args.function_name, args.memory, max_runtime_ms=args.timeout * 1000)
     sqs = boto3.client("sqs", region_name=args.region)
 
     tag = f"[{args.function_name}]"
 
     def invoke(event: dict[str, Any]) -> Any:
+        # A context per invocation, as Lambda gives: its remaining time counts from now (one
+        # made at start-up told every later invocation it had no time left).
+        context = LambdaContext(args.function_name, args.memory, max_runtime_ms=args.timeout * 1000)
         return within_timeout(lambda: handler(event, context), args.timeout, tag, event)
 
     while not _stopping:
