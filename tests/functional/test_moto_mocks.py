@@ -15,6 +15,7 @@ import pulumi_aws as aws
 import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
+from pulumi.runtime.mocks import MockResourceArgs
 
 from devstack.moto_mocks import MotoMocks, UnroutedCallError
 from devstack.program import RecordingMocks, run_pulumi
@@ -96,11 +97,14 @@ def test_a_call_moto_cannot_route_fails_at_start_naming_service_operation_and_ve
     session = boto3.session.Session(region_name=REGION)
     session.events.register("before-send.athena.CreateWorkGroup", not_routed)
 
-    def workgroup() -> None:
-        aws.athena.Workgroup("queries", name="csvchat-dev", force_destroy=True)
+    # The mocks alone, not a program run: a program that fails leaves its pending
+    # registrations in Pulumi's process-wide runtime, where the next run would meet them.
+    declared = MockResourceArgs(
+        "aws:athena/workgroup:Workgroup", "queries", {"name": "csvchat-dev"}, custom=True
+    )
 
     with mock_aws(), pytest.raises(UnroutedCallError) as raised:
-        run_pulumi(workgroup, "dev", MotoMocks(REGION, session))
+        MotoMocks(REGION, session).create(declared)
 
     message = str(raised.value)
     assert "athena CreateWorkGroup" in message
