@@ -80,7 +80,7 @@ def _process(event: SQSEvent, channel: str) -> dict[str, Any]:
         channel,
         processor_wiring.processor_deps(),
         aws.sqs(),
-        processor_wiring.heartbeat_settings(),
+        processor_wiring.own_queue(),
     )
 
 

@@ -3,15 +3,23 @@ that owns it (``fail_next``) or over HTTP (``/_faults``, listed in stack.json)."
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, jsonify, request
 from pydantic import ValidationError
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from devstack.fakes.faults import CONTROL_PATH, Fault, FaultRequest, Faults
+from devstack.fakes.faults import CONTROL_PATH, DROP_AFTER_HANDLING, Fault, FaultRequest, Faults
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+# Set on a request's WSGI environ when its answer is to be dropped (``drop_after_handling``).
+_DROP = "fleet.drop_after_handling"
 
 __all__ = ["CONTROL_PATH", "FakeServer", "Fault"]
 
@@ -26,6 +34,7 @@ class FakeServer:
         self._thread: threading.Thread | None = None
         self.requests: list[dict[str, Any]] = []
         self.app.before_request(self._before)
+        self.app.wsgi_app = _dropping(self.app.wsgi_app)  # type: ignore[method-assign,assignment]
         self.app.add_url_rule(CONTROL_PATH, "list_faults", self._list_faults, methods=["GET"])
         self.app.add_url_rule(CONTROL_PATH, "add_fault", self._add_fault, methods=["POST"])
         self.app.add_url_rule(CONTROL_PATH, "clear_faults", self._clear_faults, methods=["DELETE"])
@@ -40,7 +49,9 @@ class FakeServer:
 
     def _add_fault(self) -> tuple[Response, int]:
         """``POST /_faults``: ``{"path_contains": "/Messages", "status": 429, "headers":
-        {"Retry-After": "3"}, "seconds": 60}`` (or ``"times": N``, default 1)."""
+        {"Retry-After": "3"}, "seconds": 60}`` (or ``"times": N``, default 1); or
+        ``{"path_contains": "/Messages", "action": "drop_after_handling", "times": 1}``: the
+        request is handled and its answer never sent."""
         try:
             wanted = FaultRequest.model_validate(request.get_json(force=True, silent=True))
         except ValidationError as err:
@@ -74,6 +85,9 @@ class FakeServer:
         if fault is None:
             return None
         time.sleep(fault.delay_seconds)
+        if fault.action == DROP_AFTER_HANDLING:
+            request.environ[_DROP] = True
+            return None
         if fault.status == 200:
             return None
         response = jsonify(fault.body)
@@ -101,3 +115,34 @@ class FakeServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+def _dropping(wsgi_app: WSGIApplication) -> WSGIApplication:
+    """Wrap a fake's WSGI app so that a request marked ``_DROP`` is handled in full (the
+    fake's state changes as for any request) and then gets no answer: its socket is shut
+    down before a byte of the response is written, as when a connection is lost on the way
+    back. The client sees the connection closed without a response (``RemoteDisconnected``
+    under requests' ``ConnectionError``)."""
+
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        def answer(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if environ.get(_DROP):
+                return lambda _data: None
+            return start_response(status, headers, exc_info)
+
+        body = wsgi_app(environ, answer)
+        if not environ.get(_DROP):
+            return body
+        try:
+            for _chunk in body:  # the whole answer is produced, as for any request
+                pass
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+        connection: socket.socket = environ["werkzeug.socket"]
+        connection.shutdown(socket.SHUT_RDWR)
+        # Werkzeug's server takes a ConnectionError as a dropped client and writes nothing.
+        raise ConnectionAbortedError("drop_after_handling: the answer was not sent")
+
+    return app

@@ -10,24 +10,34 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # Where each fake takes faults: a path no real API of theirs uses.
 CONTROL_PATH = "/_faults"
 
+# What a matching request gets: the fault's answer instead of the real one ("answer"), or
+# the real work done and then the connection closed with no answer at all
+# ("drop_after_handling"): the answer lost on the way back, so the caller cannot tell
+# whether its request took effect (a message sent, a mail accepted).
+Action = Literal["answer", "drop_after_handling"]
+ANSWER: Action = "answer"
+DROP_AFTER_HANDLING: Action = "drop_after_handling"
+
 
 @dataclass
 class Fault:
     """What a matching request gets instead of a normal answer (a delay with status 200
-    just slows the real answer down)."""
+    just slows the real answer down; ``action="drop_after_handling"`` does the work, after
+    the delay, and closes the connection without answering)."""
 
     path_contains: str
     status: int = 500
     body: dict[str, Any] = field(default_factory=lambda: {"error": "injected fault"})
     delay_seconds: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    action: Action = ANSWER
 
 
 @dataclass
@@ -49,6 +59,7 @@ class FaultRequest(BaseModel):
     delay_seconds: float = Field(default=0.0, ge=0, le=300)
     times: int | None = Field(default=None, ge=1, le=100_000)
     seconds: float | None = Field(default=None, gt=0, le=86_400)
+    action: Action = ANSWER
 
     @model_validator(mode="after")
     def _one_duration(self) -> FaultRequest:
@@ -57,7 +68,14 @@ class FaultRequest(BaseModel):
         return self
 
     def fault(self) -> Fault:
-        return Fault(self.path_contains, self.status, self.body, self.delay_seconds, self.headers)
+        return Fault(
+            self.path_contains,
+            self.status,
+            self.body,
+            self.delay_seconds,
+            self.headers,
+            self.action,
+        )
 
 
 class Faults:

@@ -5,6 +5,7 @@ router queues them, and its conversation records."""
 from __future__ import annotations
 
 import json
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,7 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+import chalice.test
 import pytest
+from chalice.local import LambdaContext
 from chalice.test import Client
 
 from chalicelib.comms import names
@@ -32,6 +35,21 @@ from tests.functional.conftest import STACK, drain, sqs_client
 
 PHONE = "+447700900123"
 EMAIL = "lee@example.com"
+# The processors' timeout (.chalice/config.json), which their calls are planned against.
+PROCESSOR_TIMEOUT_SECONDS = 90
+
+
+def openai_attempts(function_timeout: float = PROCESSOR_TIMEOUT_SECONDS) -> int:
+    """How many times a processor asks OpenAI for one answer in an invocation given the
+    function's whole timeout (``ai.py`` plans its attempts against the time left)."""
+    from chalicelib.comms.processor import ai
+    from chalicelib.comms.processor.budget import Budget
+    from chalicelib.comms.processor.retry import longest_wait
+    from chalicelib.comms.processor.service import SEND_RESERVE_SECONDS
+
+    budget = Budget(lambda: function_timeout).keeping(SEND_RESERVE_SECONDS)
+    wait = longest_wait(ai.MAX_RETRY_AFTER_SECONDS)
+    return budget.plan("a draft", ai.TIMEOUT_SECONDS, ai.ATTEMPTS, wait).attempts
 
 
 def store_secrets(secrets: dict[str, dict[str, str]], declared: str) -> None:
@@ -63,6 +81,14 @@ class ChannelProcessor:
         self, project_data: dict[str, Any] | None = None, **recipient: Any
     ) -> dict[str, Any]:
         """Queue a context object exactly as the router builds and sends it."""
+        context = self.context(project_data, **recipient)
+        ChannelQueues(sqs_client(), {self.channel: self.queue_url}).send(self.channel, context)
+        return context
+
+    def context(
+        self, project_data: dict[str, Any] | None = None, **recipient: Any
+    ) -> dict[str, Any]:
+        """A context object for this channel, as the router builds it (not queued)."""
         request_id = str(uuid.uuid4())
         body = {
             "company_data": {"company_id": DEMO_COMPANY_ID, "project_id": DEMO_PROJECT_ID},
@@ -79,17 +105,16 @@ class ChannelProcessor:
                 "initial_request_timestamp": "2026-11-23T08:00:00Z",
             },
         }
-        context = build_context(
+        return build_context(
             body,
             demo_company_config(),
             conversation_id_for(DEMO_COMPANY_ID, DEMO_PROJECT_ID, request_id),
             datetime.now(UTC),
         )
-        ChannelQueues(sqs_client(), {self.channel: self.queue_url}).send(self.channel, context)
-        return context
 
-    def send_raw(self, body: str) -> None:
-        sqs_client().send_message(QueueUrl=self.queue_url, MessageBody=body)
+    def send_raw(self, body: str) -> str:
+        """Queue ``body`` as it is; returns its SQS message id."""
+        return sqs_client().send_message(QueueUrl=self.queue_url, MessageBody=body)["MessageId"]
 
     def deliver(self, visibility_timeout: int | None = None) -> Delivery:
         return deliver_once(
@@ -121,6 +146,19 @@ class ChannelProcessor:
         return None if item is None else str(item["conversation_status"])
 
 
+def invocations_last(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Give every invocation ``seconds`` before Lambda would end it (the function's timeout,
+    which the processors plan their outside calls against); Chalice's test client gives
+    3 s, LambdaContext's default."""
+    monkeypatch.setattr(
+        chalice.test,
+        "LambdaContext",
+        lambda name, memory_size: LambdaContext(
+            name, memory_size, max_runtime_ms=int(seconds * 1000)
+        ),
+    )
+
+
 @contextmanager
 def channel_processor(
     channel: str, dev_stack: MotoMocks, monkeypatch: pytest.MonkeyPatch, **environment: str
@@ -131,6 +169,9 @@ def channel_processor(
     function = physical(f"comms-{channel}-processor", STACK)
     for name, value in {**dev_stack.function_environment(function), **environment}.items():
         monkeypatch.setenv(name, value)
+    invocations_last(
+        monkeypatch, dev_stack.named("aws:lambda/function:Function", function).inputs["timeout"]
+    )
     monkeypatch.setenv("RETRY_BASE_SECONDS", "0.01")
     module = load_app("comms")
     from chalicelib.comms import wiring
@@ -164,6 +205,14 @@ def logged(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
     the local stack)."""
     out = capsys.readouterr().out
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def closed_port_url() -> str:
+    """A loopback address nothing listens on: a connection to it is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 10.0) -> Any:

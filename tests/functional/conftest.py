@@ -67,7 +67,7 @@ def drain(url: str) -> list[dict[str, Any]]:
             return messages
         for message in batch:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        messages.extend(batch)
+        messages.extend(dict(message) for message in batch)
 
 
 @pytest.fixture

@@ -40,6 +40,8 @@ from tests.functional.comms_support import (
     ChannelProcessor,
     api_environment,
     channel_processor,
+    closed_port_url,
+    logged,
     store_secrets,
     wait_for,
 )
@@ -99,6 +101,8 @@ def email(
     sendgrid.mail.clear()
     sendgrid.requests.clear()
     openai.requests.clear()
+    sendgrid.faults.clear()
+    openai.faults.clear()
     with channel_processor(
         "email",
         dev_stack,
@@ -300,6 +304,82 @@ def test_a_hung_mail_send_is_never_repeated_and_fails_as_delivery_unknown(
     assert record["failure_reason"] == (
         "an earlier attempt stopped while sending; SendGrid cannot be asked; not resent"
     )
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("/v3/mail/send", action="drop_after_handling"),
+        Fault("/v3/mail/send", status=502, body={}),
+    ],
+    ids=["answer lost after SendGrid took the mail", "5xx without SendGrid's body"],
+)
+def test_a_send_whose_answer_is_lost_is_never_repeated_and_fails_as_delivery_unknown(
+    email: EmailProcessor, fault: Fault, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The mail may be out (with the dropped answer, it is): SendGrid cannot be asked, so
+    the conversation fails as delivery unknown, never resent."""
+    context = email.send()
+    email.sendgrid.fail_next(fault)
+
+    lost = email.deliver(visibility_timeout=0)
+
+    assert len(lost.failed) == 1
+    assert len(email.mail_sends()) == 1
+    assert email.status(context) == "sending"
+    (line,) = [entry for entry in logged(capsys) if entry["level"] == "ERROR"]
+    assert line["reason"].startswith("DeliveryUnknownError: SendGrid's answer was lost")
+
+    redelivered = email.deliver()
+
+    assert redelivered.failed == []
+    assert len(email.mail_sends()) == 1
+    record = email.record(context)
+    assert record["conversation_status"] == "failed"
+    assert record["failure_reason"] == (
+        "an earlier attempt stopped while sending; SendGrid cannot be asked; not resent"
+    )
+
+
+def test_a_send_that_never_connected_is_retried_and_the_redelivery_sends_once(
+    email: EmailProcessor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.comms.processor import wiring
+
+    context = email.send()
+    monkeypatch.setenv("SENDGRID_API_BASE_URL", closed_port_url())
+    wiring.reset()
+
+    refused = email.deliver(visibility_timeout=0)
+
+    assert len(refused.failed) == 1
+    assert email.status(context) == "processing"  # nothing went out: free to send
+    monkeypatch.setenv("SENDGRID_API_BASE_URL", email.sendgrid.url)
+    wiring.reset()
+
+    assert email.deliver().failed == []
+    (mail,) = email.mail_to(EMAIL)
+    record = email.record(context)
+    assert record["conversation_status"] == "initial_message_sent"
+    assert record["message_sid"] == mail["message_id"]
+
+
+def test_a_poison_message_on_the_email_queue_goes_to_its_dlq(email: EmailProcessor) -> None:
+    context = email.context(recipient_email=EMAIL)
+    context["frontend_payload"]["request_data"]["channel_method"] = "whatsapp"
+    message_id = email.send_raw(json.dumps(context))
+
+    delivery = email.deliver()
+
+    assert delivery.failed == []
+    (dead,) = drain(email.dlq_url)
+    attributes = {k: v["StringValue"] for k, v in dead["MessageAttributes"].items()}
+    assert attributes["poison_kind"] == "unknown_channel"
+    assert attributes["poison_reason"] == (
+        "channel_method 'whatsapp' is not this queue's channel (email)"
+    )
+    assert attributes["source_message_id"] == message_id
+    assert email.sendgrid.mail == []
 
 
 def test_a_company_without_an_email_sender_fails_the_conversation_without_a_call(

@@ -8,7 +8,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+import requests
 
 from chalicelib.comms import names
 from devstack.fakes.base import Fault
@@ -36,13 +37,18 @@ from tests.functional.comms_support import (
     ChannelProcessor,
     api_environment,
     channel_processor,
+    closed_port_url,
     conversations_table,
+    invocations_last,
     logged,
+    openai_attempts,
     store_secrets,
     wait_for,
 )
 from tests.functional.conftest import STACK, drain, sqs_client
 
+# TwilioSender's attempts at one request (its 10 s timeout fits four times in 90 s).
+TWILIO_ATTEMPTS = 4
 # Distinctive values: no captured log line may ever contain them.
 AUTH_TOKEN = "twilio-auth-token-7f3c"
 OPENAI_KEY = "sk-openai-key-91ab"
@@ -78,6 +84,10 @@ class Processor(ChannelProcessor):
         """The fake whose API the fault is for."""
         return self.openai if "/v1/" in fault.path_contains else self.twilio
 
+    def attempts_at(self, fault: Fault) -> int:
+        """How many calls one invocation makes to the fault's API before it gives up."""
+        return openai_attempts() if self.fake_for(fault) is self.openai else TWILIO_ATTEMPTS
+
     def sent_to(self, to: str) -> list[dict[str, Any]]:
         return [m for m in self.twilio.messages if m["to"].endswith(to)]
 
@@ -100,6 +110,8 @@ def processor(
 ) -> Iterator[Processor]:
     openai, twilio = fakes
     twilio.messages.clear()
+    openai.faults.clear()
+    twilio.faults.clear()
     with channel_processor(
         request.param,
         dev_stack,
@@ -168,7 +180,7 @@ def test_the_same_message_delivered_twice_is_sent_once(processor: Processor) -> 
 def test_one_failing_message_in_a_batch_is_reported_alone(processor: Processor) -> None:
     contexts = [processor.enqueue(recipient_tel=f"+4477009001{i:02d}") for i in range(3)]
     processor.send_raw("{not a context object")
-    processor.openai.fail_next(openai_error(500, "boom"), times=4)  # 1 call + 3 SDK retries
+    processor.openai.fail_next(openai_error(500, "boom"), times=openai_attempts())
 
     delivery = processor.deliver(visibility_timeout=0)
 
@@ -213,7 +225,7 @@ def test_a_lasting_fault_fails_the_message_back_and_the_redelivery_sends_once(
 ) -> None:
     context = processor.enqueue()
     target = processor.fake_for(fault)
-    target.fail_next(fault, times=4)
+    target.fail_next(fault, times=processor.attempts_at(fault))
 
     failed = processor.deliver(visibility_timeout=0)
     retried = processor.deliver()
@@ -227,7 +239,7 @@ def test_a_lasting_fault_fails_the_message_back_and_the_redelivery_sends_once(
 
 def test_after_three_receives_a_failing_message_is_in_the_dlq(processor: Processor) -> None:
     context = processor.enqueue()
-    processor.openai.fail_next(openai_error(500, "down"), times=12)
+    processor.openai.fail_next(openai_error(500, "down"), times=3 * openai_attempts())
 
     deliveries = [processor.deliver(visibility_timeout=0) for _ in range(4)]
 
@@ -271,21 +283,120 @@ def test_a_permanent_fault_is_recorded_as_failed_and_not_retried(
     assert drain(processor.queue_url) == []
 
 
-def test_an_invalid_context_is_logged_never_sent_never_retried(
-    processor: Processor, capsys: pytest.CaptureFixture[str]
+def _without(path: str) -> Callable[[dict[str, Any]], str]:
+    """A spoiler: the context without the field at ``path`` (dotted)."""
+
+    def spoil(context: dict[str, Any]) -> str:
+        *parents, last = path.split(".")
+        node = context
+        for part in parents:
+            node = node[part]
+        del node[last]
+        return json.dumps(context)
+
+    return spoil
+
+
+def _for_channel(channel: str) -> Callable[[dict[str, Any]], str]:
+    def spoil(context: dict[str, Any]) -> str:
+        context["frontend_payload"]["request_data"]["channel_method"] = channel
+        return json.dumps(context)
+
+    return spoil
+
+
+# How a message becomes poison: its kind, and how its reason begins.
+POISONS = [
+    pytest.param(lambda _c: "{not json", "not_json", "the body is not JSON", id="not json"),
+    pytest.param(
+        lambda c: json.dumps([c]),
+        "not_a_context",
+        "the body is JSON but not a context object",
+        id="a JSON array",
+    ),
+    pytest.param(
+        lambda c: json.dumps({"frontend_payload": c["frontend_payload"]}),
+        "not_a_context",
+        "the body is JSON but not a context object",
+        id="part of a context",
+    ),
+    pytest.param(
+        _for_channel("fax"),
+        "unknown_channel",
+        "channel_method 'fax' is not this queue's channel",
+        id="unknown channel",
+    ),
+    pytest.param(
+        _without("frontend_payload.request_data.request_id"),
+        "invalid_context",
+        "the context object fails validation: "
+        "frontend_payload.request_data.request_id: Field required",
+        id="fails validation",
+    ),
+    pytest.param(
+        _without("frontend_payload.recipient_data.recipient_tel"),
+        "invalid_context",
+        "the context has no recipient address",
+        id="no address",
+    ),
+]
+
+
+@pytest.mark.parametrize(("spoil", "kind", "reason"), POISONS)
+def test_a_poison_message_goes_to_the_dlq_at_once_with_its_reason(
+    processor: Processor,
+    capsys: pytest.CaptureFixture[str],
+    spoil: Callable[[dict[str, Any]], str],
+    kind: str,
+    reason: str,
 ) -> None:
-    processor.send_raw(json.dumps({"frontend_payload": {"nope": 1}}))
+    context = processor.context()
+    body = spoil(context)
+    conversation_id = context["conversation_data"]["conversation_id"]
+    # Queued with the attributes the router gives every message.
+    message_id = sqs_client().send_message(
+        QueueUrl=processor.queue_url,
+        MessageBody=body,
+        MessageAttributes={
+            "conversation_id": {"DataType": "String", "StringValue": conversation_id}
+        },
+    )["MessageId"]
+    openai_calls = len(processor.openai.requests)
 
     delivery = processor.deliver()
 
-    assert delivery.failed == []
-    assert processor.twilio.messages == []
+    assert delivery.received == [message_id]
+    assert delivery.failed == []  # done: SQS deletes it, never retried
     assert drain(processor.queue_url) == []
-    (message_id,) = delivery.received
+    (dead,) = drain(processor.dlq_url)
+    assert dead["Body"] == body
+    attributes = {k: v["StringValue"] for k, v in dead["MessageAttributes"].items()}
+    assert attributes.pop("dead_lettered_at")
+    assert attributes.pop("poison_reason").startswith(reason)
+    assert attributes == {
+        "poison_kind": kind,
+        "source_queue_arn": processor.queue_arn,
+        "source_message_id": message_id,
+        "conversation_id": conversation_id,
+    }
+    assert processor.twilio.messages == []
+    assert len(processor.openai.requests) == openai_calls
     (line,) = [entry for entry in logged(capsys) if entry["level"] == "ERROR"]
-    assert line["message"] == "invalid context object: never sent, never retried"
-    assert line["sqs_message_id"] == message_id
-    assert line["reason"] == "not a context object: 5 problem(s)"
+    assert line["message"] == "poison message: moved to the DLQ, never retried"
+    assert (line["sqs_message_id"], line["poison_kind"]) == (message_id, kind)
+    assert line["reason"].startswith(reason)
+
+
+def test_the_reason_of_a_poison_message_never_holds_its_values(processor: Processor) -> None:
+    context = processor.context(recipient_first_name=["Lee", "+447700900555"])
+    processor.send_raw(json.dumps(context))
+
+    assert processor.deliver().failed == []
+
+    (dead,) = drain(processor.dlq_url)
+    reason = dead["MessageAttributes"]["poison_reason"]["StringValue"]
+    assert "recipient_first_name" in reason
+    assert "+447700900555" not in reason
 
 
 def refuse_final_write() -> None:
@@ -532,6 +643,7 @@ def throttle_dynamodb(operation: str, times: int) -> list[str]:
     never applies one). Returns every ``operation`` request tried from now on.
     """
     from botocore.awsrequest import AWSResponse
+    from botocore.compat import HTTPHeaders
     from moto.core.models import botocore_stubber
 
     from chalicelib.comms.processor import wiring
@@ -549,19 +661,25 @@ def throttle_dynamodb(operation: str, times: int) -> list[str]:
                 return AWSResponse(
                     request.url,
                     400,
-                    {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "throttled"},
+                    HTTPHeaders.from_dict(
+                        {
+                            "Content-Type": "application/x-amz-json-1.0",
+                            "x-amzn-RequestId": "throttled",
+                        }
+                    ),
                     _Body(json.dumps(body).encode()),
                 )
         return botocore_stubber(event_name=event_name, request=request, **kwargs)
 
     events = wiring.processor_deps().conversations.table.meta.client.meta.events
-    events.unregister("before-send", botocore_stubber)
+    # A callable object; botocore's stubs type handlers as functions.
+    events.unregister("before-send", botocore_stubber)  # type: ignore[arg-type]
     events.register("before-send", wire)
     return tried
 
 
 # Every attempt botocore makes at one call: the first and its retries (standard mode).
-DYNAMODB_ATTEMPTS = 1 + int(BOTO_CONFIG.retries["max_attempts"])
+DYNAMODB_ATTEMPTS = 1 + int(BOTO_CONFIG.retries["max_attempts"])  # type: ignore[attr-defined]
 # The conversation code is the same for every channel, and each attempt backs off for up to
 # 2^n seconds: these run on one channel.
 ONE_CHANNEL = pytest.mark.parametrize("processor", ["whatsapp"], indirect=True)
@@ -615,7 +733,10 @@ def test_lasting_dynamodb_throttling_is_a_transient_failure_and_never_a_second_s
 @pytest.mark.parametrize(
     ("fault", "reason"),
     [
-        (openai_error(500, "down"), "TransientError: OpenAI failed: Error code: 500"),
+        (
+            openai_error(500, "down"),
+            "TransientError: OpenAI failed to write the first message: Error code: 500",
+        ),
         (twilio_error(503, 20503, "Down"), "TransientError: Twilio still failing after retries"),
     ],
     ids=["openai", "twilio"],
@@ -624,7 +745,7 @@ def test_a_message_that_fails_writes_its_id_and_reason_to_the_function_log(
     processor: Processor, capsys: pytest.CaptureFixture[str], fault: Fault, reason: str
 ) -> None:
     context = processor.enqueue()
-    processor.fake_for(fault).fail_next(fault, times=4)  # every attempt
+    processor.fake_for(fault).fail_next(fault, times=processor.attempts_at(fault))
 
     delivery = processor.deliver(visibility_timeout=0)
 
@@ -670,7 +791,7 @@ def test_a_retried_draft_reuses_the_conversations_openai_conversation(
     processor: Processor,
 ) -> None:
     context = processor.enqueue()
-    processor.openai.fail_next(openai_error(500, "down"), times=4)  # 1 call + 3 SDK retries
+    processor.openai.fail_next(openai_error(500, "down"), times=openai_attempts())
 
     failed = processor.deliver(visibility_timeout=0)
     retried = processor.deliver()
@@ -811,3 +932,145 @@ def test_twilios_list_finds_a_message_by_recipient_sender_and_time_sent(
     assert listed(to=message["to"], date_sent=f"{sent:%Y-%m-%d}") == [message["sid"]]
     assert listed(to="+447700900999") == []
     assert listed(from_="+15550000000") == []
+
+
+# Issue 22: a lost answer is never resent blindly; a call that never connected is; every
+# outside call fits in what is left of the invocation.
+
+
+def test_a_send_whose_answer_is_lost_is_never_repeated_and_is_found_in_twilios_list(
+    processor: Processor, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context = processor.enqueue()
+    # Twilio creates the message, then the connection closes before its answer comes back.
+    processor.twilio.fail_next(Fault("/Messages.json", action="drop_after_handling"))
+    creates_before = processor.twilio_creates()
+
+    lost = processor.deliver(visibility_timeout=0)
+
+    assert len(lost.failed) == 1
+    (message,) = processor.sent_to(PHONE)
+    assert processor.twilio_creates() == creates_before + 1  # never sent again
+    assert processor.status(context) == "sending"
+    (line,) = [entry for entry in logged(capsys) if entry["level"] == "ERROR"]
+    assert line["reason"].startswith(
+        "DeliveryUnknownError: Twilio's answer was lost (ConnectionError)"
+    )
+
+    redelivered = processor.deliver()
+
+    assert redelivered.failed == []
+    assert processor.sent_to(PHONE) == [message]
+    assert processor.twilio_creates() == creates_before + 1
+    record = processor.record(context)
+    assert record["conversation_status"] == "initial_message_sent"
+    assert record["message_sid"] == message["sid"]
+    assert record["message_found_after_interruption"] is True
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_5xx_without_twilios_body_is_never_repeated_and_twilio_is_asked(
+    processor: Processor, status: int
+) -> None:
+    """A gateway's 5xx may come after Twilio took the message: not resent. Here Twilio has
+    no such message, so the conversation fails as delivery unknown (never resent)."""
+    context = processor.enqueue()
+    processor.twilio.fail_next(Fault("/Messages.json", status=status, body={}))
+    creates_before = processor.twilio_creates()
+
+    first = processor.deliver(visibility_timeout=0)
+    redelivered = processor.deliver()
+
+    assert len(first.failed) == 1
+    assert redelivered.failed == []
+    assert processor.twilio_creates() == creates_before + 1
+    assert processor.sent_to(PHONE) == []
+    record = processor.record(context)
+    assert record["conversation_status"] == "failed"
+    assert record["failure_reason"] == (
+        "an earlier attempt stopped while sending; Twilio lists none; not resent"
+    )
+
+
+def test_a_send_that_never_connected_is_retried_and_the_redelivery_sends_once(
+    processor: Processor, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chalicelib.comms.processor import wiring
+
+    context = processor.enqueue()
+    monkeypatch.setenv("TWILIO_API_BASE_URL", closed_port_url())
+    wiring.reset()
+
+    refused = processor.deliver(visibility_timeout=0)
+
+    assert len(refused.failed) == 1
+    assert processor.status(context) == "processing"  # nothing went out: free to send
+    (line,) = [entry for entry in logged(capsys) if entry["level"] == "ERROR"]
+    assert line["reason"].startswith("TransientError: Twilio still failing after retries")
+    monkeypatch.setenv("TWILIO_API_BASE_URL", processor.twilio.url)
+    wiring.reset()
+
+    retried = processor.deliver()
+
+    assert retried.failed == []
+    (message,) = processor.sent_to(PHONE)
+    record = processor.record(context)
+    assert record["conversation_status"] == "initial_message_sent"
+    assert record["message_sid"] == message["sid"]
+    assert "message_found_after_interruption" not in record
+
+
+def test_a_dropped_answer_is_what_requests_calls_a_lost_connection(processor: Processor) -> None:
+    """The fake's ``drop_after_handling`` fails a client as a connection lost after the
+    request went out, and a refused connection as one that never did."""
+    from chalicelib.comms.processor.transport import may_have_gone_out, never_sent
+
+    processor.twilio.fail_next(Fault("/_nowhere", action="drop_after_handling"))
+    with pytest.raises(requests.ConnectionError) as dropped:
+        requests.get(f"{processor.twilio.url}/_nowhere", timeout=5)
+    with pytest.raises(requests.ConnectionError) as refused:
+        requests.get(closed_port_url(), timeout=5)
+
+    assert may_have_gone_out(dropped.value) and not never_sent(dropped.value)
+    assert never_sent(refused.value) and not may_have_gone_out(refused.value)
+
+
+@ONE_CHANNEL
+def test_a_slow_model_is_given_up_on_within_the_invocations_time(
+    processor: Processor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """25 s of function timeout, 10 s kept to record the outcome and 10 s for the send:
+    OpenAI gets one attempt of under 5 s, not the SDK's 30 s x 4."""
+    invocations_last(monkeypatch, 25)
+    context = processor.enqueue()
+    processor.openai.fail_next(Fault("/v1/responses", status=200, delay_seconds=8))
+
+    def responses_asked() -> int:
+        return sum(r["path"] == "/v1/responses" for r in processor.openai.requests)
+
+    asked_before = responses_asked()
+    delivery = processor.deliver(visibility_timeout=0)
+
+    assert len(delivery.failed) == 1
+    assert 2 < delivery.seconds < 25 - 10  # under 5 s: the reserve is untouched
+    assert responses_asked() == asked_before + 1
+    assert processor.status(context) == "processing"
+    assert processor.sent_to(PHONE) == []
+
+
+@ONE_CHANNEL
+def test_too_little_time_left_calls_nobody_and_gives_the_message_back(
+    processor: Processor, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    invocations_last(monkeypatch, 15)  # under the 10 s reserve plus 10 s for the send
+    context = processor.enqueue()
+    openai_calls = len(processor.openai.requests)
+
+    delivery = processor.deliver(visibility_timeout=0)
+
+    assert len(delivery.failed) == 1
+    assert len(processor.openai.requests) == openai_calls
+    assert processor.status(context) == "processing"
+    (line,) = [entry for entry in logged(capsys) if entry["level"] == "ERROR"]
+    assert line["reason"].startswith("OutOfTimeError: ")
+    assert "too little for open a conversation; not called" in line["reason"]

@@ -3,10 +3,12 @@ sources, alarms, secrets."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from chalicelib.comms import names
-from chalicelib.comms.names import channel_queue
+from chalicelib.comms.names import channel_dlq, channel_queue
 from devstack.program import DeclaredResource, RecordingMocks
 from shared.names import physical
 from tests.infra.conftest import STACKS, policy_statements, setting, urn
@@ -16,6 +18,10 @@ PROCESSORS = ("whatsapp", "sms", "email")
 
 def channel_queue_of(stack: RecordingMocks, name: str, channel: str) -> DeclaredResource:
     return stack.named("aws:sqs/queue:Queue", physical(channel_queue(channel), name))  # type: ignore[arg-type]
+
+
+def channel_dlq_of(stack: RecordingMocks, name: str, channel: str) -> DeclaredResource:
+    return stack.named("aws:sqs/queue:Queue", physical(channel_dlq(channel), name))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("name", STACKS)
@@ -65,6 +71,7 @@ def test_each_processor_consumes_its_queue_with_item_failures_and_room_to_work(
     assert queue.inputs["visibilityTimeoutSeconds"] >= 6 * function.inputs["timeout"]
     env = function.inputs["environment"]["variables"]
     assert env["QUEUE_URL"] == queue.outputs["url"]
+    assert env["DLQ_URL"] == channel_dlq_of(stack, name, channel).outputs["url"]
     assert env["VISIBILITY_TIMEOUT_SECONDS"] == str(int(queue.inputs["visibilityTimeoutSeconds"]))
     assert env["CONVERSATIONS_TABLE"] == physical("conversations", name)
     assert env["OPENAI_SECRET_NAME"] == physical(names.OPENAI_SECRET, name)
@@ -78,6 +85,7 @@ def test_each_processor_may_touch_only_what_it_uses(
 ) -> None:
     stack = stacks[name]
     queue = channel_queue_of(stack, name, channel)
+    dlq = channel_dlq_of(stack, name, channel)
     table = stack.named("aws:dynamodb/table:Table", physical("conversations", name))
     secret = stack.named("aws:secretsmanager/secret:Secret", physical(names.OPENAI_SECRET, name))
     statements = {
@@ -89,6 +97,7 @@ def test_each_processor_may_touch_only_what_it_uses(
         "WriteOwnLogs",
         "ConsumeOwnQueue",
         "HeartbeatOwnMessages",
+        "DeadLetterPoisonMessages",
         "WriteConversations",
         "ReadOpenAIKey",
         "ReadCredentials",
@@ -100,6 +109,17 @@ def test_each_processor_may_touch_only_what_it_uses(
         "Action": ["sqs:ChangeMessageVisibility"],
         "Resource": [queue.outputs["arn"]],
     }
+    # A poison message goes to its own queue's DLQ, and nowhere else.
+    assert statements["DeadLetterPoisonMessages"] == {
+        "Effect": "Allow",
+        "Sid": "DeadLetterPoisonMessages",
+        "Action": ["sqs:SendMessage"],
+        "Resource": [dlq.outputs["arn"]],
+    }
+    sends = [s for s in statements.values() if "sqs:SendMessage" in s["Action"]]
+    assert [r for s in sends for r in s["Resource"]] == [dlq.outputs["arn"]]
+    redrive = json.loads(queue.inputs["redrivePolicy"])
+    assert redrive["deadLetterTargetArn"] == dlq.outputs["arn"]
     assert statements["WriteConversations"]["Action"] == [
         "dynamodb:PutItem",
         "dynamodb:GetItem",

@@ -350,3 +350,18 @@ def test_every_scheduled_event_is_retried_then_kept_with_an_alarm(stack: Recordi
             == queues[destination].outputs["name"]
         ]
         assert len(alarm) == 1 and alarm[0].inputs["threshold"] == 1
+
+
+def test_every_event_source_is_a_queue_of_the_stack_or_a_tables_stream(
+    stack: RecordingMocks,
+) -> None:
+    """So no SQS source escapes the six-times rule above (which skips what it does not
+    know): each mapping reads a queue the program declares, held to the rule, or a stream,
+    where nothing becomes visible again."""
+    queues = {q.outputs["arn"] for q in stack.of_type("aws:sqs/queue:Queue")}
+    tables = stack.of_type("aws:dynamodb/table:Table")
+    streams = {t.outputs["streamArn"] for t in tables if t.outputs.get("streamArn")}
+    mappings = stack.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+    assert mappings
+    for mapping in mappings:
+        assert mapping.inputs["eventSourceArn"] in queues | streams, urn(mapping)

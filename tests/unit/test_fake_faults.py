@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import time
 
-from devstack.fakes.faults import Fault, Faults
+import pytest
+from pydantic import ValidationError
+
+from devstack.fakes.faults import Fault, FaultRequest, Faults
 
 
 def test_a_counted_fault_answers_that_many_matching_requests_then_is_gone() -> None:
@@ -42,3 +45,26 @@ def test_clearing_disarms_everything() -> None:
 
     assert faults.clear() == 2
     assert faults.take("/a") is None and faults.take("/b") is None
+
+
+def test_a_drop_after_handling_is_armed_over_http_and_listed_with_its_action() -> None:
+    wanted = FaultRequest.model_validate(
+        {"path_contains": "/Messages", "action": "drop_after_handling", "times": 2}
+    )
+    faults = Faults()
+    faults.add(wanted.fault(), times=wanted.times)
+
+    (listed,) = faults.listing()
+    assert (listed["action"], listed["times_left"]) == ("drop_after_handling", 2)
+    taken = [faults.take("/2010-04-01/Accounts/AC1/Messages.json") for _ in range(3)]
+    assert [f.action if f else None for f in taken] == [
+        "drop_after_handling",
+        "drop_after_handling",
+        None,
+    ]
+
+
+def test_a_fault_answers_unless_told_otherwise_and_refuses_an_unknown_action() -> None:
+    assert FaultRequest.model_validate({"path_contains": "/x"}).fault().action == "answer"
+    with pytest.raises(ValidationError):
+        FaultRequest.model_validate({"path_contains": "/x", "action": "explode"})

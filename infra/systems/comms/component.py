@@ -149,6 +149,7 @@ class CommsSystem(FleetSystem[CommsSettings]):
             environment={
                 env.CONVERSATIONS_TABLE: self.conversations.name,
                 env.QUEUE_URL: queue.url,
+                env.DLQ_URL: queue.dlq.url,
                 env.VISIBILITY_TIMEOUT_SECONDS: str(queue.visibility_timeout_seconds),
                 env.HEARTBEAT_INTERVAL_SECONDS: str(self.settings.heartbeat_interval_seconds),
                 env.OPENAI_SECRET_NAME: self.openai_secret.name,
@@ -159,6 +160,12 @@ class CommsSystem(FleetSystem[CommsSettings]):
                     "Sid": "HeartbeatOwnMessages",
                     "Action": ["sqs:ChangeMessageVisibility"],
                     "Resource": [queue.arn],
+                },
+                {
+                    # A poison message goes to the DLQ at once (processor/poison.py).
+                    "Sid": "DeadLetterPoisonMessages",
+                    "Action": ["sqs:SendMessage"],
+                    "Resource": [queue.dlq.arn],
                 },
                 {
                     "Sid": "WriteConversations",

@@ -16,6 +16,7 @@ CONFIG_CACHE_SECONDS: Final = "CONFIG_CACHE_SECONDS"
 # Channel processors.
 CONVERSATIONS_TABLE: Final = "CONVERSATIONS_TABLE"
 QUEUE_URL: Final = "QUEUE_URL"  # the processor's own queue (for the heartbeat)
+DLQ_URL: Final = "DLQ_URL"  # its dead-letter queue (where a poison message goes at once)
 VISIBILITY_TIMEOUT_SECONDS: Final = "VISIBILITY_TIMEOUT_SECONDS"
 HEARTBEAT_INTERVAL_SECONDS: Final = "HEARTBEAT_INTERVAL_SECONDS"
 OPENAI_SECRET_NAME: Final = "OPENAI_SECRET_NAME"

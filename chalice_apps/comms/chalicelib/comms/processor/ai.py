@@ -3,26 +3,49 @@
 One OpenAI Conversation per conversation of ours, created once: its id goes on the record
 before the first response is asked for, and a retry reuses it. Instructions and the output
 schema come from ``prompts/<channel>.json`` (versioned with the repo), the model and its
-settings from the company config. The SDK retries 429, 5xx and timeouts with backoff
-(honouring Retry-After); what still fails is transient, except a 400, which is permanent.
+settings from the company config.
+
+Retried here, not by the SDK (whose waits honour a ``Retry-After`` of up to 60 s, more than
+an invocation can spare): 429 (waiting what OpenAI asks, at most ``MAX_RETRY_AFTER_SECONDS``),
+408, 409, 5xx, timeouts and connection failures, with backoff (``retry.provider_retrying``),
+each call's timeout and attempts planned against the invocation's ``budget.Budget``. What
+still fails is transient, except a 400, which is permanent.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Final, TypeVar
 
 import openai
 from openai import OpenAI
+from tenacity import RetryError
 
+from chalicelib.comms.processor.budget import Budget
 from chalicelib.comms.processor.exceptions import PermanentFailureError
 from chalicelib.comms.processor.models import ContextObject
+from chalicelib.comms.processor.retry import (
+    RetryLaterError,
+    longest_wait,
+    provider_retrying,
+    retry_after_seconds,
+)
 from shared.errors import TransientError
 
 DEFAULT_MODEL = "gpt-4.1-mini"
+# The SDK's default timeout; a structured first message takes a few seconds.
+TIMEOUT_SECONDS: Final = 30.0
+ATTEMPTS: Final = 4
+# The longest wait OpenAI may ask for that is waited out inside the invocation.
+MAX_RETRY_AFTER_SECONDS: Final = 10.0
+# Statuses the SDK itself deems worth another attempt, besides 429 and 5xx.
+_RETRIED_STATUSES = {408, 409}
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -65,44 +88,90 @@ def _user_input(context: ContextObject) -> str:
     )
 
 
-def open_conversation(client: OpenAI, context: ContextObject, channel: str) -> str:
+def is_transient(err: BaseException) -> bool:
+    """Worth asking again: a rate limit (``RetryLaterError``), a timeout or lost connection,
+    a 5xx, or a status the SDK retries too."""
+    if isinstance(err, RetryLaterError | openai.APIConnectionError | openai.InternalServerError):
+        return True
+    return isinstance(err, openai.APIStatusError) and err.status_code in _RETRIED_STATUSES
+
+
+def _asked_delay(err: openai.RateLimitError) -> float | None:
+    """The wait a 429 asks for: ``retry-after-ms`` (OpenAI's), else ``Retry-After``."""
+    headers = err.response.headers
+    millis = headers.get("retry-after-ms")
+    try:
+        return float(millis) / 1000 if millis else retry_after_seconds(headers.get("retry-after"))
+    except ValueError:
+        return retry_after_seconds(headers.get("retry-after"))
+
+
+def _ask(client: OpenAI, budget: Budget, what: str, request: Callable[[OpenAI], T]) -> T:
+    """Make one OpenAI request with retries, in the time the budget allows.
+
+    Raises:
+        PermanentFailureError: OpenAI refused the request (400).
+        TransientError: still failing after the retries, or no time was left.
+    """
+    plan = budget.plan(what, TIMEOUT_SECONDS, ATTEMPTS, longest_wait(MAX_RETRY_AFTER_SECONDS))
+    timed = client.with_options(timeout=plan.timeout_seconds, max_retries=0)
+
+    def attempt() -> T:
+        try:
+            return request(timed)
+        except openai.RateLimitError as err:
+            raise RetryLaterError(f"OpenAI answered 429: {err.message}", _asked_delay(err)) from err
+
+    retrying = provider_retrying(is_transient, plan.attempts, 0.5, MAX_RETRY_AFTER_SECONDS)
+    try:
+        return retrying(attempt)
+    except RetryError as err:
+        cause = err.last_attempt.exception()
+        raise TransientError(f"OpenAI failed to {what}: {cause}") from cause
+    except openai.BadRequestError as err:
+        raise PermanentFailureError(f"OpenAI refused the request: {err.message}", 400) from err
+    except openai.APIError as err:
+        raise TransientError(f"OpenAI failed to {what}: {err}") from err
+
+
+def open_conversation(client: OpenAI, context: ContextObject, channel: str, budget: Budget) -> str:
     """Create the OpenAI Conversation of one conversation of ours; returns its id, which the
     caller keeps on the record, so that a retry reuses it instead of leaving an orphan.
 
     Raises:
         PermanentFailureError: OpenAI refused the request (400).
-        TransientError: still failing after the SDK's retries.
+        TransientError: still failing after the retries, or no time was left.
     """
-    try:
-        conversation = client.conversations.create(
-            metadata={
-                "conversation_id": context.conversation_data.conversation_id,
-                "channel": channel,
-            }
-        )
-    except openai.BadRequestError as err:
-        raise PermanentFailureError(f"OpenAI refused the request: {err.message}", 400) from err
-    except openai.APIError as err:
-        raise TransientError(f"OpenAI failed to open a conversation: {err}") from err
+    metadata = {"conversation_id": context.conversation_data.conversation_id, "channel": channel}
+    conversation = _ask(
+        client,
+        budget,
+        "open a conversation",
+        lambda timed: timed.conversations.create(metadata=metadata),
+    )
     return conversation.id
 
 
 def draft_first_message(
-    client: OpenAI, context: ContextObject, channel: str, ai_conversation_id: str
+    client: OpenAI, context: ContextObject, channel: str, ai_conversation_id: str, budget: Budget
 ) -> Drafted:
     """Ask for the channel's structured first message in the conversation's OpenAI
     Conversation (``open_conversation``).
 
     Raises:
         PermanentFailureError: OpenAI refused the request (400) or answered off-schema.
-        TransientError: still failing after the SDK's retries (429, 5xx, timeouts, auth).
+        TransientError: still failing after the retries (429, 5xx, timeouts, auth), or no
+            time was left.
     """
     prompt = load_prompt(channel)
     settings = context.ai_settings(channel)
     model = str(settings.get("model", DEFAULT_MODEL))
     extra = {k: settings[k] for k in ("temperature", "top_p") if k in settings}
-    try:
-        response = client.responses.create(
+    response = _ask(
+        client,
+        budget,
+        "write the first message",
+        lambda timed: timed.responses.create(
             model=model,
             conversation=ai_conversation_id,
             instructions=prompt.instructions,
@@ -116,11 +185,8 @@ def draft_first_message(
                 }
             },
             **extra,
-        )
-    except openai.BadRequestError as err:
-        raise PermanentFailureError(f"OpenAI refused the request: {err.message}", 400) from err
-    except openai.APIError as err:
-        raise TransientError(f"OpenAI failed: {err}") from err
+        ),
+    )
     try:
         output = json.loads(response.output_text)
     except ValueError as err:

@@ -2,7 +2,9 @@
 
 Powertools' BatchProcessor returns ``batchItemFailures`` (the mapping has
 ReportBatchItemFailures on), so one bad message never re-runs the good ones. Only transient
-errors are failures here: permanent ones were recorded on the conversation and are done.
+errors are failures here: permanent ones were recorded on the conversation and are done, and
+a poison message was moved to the DLQ (``poison.dead_letter``) and is done too. Every record
+is processed within what is left of the invocation (``budget.Budget``).
 
 Every line logged while a record is processed carries its SQS message id, and a record that
 fails writes one line of its own with the reason: BatchProcessor keeps the exception to
@@ -21,7 +23,10 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from chalicelib.comms.processor.budget import Budget
+from chalicelib.comms.processor.exceptions import InvalidContextError
 from chalicelib.comms.processor.heartbeat import SqsHeartbeat
+from chalicelib.comms.processor.poison import dead_letter
 from chalicelib.comms.processor.service import Outcome, ProcessorDeps, process_context
 from shared.errors import TransientError
 from shared.observability import logger
@@ -35,10 +40,14 @@ log = logger("comms-processor")
 
 
 @dataclass(frozen=True)
-class HeartbeatSettings:
+class OwnQueue:
+    """The processor's queue: where its heartbeat keeps a message invisible, and its DLQ,
+    where a poison message goes at once."""
+
     queue_url: str
     interval_seconds: float
     visibility_seconds: int
+    dlq_url: str
 
 
 def _identity(record: SQSRecord) -> dict[str, Any]:
@@ -75,22 +84,27 @@ def handle_batch(
     channel: str,
     deps: ProcessorDeps,
     sqs: SQSClient,
-    heartbeat: HeartbeatSettings,
+    queue: OwnQueue,
 ) -> dict[str, Any]:
     """The Lambda response: ``{"batchItemFailures": [{"itemIdentifier": id}, ...]}``."""
+    budget = Budget.of_invocation(context)
 
     def record_handler(record: SQSRecord) -> Outcome:
         with (
             log.append_context_keys(**_identity(record)),
             SqsHeartbeat(
                 sqs,
-                heartbeat.queue_url,
+                queue.queue_url,
                 record.receipt_handle,
-                heartbeat.interval_seconds,
-                heartbeat.visibility_seconds,
+                queue.interval_seconds,
+                queue.visibility_seconds,
             ),
         ):
-            return process_context(record.body, channel, deps)
+            try:
+                return process_context(record.body, channel, deps, budget)
+            except InvalidContextError as err:
+                dead_letter(sqs, queue.dlq_url, record, err)
+                return Outcome.DEAD_LETTERED
 
     # PartialItemFailureResponse is a TypedDict: the dict Lambda expects.
     return process_partial_response(  # type: ignore[return-value]

@@ -2,11 +2,15 @@
 the message's id in ``X-Message-Id``), over plain HTTP.
 
 Retried inside the invocation: 429 (waiting until its ``X-RateLimit-Reset``, at most
-``MAX_RATE_LIMIT_WAIT_SECONDS``: a longer wait goes back to SQS), 5xx and connection failures,
-with backoff and jitter (``retry.provider_retrying``). Permanent: 400 (the mail is invalid),
-401 and 403 (the key is wrong or may not send from this address), and any other 4xx. Each
-request times out after ``TIMEOUT_SECONDS``; a send that timed out after it went out may
-have been accepted, so it is never repeated (``DeliveryUnknownError``).
+``MAX_RATE_LIMIT_WAIT_SECONDS``: a longer wait goes back to SQS), a 5xx SendGrid explains in
+its error body, and a connection that could not be made, with backoff and jitter
+(``retry.provider_retrying``). Permanent: 400 (the mail is invalid), 401 and 403 (the key is
+wrong or may not send from this address), and any other 4xx. Each request times out after
+``TIMEOUT_SECONDS``, or less when the invocation's ``budget.Budget`` has less left. A send
+that fails once its request may have reached SendGrid (a reset, a broken pipe, a connection
+closed without an answer, a read timeout, a 5xx without SendGrid's body:
+``transport.may_have_gone_out``) may have been accepted, so it is never repeated
+(``DeliveryUnknownError``).
 
 Each mail carries the conversation's key in ``custom_args``, which SendGrid hands back in
 every event of its Event Webhook (``status/email_events.py``).
@@ -26,30 +30,46 @@ from tenacity import RetryError
 
 from chalicelib.comms import env
 from chalicelib.comms.processor.ai import Drafted
+from chalicelib.comms.processor.budget import Budget
 from chalicelib.comms.processor.conversations import ConversationKey
 from chalicelib.comms.processor.exceptions import DeliveryUnknownError, PermanentFailureError
 from chalicelib.comms.processor.models import ChannelConfig
 from chalicelib.comms.processor.outbound import Sent
-from chalicelib.comms.processor.retry import RetryLaterError, provider_retrying
+from chalicelib.comms.processor.retry import RetryLaterError, longest_wait, provider_retrying
+from chalicelib.comms.processor.transport import (
+    UnexplainedServerError,
+    may_have_gone_out,
+    never_sent,
+)
 from shared.errors import TransientError
 
 API_BASE_URL: Final = "https://api.sendgrid.com"
 MAIL_SEND_PATH: Final = "/v3/mail/send"
-# Mail Send answers in well under a second; 10 s is ten times a slow answer and, with four
-# attempts and their waits, stays well under the processors' 90 s timeout.
+# Mail Send answers in well under a second; 10 s is ten times a slow answer (the
+# invocation's budget may allow less: ``budget.Budget.plan``).
 TIMEOUT_SECONDS: Final = 10.0
 # The longest rate-limit reset waited out inside an invocation; a longer one goes back to SQS.
 MAX_RATE_LIMIT_WAIT_SECONDS: Final = 10.0
 
 
 class SendGridServerError(Exception):
-    """SendGrid answered 5xx: worth another attempt."""
+    """SendGrid answered 5xx with its own error body: it did not take the mail, worth
+    another attempt."""
 
 
 def is_transient(err: BaseException) -> bool:
-    """Worth sending again: refused for now, failed on SendGrid's side, or never reached it
-    (a read timeout is not: the mail may have been accepted)."""
-    return isinstance(err, RetryLaterError | SendGridServerError | requests.ConnectionError)
+    """Worth sending again: refused for now, failed on SendGrid's side as it says, or the
+    connection was never made (a failure after it was is not: ``transport``)."""
+    return isinstance(err, RetryLaterError | SendGridServerError) or never_sent(err)
+
+
+def _sendgrid_error_body(response: requests.Response) -> bool:
+    """The body is SendGrid's own error: ``{"errors": [...]}``."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return False
+    return isinstance(payload, dict) and isinstance(payload.get("errors"), list)
 
 
 def seconds_until(reset: str | None, now: Callable[[], float] = time.time) -> float | None:
@@ -87,16 +107,15 @@ class SendGridSender:
         self._api_key = api_key
         self._url = os.environ.get(env.SENDGRID_API_BASE_URL, API_BASE_URL) + MAIL_SEND_PATH
         self._timeout = timeout_seconds
-        self._retrying = provider_retrying(
-            is_transient, attempts, backoff_seconds, MAX_RATE_LIMIT_WAIT_SECONDS
-        )
+        self._attempts = attempts
+        self._backoff = backoff_seconds
 
-    def _post(self, mail: dict[str, Any]) -> str:
+    def _post(self, mail: dict[str, Any], timeout: float) -> str:
         response = self._session.post(
             self._url,
             json=mail,
             headers={"Authorization": f"Bearer {self._api_key}"},
-            timeout=self._timeout,
+            timeout=timeout,
         )
         if response.status_code == 202:
             return response.headers.get("X-Message-Id", "")
@@ -106,28 +125,44 @@ class SendGridSender:
                 seconds_until(response.headers.get("X-RateLimit-Reset")),
             )
         if response.status_code >= 500:
-            raise SendGridServerError(f"SendGrid answered {response.status_code}")
+            if not _sendgrid_error_body(response):
+                raise UnexplainedServerError("SendGrid", response.status_code)
+            raise SendGridServerError(
+                f"SendGrid answered {response.status_code}: {_reason(response)}"
+            )
         raise PermanentFailureError(
             f"SendGrid refused the mail: {_reason(response)}", response.status_code
         )
 
-    def send(self, mail: dict[str, Any]) -> str:
+    def send(self, mail: dict[str, Any], budget: Budget) -> str:
         """Send one Mail Send request body; returns SendGrid's message id.
 
         Raises:
             PermanentFailureError: a 4xx other than 429 (its code is the HTTP status).
-            DeliveryUnknownError: timed out after the request went out; never repeated.
-            TransientError: still refused or failing after the retries.
+            DeliveryUnknownError: the answer was lost after the request may have reached
+                SendGrid; never repeated.
+            TransientError: nothing went out (after the retries), or no time was left.
         """
+        plan = budget.plan(
+            "SendGrid's Mail Send",
+            self._timeout,
+            self._attempts,
+            longest_wait(MAX_RATE_LIMIT_WAIT_SECONDS),
+        )
+        retrying = provider_retrying(
+            is_transient, plan.attempts, self._backoff, MAX_RATE_LIMIT_WAIT_SECONDS
+        )
         try:
-            return str(self._retrying(lambda: self._post(mail)))
+            return str(retrying(lambda: self._post(mail, plan.timeout_seconds)))
         except RetryError as err:
             cause = err.last_attempt.exception()
             raise TransientError(f"SendGrid still failing after retries: {cause}") from cause
-        except requests.Timeout as err:
-            raise DeliveryUnknownError(
-                f"SendGrid did not answer within {self._timeout:g} s; the mail may be out"
-            ) from err
+        except Exception as err:
+            if may_have_gone_out(err):
+                raise DeliveryUnknownError(
+                    f"SendGrid's answer was lost ({type(err).__name__}); the mail may be out"
+                ) from err
+            raise
 
 
 def _address(email: str, name: str | None) -> dict[str, str]:
@@ -174,14 +209,14 @@ class MailOutbound:
     def credentials_id(self) -> str:
         return self.config.credentials_id
 
-    def send(self, drafted: Drafted) -> Sent:
+    def send(self, drafted: Drafted, budget: Budget) -> Sent:
         subject, body = str(drafted.output["subject"]), str(drafted.output["body"])
         mail = mail_request(
             self.config, self.key.primary_channel, self.to_name, subject, body, self.key
         )
-        return Sent(self.sender.send(mail), f"Subject: {subject}\n\n{body}")
+        return Sent(self.sender.send(mail, budget), f"Subject: {subject}\n\n{body}")
 
-    def sent_since(self, since: datetime) -> None:
+    def sent_since(self, since: datetime, budget: Budget) -> None:
         """SendGrid lists sent mail only through its paid Email Activity add-on: an
         interrupted send is never looked up, and never resent."""
         return None

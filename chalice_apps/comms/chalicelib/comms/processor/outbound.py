@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from chalicelib.comms.processor.ai import Drafted
+    from chalicelib.comms.processor.budget import Budget
 
 
 @dataclass(frozen=True)
@@ -38,16 +39,17 @@ class Outbound(Protocol):
         """Where the provider reports this message's delivery, kept on the record; None
         when the provider reports to an address set in its own settings."""
 
-    def send(self, drafted: Drafted) -> Sent:
-        """Send once (the provider's transient refusals retried inside).
+    def send(self, drafted: Drafted, budget: Budget) -> Sent:
+        """Send once (the provider's transient refusals retried inside, within ``budget``).
 
         Raises:
             PermanentFailureError: the provider refused the message for good.
-            DeliveryUnknownError: no answer after the request went out; never repeated.
+            DeliveryUnknownError: the answer was lost after the request may have reached
+                the provider; never repeated.
             TransientError: nothing went out; worth a later attempt.
         """
 
-    def sent_since(self, since: datetime) -> list[str] | None:
+    def sent_since(self, since: datetime, budget: Budget) -> list[str] | None:
         """The ids of messages the provider sent to the recipient from the company's sender
         at ``since`` or later; None when the provider cannot be asked.
 

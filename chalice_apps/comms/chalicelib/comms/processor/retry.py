@@ -22,6 +22,9 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+# The longest backoff between two attempts, before its jitter.
+BACKOFF_CAP_SECONDS = 8.0
+
 
 class RetryLaterError(Exception):
     """The provider refused for now (429, a 503 with a delay); ``retry_after`` is how long
@@ -56,10 +59,12 @@ def provider_retrying(
     max_wait_seconds: float,
 ) -> Retrying:
     """``attempts`` calls at most, waiting about ``backoff_seconds`` x 2^n between them (plus
-    as much jitter, 8 s at most), or the provider's ``retry_after`` when longer; a delay over
-    ``max_wait_seconds`` stops at once. Raises ``tenacity.RetryError`` when it gives up on a
-    transient error, and re-raises any other at once."""
-    backoff = wait_exponential_jitter(multiplier=backoff_seconds, max=8, jitter=backoff_seconds)
+    as much jitter, ``BACKOFF_CAP_SECONDS`` at most), or the provider's ``retry_after`` when
+    longer; a delay over ``max_wait_seconds`` stops at once. Raises ``tenacity.RetryError``
+    when it gives up on a transient error, and re-raises any other at once."""
+    backoff = wait_exponential_jitter(
+        multiplier=backoff_seconds, max=BACKOFF_CAP_SECONDS, jitter=backoff_seconds
+    )
 
     def asked(state: RetryCallState) -> float | None:
         error = state.outcome.exception() if state.outcome else None
@@ -79,3 +84,10 @@ def provider_retrying(
         wait=wait,
         reraise=False,
     )
+
+
+def longest_wait(max_wait_seconds: float) -> float:
+    """The longest ``provider_retrying`` can wait between two attempts: its backoff's cap
+    (jitter included), or the longest provider's delay it waits out
+    (``budget.Budget.plan`` counts it between every two attempts)."""
+    return max(BACKOFF_CAP_SECONDS, max_wait_seconds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 
 from chalicelib.comms import names
 from chalicelib.comms.processor.ai import draft_first_message, open_conversation
+from chalicelib.comms.processor.budget import Budget
 from chalicelib.comms.processor.conversations import (
     ConversationKey,
     ConversationRepository,
@@ -24,6 +26,7 @@ from chalicelib.comms.processor.exceptions import (
     DeliveryUnknownError,
     InvalidContextError,
     PermanentFailureError,
+    PoisonKind,
 )
 from chalicelib.comms.processor.models import ContextObject
 from chalicelib.comms.processor.outbound import Outbound
@@ -37,13 +40,17 @@ _INTERRUPTED = "an earlier attempt stopped while sending"
 # How far before our clock's start of a send the provider's clock may stamp it: both keep
 # NTP time; more would risk taking an earlier conversation's message to the same address.
 CLOCK_SKEW = timedelta(seconds=2)
+# Kept free while OpenAI is asked: one full attempt of the provider's send, which follows.
+SEND_RESERVE_SECONDS = 10.0
+# The fields that make a JSON object a context object (``router/context.py`` writes them).
+_CONTEXT_FIELDS = frozenset({"frontend_payload", "company_data_payload", "conversation_data"})
 
 
 class Outcome(StrEnum):
     SENT = "sent"
     ALREADY_SENT = "already_sent"
     FAILED = "failed"
-    INVALID = "invalid"
+    DEAD_LETTERED = "dead_lettered"  # a poison message, moved to the DLQ (batch.py)
     SENT_UNRECORDED = "sent_unrecorded"
     FOUND_SENT = "found_sent"  # an interrupted send that the provider lists
 
@@ -59,18 +66,54 @@ class ProcessorDeps:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
-def parse_context(body: str) -> ContextObject:
+def _problems(err: ValidationError) -> str:
+    """Where the context fails and why, without the values (they may be personal data)."""
+    found = [
+        f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}"
+        for e in err.errors(include_input=False, include_url=False)
+    ]
+    more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
+    return "; ".join(found[:3]) + more
+
+
+def parse_context(body: str, channel: str) -> ContextObject:
+    """The context object a message on ``channel``'s queue carries.
+
+    Raises:
+        InvalidContextError: a poison message: not JSON, not a context object, one that
+            fails validation, or one for a channel this queue does not carry.
+    """
     try:
-        return ContextObject.model_validate_json(body)
+        raw = json.loads(body)
+    except ValueError as err:
+        raise InvalidContextError(PoisonKind.NOT_JSON, f"the body is not JSON: {err}") from err
+    if not isinstance(raw, dict) or not raw.keys() >= _CONTEXT_FIELDS:
+        raise InvalidContextError(
+            PoisonKind.NOT_A_CONTEXT,
+            f"the body is JSON but not a context object (one holds {sorted(_CONTEXT_FIELDS)})",
+        )
+    try:
+        context = ContextObject.model_validate(raw)
     except ValidationError as err:
-        raise InvalidContextError(f"not a context object: {err.error_count()} problem(s)") from err
+        raise InvalidContextError(
+            PoisonKind.INVALID_CONTEXT, f"the context object fails validation: {_problems(err)}"
+        ) from err
+    method = context.frontend_payload.request_data.channel_method
+    if method != channel:
+        raise InvalidContextError(
+            PoisonKind.UNKNOWN_CHANNEL,
+            f"channel_method {method[:40]!r} is not this queue's channel ({channel})",
+        )
+    return context
 
 
 def address_for(context: ContextObject, channel: str) -> str:
     recipient = context.frontend_payload.recipient_data
     address = recipient.recipient_email if channel == "email" else recipient.recipient_tel
     if not address:
-        raise InvalidContextError(f"the context has no recipient address for {channel}")
+        raise InvalidContextError(
+            PoisonKind.INVALID_CONTEXT, f"the context has no recipient address for {channel}"
+        )
     return address
 
 
@@ -98,21 +141,19 @@ def new_record(context: ContextObject, channel: str, address: str, now: datetime
     }
 
 
-def process_context(body: str, channel: str, deps: ProcessorDeps) -> Outcome:
-    """Process one SQS message body.
+def process_context(body: str, channel: str, deps: ProcessorDeps, budget: Budget) -> Outcome:
+    """Process one SQS message body, each outside call within ``budget``.
 
-    Returns how it ended; a permanent failure is recorded and returned, never raised.
+    Returns how it ended; a permanent failure of a conversation is recorded and returned,
+    never raised.
 
     Raises:
+        InvalidContextError: a poison message (no conversation to record it on).
         TransientError: worth retrying (SQS redelivers; after 3 receives, the DLQ).
     """
     started = time.monotonic()
-    try:
-        context = parse_context(body)
-        address = address_for(context, channel)
-    except InvalidContextError as err:
-        log.error("invalid context object: never sent, never retried", extra={"reason": err.reason})
-        return Outcome.INVALID
+    context = parse_context(body, channel)
+    address = address_for(context, channel)
     key = ConversationKey(address, context.conversation_data.conversation_id)
     existing = deps.conversations.start(new_record(context, channel, address, deps.now()))
     if existing is not None:
@@ -124,15 +165,16 @@ def process_context(body: str, channel: str, deps: ProcessorDeps) -> Outcome:
             )
             return Outcome.ALREADY_SENT if status == Status.SENT else Outcome.FAILED
         if status == Status.SENDING:
-            return _settle_interrupted_send(context, channel, key, existing, deps)
+            return _settle_interrupted_send(context, channel, key, existing, deps, budget)
 
+    drafting = budget.keeping(SEND_RESERVE_SECONDS)
     try:
         outbound = deps.outbound(channel, context, key)
         openai_client = deps.openai_client(deps.credentials.openai_key())
         ai_conversation_id = (existing or {}).get("ai_conversation_id") or _open_conversation(
-            openai_client, context, channel, key, deps
+            openai_client, context, channel, key, deps, drafting
         )
-        drafted = draft_first_message(openai_client, context, channel, ai_conversation_id)
+        drafted = draft_first_message(openai_client, context, channel, ai_conversation_id, drafting)
     except PermanentFailureError as err:
         _fail(deps, key, Status.PROCESSING, err.reason, err.code)
         return Outcome.FAILED
@@ -155,7 +197,7 @@ def process_context(body: str, channel: str, deps: ProcessorDeps) -> Outcome:
         },
     )
     try:
-        sent = outbound.send(drafted)
+        sent = outbound.send(drafted, budget)
     except PermanentFailureError as err:
         _fail(deps, key, Status.SENDING, err.reason, err.code)
         return Outcome.FAILED
@@ -216,11 +258,16 @@ def process_context(body: str, channel: str, deps: ProcessorDeps) -> Outcome:
 
 
 def _open_conversation(
-    client: OpenAI, context: ContextObject, channel: str, key: ConversationKey, deps: ProcessorDeps
+    client: OpenAI,
+    context: ContextObject,
+    channel: str,
+    key: ConversationKey,
+    deps: ProcessorDeps,
+    budget: Budget,
 ) -> str:
     """Open the OpenAI Conversation and keep its id on the record before anything else is
     asked of OpenAI, so that a retry (a redelivery after a failed response) reuses it."""
-    ai_conversation_id = open_conversation(client, context, channel)
+    ai_conversation_id = open_conversation(client, context, channel, budget)
     deps.conversations.transition(
         key,
         Status.PROCESSING,
@@ -235,8 +282,9 @@ def _settle_interrupted_send(
     key: ConversationKey,
     record: dict[str, Any],
     deps: ProcessorDeps,
+    budget: Budget,
 ) -> Outcome:
-    """An earlier attempt stopped while calling the provider (a crash, a timeout): the
+    """An earlier attempt stopped while calling the provider (a crash, a lost answer): the
     message may be out, and sending again could reach the recipient twice. The provider is
     asked which messages it sent from the company's sender to this recipient since the send
     began: exactly one is this conversation's, recorded as sent with its id; none, several
@@ -253,7 +301,7 @@ def _settle_interrupted_send(
         return Outcome.FAILED
     # Written when the send began; `updated_at` (then written too) for older records.
     since = datetime.fromisoformat(record.get("sending_at") or record["updated_at"])
-    found = outbound.sent_since(since - CLOCK_SKEW)
+    found = outbound.sent_since(since - CLOCK_SKEW, budget)
     if found is None or len(found) != 1:
         answer = _listed(outbound.provider, found)
         _fail(deps, key, Status.SENDING, f"{_INTERRUPTED}; {answer}; not resent", None)

@@ -16,7 +16,7 @@ import requests
 from openai import OpenAI
 
 from chalicelib.comms import env, names
-from chalicelib.comms.processor.batch import HeartbeatSettings
+from chalicelib.comms.processor.batch import OwnQueue
 from chalicelib.comms.processor.conversations import ConversationKey
 from chalicelib.comms.processor.credentials import SendGridCredentials, TwilioCredentials
 from chalicelib.comms.processor.models import ContextObject
@@ -70,11 +70,12 @@ def _status_route_url() -> str | None:
 
 
 @cache
-def heartbeat_settings() -> HeartbeatSettings:
-    return HeartbeatSettings(
+def own_queue() -> OwnQueue:
+    return OwnQueue(
         queue_url=require(env.QUEUE_URL),
         interval_seconds=float(os.environ.get(env.HEARTBEAT_INTERVAL_SECONDS, "30")),
         visibility_seconds=int(require(env.VISIBILITY_TIMEOUT_SECONDS)),
+        dlq_url=require(env.DLQ_URL),
     )
 
 
@@ -90,7 +91,8 @@ def _timeout_seconds(default: float) -> float:
 @lru_cache(maxsize=8)
 def _openai_client(api_key: str) -> OpenAI:
     # The SDK reads OPENAI_BASE_URL itself: the local stack and tests point it at a fake.
-    return OpenAI(api_key=api_key, max_retries=3, timeout=30.0)
+    # ai.py retries, and sets each call's timeout from the invocation's budget.
+    return OpenAI(api_key=api_key, max_retries=0)
 
 
 @lru_cache(maxsize=32)
@@ -100,7 +102,11 @@ def _twilio_sender(credentials: TwilioCredentials) -> TwilioSender:
     client = twilio_client(
         credentials.account_sid, credentials.auth_token, _timeout_seconds(TIMEOUT_SECONDS)
     )
-    return TwilioSender(client, backoff_seconds=_backoff_seconds())
+    return TwilioSender(
+        client,
+        backoff_seconds=_backoff_seconds(),
+        timeout_seconds=_timeout_seconds(TIMEOUT_SECONDS),
+    )
 
 
 @lru_cache(maxsize=32)
@@ -118,7 +124,7 @@ def _sendgrid_sender(credentials: SendGridCredentials) -> SendGridSender:
 def reset() -> None:
     """Drop every built dependency (tests)."""
     processor_deps.cache_clear()
-    heartbeat_settings.cache_clear()
+    own_queue.cache_clear()
     _openai_client.cache_clear()
     _twilio_sender.cache_clear()
     _sendgrid_sender.cache_clear()
