@@ -3,11 +3,20 @@ the Glue tables it names, whose data is read from their S3 location in the local
 endpoint (moto) through the S3 API.
 
 Each table becomes a DuckDB view over ``read_csv`` of the objects under its location, with
-the dialect and encoding its SerDe declares, every column read as text and cast to the
-Glue type with ``TRY_CAST`` (a value that does not fit is NULL, as Athena's CSV SerDe reads
-it). sqlglot translates the query to DuckDB's dialect. What Athena would scan (every object
+the dialect, encoding and header lines its table declares, every column read as text and
+cast to the Glue type with ``TRY_CAST`` (a value that does not fit is NULL, as Athena's CSV
+SerDe reads it with ``use.null.for.invalid.data``; ``_read_as`` for the declared column
+formats). sqlglot translates the query to DuckDB's dialect. What Athena would scan (every object
 of every table) is measured before anything runs, so the workgroup's cutoff is honoured.
 Objects are downloaded once per ETag into a cache folder.
+
+Names are resolved as Trino resolves them (sqlglot's scope analysis): a WITH name only
+inside the query that declares it, after its declaration; every other name is a table, read
+through the catalog. So a query that Athena would answer from another table reads that
+table here too, and the credentials' check below sees it. The engine reads a table only if
+the query's credentials (``Reader``) may ``glue:GetTable`` it and ``s3:GetObject`` each of
+its objects, as Athena reads with the caller's rights. DuckDB runs with a time limit, and
+``interrupt()`` (StopQueryExecution) stops it mid-query.
 """
 
 from __future__ import annotations
@@ -15,6 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import shutil
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -23,13 +34,15 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, SqlglotError
+from sqlglot.optimizer.scope import traverse_scope
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
     from mypy_boto3_s3 import S3Client
 
 CHUNK_BYTES = 8 << 20
+CATALOG = "awsdatacatalog"
 # Glue column types as DuckDB's (the rest are read as text).
 _DUCK_TYPES = {
     "bigint": "BIGINT",
@@ -67,6 +80,17 @@ class QueryError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Whose credentials run a query: ``allows(action, resource ARN)`` says what they may
+    read; ``region`` and ``account`` complete the Glue ARNs."""
+
+    principal: str
+    allows: Callable[[str, str], bool]
+    region: str
+    account: str
 
 
 @dataclass
@@ -108,21 +132,96 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _read_as(field: str, column: dict[str, Any]) -> str:
+    """The SQL reading text ``field`` as the Glue ``column`` declares it, NULL where it does
+    not parse (the tables declare ``use.null.for.invalid.data``): a ``decimal.separator``
+    column parameter (not one of Athena's: the local reading of a declared choice) turns
+    ``97,4`` into 97.4; ISO timestamps with ``Z`` or an offset become their UTC time."""
+    duck_type = _DUCK_TYPES.get(str(column["Type"]).lower(), "VARCHAR")
+    if duck_type == "VARCHAR":
+        return field
+    # Never a bare TRY_CAST of the column: DuckDB pushes that into read_csv as a strict
+    # conversion, and a view then fails on the first "NA" instead of reading NULL.
+    text = f"trim({field})"
+    separator = (column.get("Parameters") or {}).get("decimal.separator")
+    if duck_type in ("DOUBLE", "FLOAT") and separator and separator != ".":
+        return f"TRY_CAST(replace({text}, {_literal(separator)}, '.') AS {duck_type})"
+    if duck_type == "TIMESTAMP":
+        return f"TRY_CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP)"
+    return f"TRY_CAST({text} AS {duck_type})"
+
+
 def _location(table: dict[str, Any]) -> tuple[str, str]:
     where = str(table["StorageDescriptor"]["Location"]).removeprefix("s3://")
     bucket, _, prefix = where.partition("/")
     return bucket, prefix
 
 
-class Engine:
-    """Runs queries for the local Athena; ``cache_dir`` keeps downloaded objects."""
+def _denied(reader: Reader, action: str, resource: str) -> QueryError:
+    return QueryError(
+        "ACCESS_DENIED",
+        f"User: {reader.principal} is not authorized to perform: {action} on resource: {resource}",
+    )
 
-    def __init__(self, s3: S3Client, glue: GlueClient, cache_dir: Path) -> None:
+
+def tables_read(query: exp.Query) -> list[exp.Table]:
+    """The references of ``query`` that name tables (not WITH queries), by Trino's scope:
+    a WITH name is visible in its own query's later WITH items and body (subqueries too).
+
+    Raises:
+        QueryError: a reference the scope analysis does not place.
+    """
+    try:
+        scopes = traverse_scope(query)
+    except SqlglotError as err:
+        raise QueryError("NOT_SUPPORTED", f"the local Athena cannot resolve names: {err}") from None
+    visible: dict[int, set[str]] = {}
+    for scope in scopes:
+        for found in scope.tables:
+            visible[id(found)] = {name.lower() for name in scope.cte_sources}
+    tables = []
+    for found in query.find_all(exp.Table):
+        if not found.name:
+            continue
+        names = visible.get(id(found))
+        if names is None:
+            raise QueryError("NOT_SUPPORTED", f"the local Athena cannot resolve {found.sql()}")
+        if not found.db and not found.catalog and found.name.lower() in names:
+            continue
+        tables.append(found)
+    return tables
+
+
+class Engine:
+    """Runs one query for the local Athena; ``cache_dir`` keeps downloaded objects;
+    ``reader``: the query's credentials (None: unrestricted, as an administrator's)."""
+
+    def __init__(
+        self, s3: S3Client, glue: GlueClient, cache_dir: Path, reader: Reader | None = None
+    ) -> None:
         self.s3 = s3
         self.glue = glue
         self.cache_dir = cache_dir
+        self.reader = reader
+        self._lock = threading.Lock()
+        self._connection: duckdb.DuckDBPyConnection | None = None
+        self._stopped: str | None = None
+
+    def interrupt(self, why: str = "the query was cancelled") -> None:
+        """Stop the query now (another thread: StopQueryExecution, or the time limit)."""
+        with self._lock:
+            self._stopped = self._stopped or why
+            if self._connection is not None:
+                self._connection.interrupt()
+
+    def _check(self, action: str, resource: str) -> None:
+        if self.reader is not None and not self.reader.allows(action, resource):
+            raise _denied(self.reader, action, resource)
 
     def _table(self, database: str, name: str) -> TableData:
+        if self.reader is not None:
+            glue = f"arn:aws:glue:{self.reader.region}:{self.reader.account}"
+            self._check("glue:GetTable", f"{glue}:table/{database}/{name}")
         try:
             table = self.glue.get_table(DatabaseName=database, Name=name)["Table"]
         except self.glue.exceptions.EntityNotFoundException:
@@ -139,6 +238,12 @@ class Engine:
                 key, etag = item["Key"], item["ETag"].strip('"')
                 if key.endswith("/") or item["Size"] == 0:
                     continue
+                if self.reader is not None and not self.reader.allows(
+                    "s3:GetObject", f"arn:aws:s3:::{bucket}/{key}"
+                ):
+                    raise QueryError(
+                        "PERMISSION_DENIED", f"Permission denied on S3 path: s3://{bucket}/{key}"
+                    )
                 path = (
                     self.cache_dir / hashlib.sha256(f"{bucket}/{key}/{etag}".encode()).hexdigest()
                 )
@@ -168,10 +273,9 @@ class Engine:
             f"header=false, skip={skip}, columns={{{positional}}}, auto_detect=false, "
             f"null_padding=true, strict_mode=false, encoding={_literal(encoding)}"
         )
-        casts = ", ".join(
-            f'TRY_CAST(c{i} AS {_DUCK_TYPES.get(c["Type"].lower(), "VARCHAR")}) AS "{c["Name"]}"'
-            for i, c in enumerate(columns)
-        )
+        casts = ", ".join(f'{_read_as(f"c{i}", c)} AS "{c["Name"]}"' for i, c in enumerate(columns))
+        # Timestamps written with an offset are read as the UTC instant they name.
+        con.execute("SET TimeZone = 'UTC'")
         con.execute(f'CREATE SCHEMA IF NOT EXISTS "{data.database}"')
         source = f"read_csv([{files}], {options})"
         if not data.files:  # an empty location: an empty table
@@ -179,11 +283,13 @@ class Engine:
             source = f"(SELECT {nulls} LIMIT 0)"
         con.execute(f'CREATE VIEW "{data.database}"."{data.name}" AS SELECT {casts} FROM {source}')
 
-    def run(self, sql: str, database: str, cutoff: int | None) -> Outcome:
-        """Run one query; ``cutoff`` is the workgroup's bytes-scanned limit.
+    def run(self, sql: str, database: str, cutoff: int | None, timeout: float) -> Outcome:
+        """Run one query; ``cutoff`` is the workgroup's bytes-scanned limit, ``timeout``
+        how many seconds DuckDB may run it.
 
         Raises:
-            QueryError: as Athena fails the query (syntax, unknown table, cutoff).
+            QueryError: as Athena fails the query (syntax, unknown table, access denied,
+                cutoff, time limit, interrupted).
         """
         try:
             statements = [s for s in sqlglot.parse(sql, read="athena") if s is not None]
@@ -192,16 +298,16 @@ class Engine:
         if len(statements) != 1 or not isinstance(statements[0], exp.Query):
             raise QueryError("NOT_SUPPORTED", "the local Athena runs one SELECT query at a time")
         query = statements[0]
-        ctes = {cte.alias_or_name for cte in query.find_all(exp.CTE)}
         tables: dict[tuple[str, str], TableData] = {}
-        for found in query.find_all(exp.Table):
-            if not found.name or (found.name in ctes and not found.db):
-                continue
-            key = (found.db or database, found.name)
+        for found in tables_read(query):
+            if found.catalog and found.catalog.lower() != CATALOG:
+                raise QueryError("CATALOG_NOT_FOUND", f"Catalog '{found.catalog}' does not exist")
+            key = ((found.db or database).lower(), found.name.lower())
             if key not in tables:
                 tables[key] = self._table(*key)
             found.set("catalog", None)
             found.set("db", exp.to_identifier(key[0], quoted=True))
+            found.set("this", exp.to_identifier(key[1], quoted=True))
         for data in tables.values():
             self._fetch(data)
         scanned = sum(t.size for t in tables.values())
@@ -212,15 +318,29 @@ class Engine:
                 f"the workgroup allows {cutoff}",
             )
         con = duckdb.connect()
+        with self._lock:
+            self._connection = con
+        limit = f"Query exceeded the local time limit of {timeout:g} s"
+        timer = threading.Timer(timeout, self.interrupt, (limit,))
+        timer.start()
         try:
             for data in tables.values():
                 self._view(con, data)
+            columns: list[tuple[str, str]] = []
+            rows: list[list[str | None]] = []
             try:
-                cursor = con.execute(query.sql(dialect="duckdb"))
+                if self._stopped is None:
+                    cursor = con.execute(query.sql(dialect="duckdb"))
+                    columns = [(d[0], athena_type(str(d[1]))) for d in cursor.description or []]
+                    rows = [[as_text(v) for v in row] for row in cursor.fetchall()]
             except duckdb.Error as err:
-                raise QueryError("GENERIC_USER_ERROR", str(err).splitlines()[0]) from None
-            columns = [(d[0], athena_type(str(d[1]))) for d in cursor.description or []]
-            rows = [[as_text(v) for v in row] for row in cursor.fetchall()]
+                if self._stopped is None:
+                    raise QueryError("GENERIC_USER_ERROR", str(err).splitlines()[0]) from None
+            if self._stopped is not None:
+                raise QueryError("EXCEEDED_TIME_LIMIT", self._stopped)
         finally:
+            timer.cancel()
+            with self._lock:
+                self._connection = None
             con.close()
         return Outcome(columns, rows, scanned)

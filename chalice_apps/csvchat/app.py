@@ -52,7 +52,8 @@ def create_upload_route() -> Response:
 @app.route("/uploads/{dataset_id}/complete", methods=["POST"], authorizer=users)
 def complete_upload_route(dataset_id: str) -> Response:
     request = parse_body(CompleteRequest, app.request.raw_body)
-    return json_response(200, complete_upload(caller(), dataset_id, request, wiring.upload_deps()))
+    completed = complete_upload(caller(), dataset_id, request, wiring.upload_deps(), wiring.now())
+    return json_response(200, completed)
 
 
 @app.route("/datasets", methods=["GET"], authorizer=users)
@@ -74,8 +75,8 @@ def delete_dataset_route(dataset_id: str) -> Response:
 @app.route("/datasets/{dataset_id}/query", methods=["POST"], authorizer=users)
 def query_dataset_route(dataset_id: str) -> Response:
     sql = parse_body(QueryRequest, app.request.raw_body).sql
-    result = query_dataset(wiring.dataset_deps(), wiring.query_run(), caller(), dataset_id, sql)
-    return json_response(200, result)
+    run = wiring.query_run(app.lambda_context)
+    return json_response(200, query_dataset(wiring.dataset_deps(), run, caller(), dataset_id, sql))
 
 
 @app.route("/", methods=["GET"])
@@ -105,7 +106,9 @@ def list_chats_route() -> Response:
 @app.route("/chats/{chat_id}/messages", methods=["POST"], authorizer=users)
 def ask_route(chat_id: str) -> Response:
     question = parse_body(MessageRequest, app.request.raw_body).question
-    return json_response(200, ask(wiring.chat_deps(), caller(), chat_id, question))
+    return json_response(
+        200, ask(wiring.chat_deps(app.lambda_context), caller(), chat_id, question)
+    )
 
 
 @app.route("/chats/{chat_id}/messages", methods=["GET"], authorizer=users)

@@ -3,8 +3,9 @@ declared and how every query runs.
 
 The workgroup's configuration is enforced (a client cannot override it): results go to the
 results bucket under one prefix, encrypted (SSE-S3); a query that would scan more than the
-cutoff is cancelled; CloudWatch metrics are on. ``query_statements`` grants a function
-exactly this workgroup, this database's tables and these buckets."""
+cutoff is cancelled; CloudWatch metrics are on. ``query_statements`` grants a role (a
+function's, or one a function assumes per query) exactly this workgroup, this database's
+tables and these buckets."""
 
 from __future__ import annotations
 

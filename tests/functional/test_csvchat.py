@@ -7,10 +7,11 @@ module (issue 14's checks: isolation, tokens, awkward CSVs, Athena through boto3
 from __future__ import annotations
 
 import codecs
+import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,8 @@ class Stack:
     client_id: str
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)
+        # A service named at run time: no one overload of boto3's stubs fits.
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)  # type: ignore[call-overload]
 
 
 @pytest.fixture(scope="module")
@@ -350,6 +352,201 @@ def test_a_large_file_goes_up_in_presigned_parts(big: dict[str, Any]) -> None:
     assert abs(big["row_estimate"] - (BIG.count(b"\n") - 1)) < 1000
 
 
+def test_a_multipart_upload_larger_than_declared_is_discarded(stack: Stack, bob: str) -> None:
+    """A part URL cannot bound its body: completion checks the parts' sizes (ListParts),
+    aborts an upload larger than declared and fails its dataset; no object is left."""
+    declared = 6 * MIB
+    status, created = call(
+        stack,
+        bob,
+        "POST",
+        "/uploads",
+        {"filename": "liar.csv", "size": declared, "content_type": "text/csv"},
+    )
+    assert status == 201, created
+    form, parts = created["upload"], []
+    for part in form["parts"]:  # each part a full 5 MB: 10 MB in all
+        put = requests.put(part["url"], data=b"a" * form["part_size"], timeout=60)
+        assert put.status_code == 200, put.text
+        parts.append({"part_number": part["part_number"], "etag": put.headers["ETag"]})
+    dataset_id = created["dataset_id"]
+    status, refused = call(stack, bob, "POST", f"/uploads/{dataset_id}/complete", {"parts": parts})
+    assert (status, refused["error_code"]) == (413, "FILE_TOO_LARGE"), refused
+    assert f"{declared:,}" in refused["message"]
+    status, dataset = call(stack, bob, "GET", f"/datasets/{dataset_id}")
+    assert (status, dataset["status"]) == (200, "failed")
+    bucket = stack.mocks.stack_outputs["csvchat_uploads_bucket"]
+    s3 = stack.client("s3")
+    listed = s3.list_object_versions(Bucket=bucket, Prefix="datasets/")
+    assert not [v for v in listed.get("Versions", []) if dataset_id in v["Key"]]
+    uploads = s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    assert not [u for u in uploads if dataset_id in u["Key"]]
+    status, again = call(stack, bob, "POST", f"/uploads/{dataset_id}/complete", {"parts": parts})
+    assert (status, again["error_code"]) == (409, "UPLOAD_NOT_IN_PROGRESS")
+
+
+# Isolation behind the guard: each query runs with credentials scoped to its dataset, and
+# the local Athena resolves names by scope and honours those credentials.
+
+
+def _sub(token: str) -> str:
+    return str(jwt.decode(token, options={"verify_signature": False})["sub"])
+
+
+@pytest.fixture(scope="module")
+def bobs(stack: Stack, bob: str) -> dict[str, Any]:
+    return upload(stack, bob, b"secret,n\nbob-only,7\n", "bobs.csv")
+
+
+@dataclass
+class Remaining:
+    """A Lambda context's clock."""
+
+    ms: int
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.ms
+
+
+def test_sql_past_the_guard_still_cannot_read_another_users_table(
+    alice: str, sales: dict[str, Any], bobs: dict[str, Any]
+) -> None:
+    """The guard is skipped here on purpose: the query's credentials alone stop it."""
+    from chalicelib.csvchat import wiring
+    from chalicelib.csvchat.exceptions import QueryFailedError
+    from chalicelib.csvchat.queries import DatasetTable, run_query
+
+    mine = DatasetTable(_sub(alice), sales["dataset_id"], sales["table"])
+    run = wiring.query_run(None)
+    assert run_query(run, mine, f"SELECT COUNT(*) FROM {sales['table']}").rows == [["3"]]
+    for sql in (
+        f"SELECT * FROM {bobs['table']}",
+        f"WITH {sales['table']} AS (SELECT * FROM {bobs['table']}) SELECT * FROM {sales['table']}",
+        f"SELECT * FROM (WITH x AS (SELECT 1) SELECT * FROM x) t, {bobs['table']}",
+    ):
+        with pytest.raises(QueryFailedError) as denied:
+            run_query(run, mine, sql)
+        assert denied.value.message == "the query may read only this dataset's table", sql
+
+
+def test_each_dataset_is_queried_in_a_session_of_its_own_reused_while_it_lasts(
+    stack: Stack, alice: str, bob: str, sales: dict[str, Any], bobs: dict[str, Any]
+) -> None:
+    from chalicelib.csvchat import wiring
+
+    wiring.reset()
+    policies: list[dict[str, Any]] = []
+    hook = lambda params, **_: policies.append(json.loads(params["Policy"]))  # noqa: E731
+    events = wiring.session().events
+    events.register("provide-client-params.sts.AssumeRole", hook)
+    try:
+        for _ in range(2):
+            for token, dataset in ((alice, sales), (bob, bobs)):
+                sql = {"sql": f"SELECT COUNT(*) FROM {dataset['table']}"}
+                path = f"/datasets/{dataset['dataset_id']}/query"
+                assert call(stack, token, "POST", path, sql)[0] == 200
+    finally:
+        events.unregister("provide-client-params.sts.AssumeRole", hook)
+    assert len(policies) == 2
+    for policy, token, dataset in zip(policies, (alice, bob), (sales, bobs), strict=True):
+        resources = [r for s in policy["Statement"] for r in s["Resource"]]
+        prefix = f"/{names.DATASETS_PREFIX}{_sub(token)}/{dataset['dataset_id']}/*"
+        assert [r for r in resources if "/datasets/" in r] == [
+            r for r in resources if r.endswith(prefix)
+        ]
+        assert any(r.endswith(f"/{dataset['table']}") for r in resources), resources
+
+
+def test_the_local_athena_resolves_with_names_by_scope_as_trino(
+    stack: Stack, sales: dict[str, Any]
+) -> None:
+    """A WITH name outside its query is a table name: the catalog has no ``x``."""
+    database = names.glue_database(STACK)
+    athena = stack.client("athena")
+    table = sales["table"]
+    outcomes = {}
+    for sql in (
+        f"WITH x AS (SELECT * FROM {table}) SELECT COUNT(*) FROM x",
+        f"SELECT COUNT(*) FROM x UNION ALL (WITH x AS (SELECT * FROM {table}) SELECT 1 FROM x)",
+        f"WITH a AS (SELECT * FROM x), x AS (SELECT * FROM {table}) SELECT COUNT(*) FROM a",
+    ):
+        query_id = athena.start_query_execution(
+            QueryString=sql,
+            QueryExecutionContext={"Database": database},
+            WorkGroup=physical(names.ATHENA_WORKGROUP, STACK),
+        )["QueryExecutionId"]
+        for _ in range(200):
+            status = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+            if status["Status"]["State"] not in ("QUEUED", "RUNNING"):
+                break
+            time.sleep(0.05)
+        outcomes[sql] = (status["Status"]["State"], status["Status"].get("StateChangeReason"))
+    first, second, third = outcomes.values()
+    assert first == ("SUCCEEDED", None)
+    missing = f"TABLE_NOT_FOUND: Table 'awsdatacatalog.{database}.x' does not exist"
+    assert second == third == ("FAILED", missing)
+
+
+def test_a_query_ends_before_the_functions_time_is_up_and_is_stopped(
+    alice: str, sales: dict[str, Any]
+) -> None:
+    """2.5 s left and a 2 s margin: the query gets 0.5 s, then StopQueryExecution."""
+    from chalicelib.csvchat import wiring
+    from chalicelib.csvchat.exceptions import QueryTimeoutError
+    from chalicelib.csvchat.queries import DatasetTable, run_query
+
+    mine = DatasetTable(_sub(alice), sales["dataset_id"], sales["table"])
+    endless = f"{ENDLESS}, {sales['table']}"
+    with pytest.raises(QueryTimeoutError, match=r"0\.5 s"):
+        run_query(wiring.query_run(Remaining(2500)), mine, endless)
+    with pytest.raises(QueryTimeoutError, match="no time was left"):
+        run_query(wiring.query_run(Remaining(1000)), mine, endless)
+
+
+ENDLESS = (
+    "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 1000000000000) "
+    "SELECT COUNT(*) FROM t"
+)
+
+
+def test_the_local_engine_reads_only_what_the_querys_credentials_allow(
+    stack: Stack, sales: dict[str, Any], tmp_path: Path
+) -> None:
+    from devstack.athena_sql import Engine, QueryError, Reader
+
+    def only(*allowed: str) -> Callable[[str, str], bool]:
+        return lambda action, _resource: action in allowed
+
+    database, sql = names.glue_database(STACK), f"SELECT * FROM {sales['table']}"
+    for allows, refusal in (
+        (only(), "ACCESS_DENIED: User: tester is not authorized to perform: glue:GetTable"),
+        (only("glue:GetTable"), "PERMISSION_DENIED: Permission denied on S3 path: s3://"),
+    ):
+        reader = Reader("tester", allows, REGION, "1")
+        engine = Engine(stack.client("s3"), stack.client("glue"), tmp_path, reader)
+        with pytest.raises(QueryError) as denied:
+            engine.run(sql, database, None, timeout=30)
+        assert str(denied.value).startswith(refusal)
+    reader = Reader("tester", lambda *_: True, REGION, "1")
+    engine = Engine(stack.client("s3"), stack.client("glue"), tmp_path, reader)
+    assert len(engine.run(sql, database, None, timeout=30).rows) == 3
+
+
+def test_the_local_engine_stops_at_its_time_limit_or_when_interrupted(
+    stack: Stack, tmp_path: Path
+) -> None:
+    from devstack.athena_sql import Engine, QueryError
+
+    database = names.glue_database(STACK)
+    engine = Engine(stack.client("s3"), stack.client("glue"), tmp_path)
+    with pytest.raises(QueryError, match=r"EXCEEDED_TIME_LIMIT.*time limit of 0\.3 s"):
+        engine.run(ENDLESS, database, None, timeout=0.3)
+    engine = Engine(stack.client("s3"), stack.client("glue"), tmp_path)
+    threading.Timer(0.3, engine.interrupt).start()
+    with pytest.raises(QueryError, match="the query was cancelled"):
+        engine.run(ENDLESS, database, None, timeout=600)
+
+
 # Tokens: API Gateway's authorizer, as the local gateway checks it.
 
 
@@ -456,7 +653,7 @@ AWKWARD = {
     "binary": (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "not text"),
     "ragged rows": (
         b"a,b,c\n1,2,3\n1,2,3,4\n5,6,7\n8,9,10,11\n",
-        "rows 3, 5 have 4 fields, the header 3",
+        "lines 3, 5 have 4 fields, the header (line 1) 3",
     ),
     "no header row": (b"1,2\n3,4\n", "no header row"),
 }

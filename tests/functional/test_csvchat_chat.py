@@ -31,15 +31,17 @@ def chat(stack: Stack, alice: str, sales: dict[str, Any]) -> str:
 
 @pytest.fixture
 def athena_calls() -> Iterator[list[str]]:
-    """Each StartQueryExecution the app's Athena client sends (botocore's event hook)."""
+    """Each StartQueryExecution the app's Athena clients send (botocore's event hook on
+    the app's session, so every scoped client made after it carries it)."""
     from chalicelib.csvchat import wiring
 
     started: list[str] = []
-    client = wiring.athena()
+    wiring.reset()
+    events = wiring.session().events
     hook = lambda params, **_: started.append(params["QueryString"])  # noqa: E731
-    client.meta.events.register("provide-client-params.athena.StartQueryExecution", hook)
+    events.register("provide-client-params.athena.StartQueryExecution", hook)
     yield started
-    client.meta.events.unregister("provide-client-params.athena.StartQueryExecution", hook)
+    events.unregister("provide-client-params.athena.StartQueryExecution", hook)
 
 
 def ask(stack: Stack, token: str, chat_id: str, question: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ Glue database, the Athena workgroup, the tables with the stream, and least privi
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -298,6 +299,113 @@ def test_each_function_may_use_only_its_workgroup_database_buckets_and_tables(
     assert limits["max_bytes"] == csvchat(name)["uploads"]["maxMb"] * MIB
     assert limits["quota_datasets"] == csvchat(name)["quota"]["datasets"]
     assert api_env[env.USER_POOL_CLIENT_ID] == stack.stack_outputs["csvchat_user_pool_client_id"]
+
+
+def _allows(statements: list[dict[str, Any]], action: str, resource: str) -> bool:
+    """Whether an Allow statement grants ``action`` on ``resource`` (IAM's ``*`` match)."""
+    import fnmatch
+
+    return any(
+        action in as_list(s["Action"])
+        and any(fnmatch.fnmatchcase(resource, r) for r in as_list(s["Resource"]))
+        for s in statements
+        if s.get("Effect", "Allow") == "Allow"
+    )
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_the_api_reads_no_dataset_or_table_with_its_own_role(
+    stacks: dict[str, RecordingMocks], name: str
+) -> None:
+    stack = stacks[name]
+    api = statements_of(stack, physical("csvchat-api-handler", name))
+    uploads = bucket_named(stack, names.UPLOADS_BUCKET, name).outputs["arn"]
+    database = names.glue_database(name)
+    account = stack.of_type("aws:athena/workgroup:Workgroup")[0].outputs["arn"].split(":")[4]
+    glue = f"arn:aws:glue:{REGION}:{account}"
+    for action, resource in (
+        ("s3:GetObject", f"{uploads}/datasets/someone/ds1/data.csv"),
+        ("s3:GetObject", f"{uploads}/datasets/other/ds2/data.csv"),
+        ("s3:ListBucket", uploads),
+        ("glue:GetTable", f"{glue}:table/{database}/ds_ds2"),
+        ("glue:GetTables", f"{glue}:database/{database}"),
+        (
+            "athena:StartQueryExecution",
+            stack.of_type("aws:athena/workgroup:Workgroup")[0].outputs["arn"],
+        ),
+    ):
+        assert not _allows(api, action, resource), (
+            urn(stack.named("aws:iam/role:Role", f"{physical('csvchat-api-handler', name)}-role")),
+            action,
+            resource,
+        )
+    (assume,) = [s for s in api if "sts:AssumeRole" in s["Action"]]
+    role = stack.named("aws:iam/role:Role", physical("csvchat-query", name))
+    assert (assume["Action"], assume["Resource"]) == (["sts:AssumeRole"], [role.outputs["arn"]])
+    api_env = stack.function_environment(physical("csvchat-api-handler", name))
+    assert api_env[env.QUERY_ROLE_ARN] == role.outputs["arn"]
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_only_the_api_may_assume_the_query_role_which_reads_only_datasets(
+    stacks: dict[str, RecordingMocks], name: str
+) -> None:
+    stack = stacks[name]
+    role = stack.named("aws:iam/role:Role", physical("csvchat-query", name))
+    api_role = stack.named("aws:iam/role:Role", f"{physical('csvchat-api-handler', name)}-role")
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust == {
+        "Effect": "Allow",
+        "Principal": {"AWS": api_role.outputs["arn"]},
+        "Action": "sts:AssumeRole",
+    }, urn(role)
+    (policy,) = [
+        p for p in stack.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id
+    ]
+    statements = json.loads(policy.inputs["policy"])["Statement"]
+    uploads = bucket_named(stack, names.UPLOADS_BUCKET, name).outputs["arn"]
+    assert _allows(statements, "s3:GetObject", f"{uploads}/datasets/a/b/c.csv"), urn(policy)
+    assert not _allows(statements, "s3:GetObject", f"{uploads}/elsewhere/c.csv"), urn(policy)
+    assert not _allows(statements, "s3:PutObject", f"{uploads}/datasets/x/y/z.csv"), urn(policy)
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_a_querys_session_policy_names_only_the_callers_prefix_and_table(
+    stacks: dict[str, RecordingMocks], name: str
+) -> None:
+    """What the API passes to AssumeRole, from the environment the program gives it."""
+    from chalicelib.csvchat.query_access import QueryAccess
+
+    stack = stacks[name]
+    api_env = stack.function_environment(physical("csvchat-api-handler", name))
+    access = QueryAccess(
+        role_arn=api_env[env.QUERY_ROLE_ARN],
+        region=REGION,
+        uploads_bucket=api_env[env.UPLOADS_BUCKET],
+        results_bucket=api_env[env.RESULTS_BUCKET],
+        results_prefix=names.QUERY_RESULTS_PREFIX,
+        database=api_env[env.GLUE_DATABASE],
+        workgroup=api_env[env.ATHENA_WORKGROUP],
+    )
+    # STS's limit on a session policy's plain text, with a real sub and dataset id.
+    longest = access.session_policy(str(uuid.uuid4()), "a" * 32, "ds_" + "a" * 32)
+    assert len(json.dumps(longest, separators=(",", ":"))) <= 2048
+    session = access.session_policy("alice-sub", "d1", "ds_d1")["Statement"]
+    uploads = bucket_named(stack, names.UPLOADS_BUCKET, name).outputs["arn"]
+    database = api_env[env.GLUE_DATABASE]
+    glue = f"arn:aws:glue:{REGION}:{access.role_arn.split(':')[4]}"
+    assert _allows(session, "s3:GetObject", f"{uploads}/datasets/alice-sub/d1/data.csv")
+    assert _allows(session, "glue:GetTable", f"{glue}:table/{database}/ds_d1")
+    for action, resource in (
+        ("s3:GetObject", f"{uploads}/datasets/alice-sub/d2/data.csv"),
+        ("s3:GetObject", f"{uploads}/datasets/bob-sub/d1/data.csv"),
+        ("glue:GetTable", f"{glue}:table/{database}/ds_d2"),
+        ("glue:GetTable", f"{glue}:table/{database}/ds_d1x"),
+        ("s3:PutObject", f"{uploads}/datasets/alice-sub/d1/data.csv"),
+    ):
+        assert not _allows(session, action, resource), (action, resource)
+    workgroup = stack.of_type("aws:athena/workgroup:Workgroup")[0].outputs["arn"]
+    assert _allows(session, "athena:StartQueryExecution", workgroup)
 
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

@@ -13,6 +13,16 @@ TABLE, DATABASE, LIMIT = "ds_abc", "csvchat_dev", 100
 ONLY = f"the query may read only this dataset's table, {TABLE}"
 READ_ONLY = "only a read-only query (SELECT or WITH) can run here"
 ONE = "send exactly one SQL statement"
+RECURSIVE = "WITH RECURSIVE cannot run here"
+GENERATED = (
+    "functions that make rows without reading the table (sequence, UNNEST) cannot be used here"
+)
+TWICE = "a WITH declares the same name twice"
+
+
+def named(name: str) -> str:
+    return f"a WITH query may not be named like a table ({name})"
+
 
 ALLOWED = [
     ("SELECT COUNT(*) FROM ds_abc", "SELECT COUNT(*) FROM ds_abc LIMIT 100"),
@@ -93,7 +103,7 @@ REFUSED = [
     ("SELECT * FROM othercatalog.csvchat_dev.ds_abc", ONLY),
     ("SELECT * FROM ds_abc JOIN ds_other ON 1 = 1", ONLY),
     ("SELECT * FROM ds_abc WHERE id IN (SELECT id FROM ds_other)", ONLY),
-    ("WITH ds_abc AS (SELECT * FROM ds_other) SELECT * FROM ds_abc", ONLY),
+    ("WITH ds_abc AS (SELECT * FROM ds_other) SELECT * FROM ds_abc", named("ds_abc")),
     ("SELECT * FROM ds_abc UNION SELECT * FROM ds_other", ONLY),
     ("SELECT * INTO copy FROM ds_abc", "SELECT ... INTO writes a table: only reads can run here"),
     (
@@ -107,6 +117,128 @@ REFUSED = [
     ),
     ("USING EXTERNAL FUNCTION f(x INT) RETURNS INT LAMBDA 'l' SELECT f(1)", READ_ONLY),
 ]
+
+
+# Scope: a WITH name is visible only in its own query (its later WITH items and its body,
+# subqueries included), after its declaration, as Trino resolves it. Each refused query here
+# would, with a global "any WITH name anywhere" rule, read the other table on Athena.
+SCOPE_ALLOWED = [
+    (
+        "WITH x AS (SELECT * FROM ds_abc) SELECT * FROM (WITH y AS (SELECT * FROM x) "
+        "SELECT * FROM y) t",
+        "WITH x AS (SELECT * FROM ds_abc) SELECT * FROM (WITH y AS (SELECT * FROM x) "
+        "SELECT * FROM y) AS t LIMIT 100",
+    ),
+    (
+        "WITH a AS (SELECT * FROM ds_abc), b AS (SELECT * FROM a) SELECT * FROM b",
+        "WITH a AS (SELECT * FROM ds_abc), b AS (SELECT * FROM a) SELECT * FROM b LIMIT 100",
+    ),
+    (
+        "SELECT * FROM ds_abc WHERE EXISTS (WITH x AS (SELECT * FROM ds_abc) SELECT * FROM x)",
+        "SELECT * FROM ds_abc WHERE EXISTS(WITH x AS (SELECT * FROM ds_abc) SELECT * FROM x) "
+        "LIMIT 100",
+    ),
+    (
+        "SELECT * FROM ds_abc WHERE id IN (WITH x AS (SELECT id FROM ds_abc) SELECT id FROM x)",
+        "SELECT * FROM ds_abc WHERE id IN (WITH x AS (SELECT id FROM ds_abc) SELECT id FROM x) "
+        "LIMIT 100",
+    ),
+    (
+        "SELECT (WITH x AS (SELECT COUNT(*) c FROM ds_abc) SELECT c FROM x) AS n",
+        "SELECT (WITH x AS (SELECT COUNT(*) AS c FROM ds_abc) SELECT c FROM x) AS n LIMIT 100",
+    ),
+    (
+        "WITH x AS (SELECT * FROM ds_abc) SELECT * FROM x UNION ALL SELECT * FROM x",
+        "WITH x AS (SELECT * FROM ds_abc) SELECT * FROM x UNION ALL SELECT * FROM x LIMIT 100",
+    ),
+    (
+        "WITH x AS (SELECT * FROM ds_abc) SELECT * FROM x WHERE EXISTS (SELECT 1 FROM x AS y)",
+        "WITH x AS (SELECT * FROM ds_abc) SELECT * FROM x WHERE EXISTS(SELECT 1 FROM x AS y) "
+        "LIMIT 100",
+    ),
+    (
+        "WITH x AS (WITH y AS (SELECT * FROM ds_abc) SELECT * FROM y) SELECT * FROM x",
+        "WITH x AS (WITH y AS (SELECT * FROM ds_abc) SELECT * FROM y) SELECT * FROM x LIMIT 100",
+    ),
+    (
+        "SELECT * FROM ds_abc, LATERAL (WITH x AS (SELECT 1) SELECT * FROM x) t",
+        "SELECT * FROM ds_abc, LATERAL (WITH x AS (SELECT 1) SELECT * FROM x) AS t LIMIT 100",
+    ),
+    (  # Athena's names are case-insensitive, quoted or not
+        'WITH X AS (SELECT * FROM ds_abc) SELECT * FROM "x"',
+        'WITH X AS (SELECT * FROM ds_abc) SELECT * FROM "x" LIMIT 100',
+    ),
+    (
+        "SELECT * FROM AwsDataCatalog.CSVCHAT_DEV.DS_ABC",
+        "SELECT * FROM AwsDataCatalog.CSVCHAT_DEV.DS_ABC LIMIT 100",
+    ),
+    ("TABLE ds_abc", "SELECT * FROM ds_abc LIMIT 100"),
+    (
+        "SELECT * FROM ds_abc FETCH FIRST 5 ROWS ONLY",
+        "SELECT * FROM ds_abc FETCH FIRST 5 ROWS ONLY",
+    ),
+    ("SELECT * FROM ds_abc FETCH FIRST 500 ROWS ONLY", "SELECT * FROM ds_abc LIMIT 100"),
+]
+
+SCOPE_REFUSED = [
+    # A WITH named like a table, in a nested query, a branch, a subquery: refused by name.
+    (
+        "SELECT * FROM (WITH ds_other AS (SELECT * FROM ds_abc) SELECT * FROM ds_other) t "
+        "UNION ALL SELECT * FROM ds_other",
+        named("ds_other"),
+    ),
+    (
+        "SELECT * FROM ds_other UNION ALL (WITH ds_other AS (SELECT 1) SELECT * FROM ds_other)",
+        named("ds_other"),
+    ),
+    ("WITH ds_abc AS (SELECT * FROM ds_abc) SELECT * FROM ds_abc", named("ds_abc")),
+    ('WITH "DS_ABC" AS (SELECT * FROM ds_other) SELECT * FROM ds_abc', named("ds_abc")),
+    ("WITH DS_OTHER AS (SELECT 1) SELECT * FROM ds_other", named("ds_other")),
+    (
+        "SELECT * FROM ds_abc WHERE EXISTS (WITH ds_other AS (SELECT 1) SELECT 1) "
+        "AND id IN (SELECT id FROM ds_other)",
+        named("ds_other"),
+    ),
+    ("SELECT * FROM ds_abc WHERE id = (WITH ds_zz AS (SELECT 1) SELECT 1)", named("ds_zz")),
+    # A name used outside the query that declares it, before its declaration, or by itself
+    # (no RECURSIVE) is a table, not the WITH.
+    ("SELECT * FROM (WITH x AS (SELECT * FROM ds_abc) SELECT * FROM x) t JOIN x ON 1 = 1", ONLY),
+    ("WITH x AS (SELECT * FROM x) SELECT * FROM x", ONLY),
+    ("WITH a AS (SELECT * FROM b), b AS (SELECT * FROM ds_abc) SELECT * FROM a", ONLY),
+    (
+        "SELECT * FROM ds_abc WHERE EXISTS (WITH x AS (SELECT 1) SELECT 1) "
+        "AND id IN (SELECT id FROM x)",
+        ONLY,
+    ),
+    ("SELECT (WITH x AS (SELECT 1 AS c) SELECT c FROM x) AS n FROM x", ONLY),
+    ("SELECT * FROM x UNION ALL (WITH x AS (SELECT * FROM ds_abc) SELECT * FROM x)", ONLY),
+    ("(WITH x AS (SELECT * FROM ds_abc) SELECT * FROM x) UNION ALL SELECT * FROM x", ONLY),
+    ("WITH x AS (WITH y AS (SELECT * FROM ds_abc) SELECT * FROM y) SELECT * FROM y", ONLY),
+    ("WITH x AS (SELECT * FROM ds_abc) SELECT * FROM csvchat_dev.x", ONLY),
+    ("SELECT * FROM ds_abc, LATERAL (SELECT * FROM ds_other) t", ONLY),
+    ("SELECT * FROM (ds_abc JOIN ds_other ON 1 = 1)", ONLY),
+    ("TABLE ds_other", ONLY),
+    ("WITH x AS (SELECT 1), x AS (SELECT * FROM ds_abc) SELECT * FROM x", TWICE),
+    ("WITH x AS (SELECT 1), X AS (SELECT 2) SELECT * FROM x", TWICE),
+    # Rows from nothing: no bytes scanned, so only the guard bounds them.
+    ("WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) SELECT * FROM t", RECURSIVE),
+    ("WITH RECURSIVE x AS (SELECT * FROM ds_abc) SELECT * FROM x", RECURSIVE),
+    (
+        "SELECT * FROM (WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) "
+        "SELECT * FROM t) s",
+        RECURSIVE,
+    ),
+    ("SELECT * FROM UNNEST(sequence(1, 1000000000)) AS t(n)", GENERATED),
+    ("SELECT COUNT(*) FROM ds_abc CROSS JOIN UNNEST(sequence(1, 10000)) AS t(n)", GENERATED),
+    ("SELECT sequence(1, 10)", GENERATED),
+    ("SELECT x FROM ds_abc CROSS JOIN UNNEST(split(a, ',')) AS t(x)", GENERATED),
+    (
+        "SELECT sequence(DATE '2020-01-01', DATE '2999-01-01', INTERVAL '1' DAY) FROM ds_abc",
+        GENERATED,
+    ),
+]
+ALLOWED += SCOPE_ALLOWED
+REFUSED += SCOPE_REFUSED
 
 
 def test_the_corpus_holds_at_least_forty_queries() -> None:

@@ -3,7 +3,12 @@ buckets, the processing queue the uploads bucket notifies, the Glue database and
 workgroup, the four tables (datasets with a stream, chat history, preferences, usage) and
 the Chalice app (API behind the pool's authorizer, the processing consumer, the usage
 consumer), each function with exactly the rights it uses; part 2's alarms and dashboard
-(``monitoring.py``)."""
+(``monitoring.py``).
+
+The API reads no dataset with its own role: every query runs as the query role, assumed by
+the API with a session policy naming the caller's dataset prefix and table
+(``chalicelib/csvchat/query_access.py``), so a query that slips past the SQL guard still
+cannot read another user's data."""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ import pulumi_aws as aws
 from chalicelib.csvchat import env, names
 from chalicelib.csvchat.models import ChatLimits, QueryLimits, UploadLimits
 from infra.components.data_bucket import DataBucket, DataBucketArgs
-from infra.components.function import FunctionAccess, Statement
+from infra.components.function import FunctionAccess, Statement, policy_document
 from infra.components.query_engine import QueryEngine, QueryEngineArgs
 from infra.components.system import AppRoutes, FleetSystem, SystemArgs
 from infra.components.user_pool import UserPool, UserPoolArgs
@@ -28,6 +33,7 @@ _PROFILE_PREFIXES = ("global.", "eu.", "us.", "apac.", "us-gov.", "ca.", "jp.", 
 API_HANDLER = "APIHandler"
 PROCESSOR = "ProcessUploads"
 USAGE_TRACKER = "TrackUsageRecords"
+QUERY_ROLE = "csvchat-query"
 
 
 class CsvchatSystem(FleetSystem[CsvchatSettings]):
@@ -79,6 +85,12 @@ class CsvchatSystem(FleetSystem[CsvchatSettings]):
             ),
             opts=self.child,
         )
+        # Named here, created once the API's role exists (its trust names that role).
+        self.query_role_name = physical(QUERY_ROLE, self.stack)
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        self.query_role_arn = pulumi.Output.concat(
+            "arn:aws:iam::", account.account_id, ":role/", self.query_role_name
+        )
         self.app = self.chalice_app(
             {
                 API_HANDLER: self._api_access(),
@@ -96,6 +108,7 @@ class CsvchatSystem(FleetSystem[CsvchatSettings]):
             queues={names.UPLOAD_EVENTS_QUEUE: self.upload_events},
             streams={names.DATASETS_TABLE.base_name: self.datasets},
         )
+        self.query_role = self._query_role()
         self._allow_page_origins()
         self._monitoring()
         self.exports |= {
@@ -120,6 +133,40 @@ class CsvchatSystem(FleetSystem[CsvchatSettings]):
             ),
             opts=self.child,
         )
+
+    def _query_role(self) -> aws.iam.Role:
+        """What every query runs as: read the stack's datasets and table definitions, run
+        in the workgroup, write its results. Only the API's role may assume it, and the API
+        always narrows a session to one dataset (``query_access.py``)."""
+        api_role = self.app.functions[API_HANDLER].role
+        role = aws.iam.Role(
+            f"{self.name}-query-role",
+            name=self.query_role_name,
+            assume_role_policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": api_role.arn},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            tags=self.tags,
+            opts=self.child,
+        )
+        aws.iam.RolePolicy(
+            f"{self.name}-query-role-policy",
+            name=f"{self.query_role_name}-policy",
+            role=role.id,
+            policy=policy_document(
+                self.engine.query_statements([self._dataset_objects()], [self.uploads.arn])
+            ),
+            opts=self.child,
+        )
+        return role
 
     def _allow_page_origins(self) -> None:
         """The page is served by the API itself (part 2): its origin, and any the stack
@@ -200,11 +247,12 @@ class CsvchatSystem(FleetSystem[CsvchatSettings]):
                 ],
             },
             {
-                # Presigned uploads are signed with these rights; deleting a dataset removes
-                # every version of its objects.
+                # Presigned uploads are signed with these rights; completing one checks its
+                # parts' sizes; deleting a dataset removes every version of its objects.
                 "Sid": "UploadAndDeleteDatasets",
                 "Action": [
                     "s3:PutObject",
+                    "s3:ListMultipartUploadParts",
                     "s3:AbortMultipartUpload",
                     "s3:DeleteObject",
                     "s3:DeleteObjectVersion",
@@ -224,7 +272,12 @@ class CsvchatSystem(FleetSystem[CsvchatSettings]):
             },
             self._model_statement(),
             self.engine.table_statement("DropDatasetTables", ["glue:DeleteTable"]),
-            *self.engine.query_statements([self._dataset_objects()], [self.uploads.arn]),
+            {
+                # Queries read datasets only as the query role, narrowed to the caller's.
+                "Sid": "AssumeQueryRole",
+                "Action": ["sts:AssumeRole"],
+                "Resource": [self.query_role_arn],
+            },
         ]
         return FunctionAccess(
             environment={
@@ -232,6 +285,8 @@ class CsvchatSystem(FleetSystem[CsvchatSettings]):
                 env.USAGE_TABLE: self.usage.name,
                 env.CHAT_HISTORY_TABLE: self.chats.name,
                 env.ATHENA_WORKGROUP: self.engine.workgroup.name,
+                env.RESULTS_BUCKET: self.results.name,
+                env.QUERY_ROLE_ARN: self.query_role_arn,
                 env.USER_POOL_CLIENT_ID: self.users.client_id,
                 env.UPLOAD_LIMITS: self._upload_limits(),
                 env.PREFERENCES_TABLE: self.preferences.name,

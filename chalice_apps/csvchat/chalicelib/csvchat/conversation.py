@@ -26,7 +26,7 @@ from chalicelib.csvchat.exceptions import (
 from chalicelib.csvchat.guard import checked_sql
 from chalicelib.csvchat.models import ChatLimits
 from chalicelib.csvchat.nl2sql import SAMPLE_ROWS, TURNS, Turn, converse_request, suggest_sql
-from chalicelib.csvchat.queries import QueryRun, run_query
+from chalicelib.csvchat.queries import DatasetTable, QueryRun, run_query
 from chalicelib.csvchat.service import DatasetDeps, owned
 
 Record = Callable[[dict[str, float]], None]
@@ -61,7 +61,8 @@ def _result(
     found = deps.chats.cached(owner, key)
     if found is not None:
         return found, True
-    result = run_query(deps.run, sql).as_json()
+    dataset_table = DatasetTable(owner, str(dataset["dataset_id"]), str(dataset["table"]))
+    result = run_query(deps.run, dataset_table, sql).as_json()
     if deps.limits.cache_seconds:
         deps.chats.cache(owner, key, str(dataset["dataset_id"]), result, deps.limits.cache_seconds)
     return result, False

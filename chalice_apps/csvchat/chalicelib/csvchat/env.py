@@ -23,5 +23,8 @@ USER_POOL_CLIENT_ID: Final = "USER_POOL_CLIENT_ID"
 UPLOAD_LIMITS: Final = "UPLOAD_LIMITS"
 # JSON object of the query rules (``QueryLimits``): rows returned, how long to wait.
 QUERY_LIMITS: Final = "QUERY_LIMITS"
+# The role each query runs as, assumed with a session policy naming the caller's dataset
+# (``query_access.py``): the API's own role reads no dataset.
+QUERY_ROLE_ARN: Final = "QUERY_ROLE_ARN"
 # JSON object of the chat rules (``ChatLimits``): model id, cache lifetime, preview rows.
 CHAT_LIMITS: Final = "CHAT_LIMITS"

@@ -1,15 +1,24 @@
 """What SQL may run: one read-only query (SELECT, or WITH ... SELECT) over the dataset's own
-table, with a LIMIT no larger than the caller's row limit. Athena would run anything the
-function's role may touch, every user's tables share one database, and the SQL may come
-from a model that read a hostile question or hostile cells: so every query, typed or
-generated, is parsed here with a real SQL parser (sqlglot, Athena's dialect) and refused
-before it runs unless it is plainly a read of that one table.
+table, with a LIMIT no larger than the caller's row limit. Every query, typed or generated
+by a model that read a hostile question or hostile cells, is parsed here with a real SQL
+parser (sqlglot, Athena's dialect) and refused before it runs unless it is plainly a bounded
+read of that one table. The guard is the first wall, not the only one: each query also runs
+with credentials that can read only the caller's dataset (``query_access.py``).
+
+Names are resolved as Trino resolves them (sqlglot's scope analysis): a WITH name is visible
+only inside the query that declares it, in the WITH items after it and in that query's body
+(with its subqueries), never before its declaration or in a sibling query. Any other name is
+a table. A WITH name may not be a table's name (the dataset's, or any name a dataset's table
+can have), so a reader never has to know which one Athena would pick; a table reference the
+scope analysis does not place is refused.
 
 Refused: anything that is not one statement; DDL, DML, CTAS, ``SELECT ... INTO``,
 ``UNLOAD``, ``EXPLAIN``, ``SHOW``, ``USING EXTERNAL FUNCTION`` (sqlglot reads the last four
 as opaque commands); other tables, schemas or catalogs (``information_schema`` too); table
 functions and functions sqlglot does not know as built-ins (user-defined, Lambda or
-SageMaker functions reach outside the table)."""
+SageMaker functions reach outside the table); ``WITH RECURSIVE`` and the functions that make
+rows from nothing (``sequence``, ``UNNEST``), which scan no bytes, so the workgroup's
+bytes-scanned cutoff never sees what they cost."""
 
 from __future__ import annotations
 
@@ -17,12 +26,24 @@ import logging
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, SqlglotError
+from sqlglot.optimizer.scope import traverse_scope
 
+from chalicelib.csvchat.catalog import table_name
 from chalicelib.csvchat.exceptions import QueryRefusedError
 
 DIALECT = "athena"
 CATALOG = "awsdatacatalog"
+# Every dataset's table is named with this prefix (``catalog.table_name``).
+TABLE_PREFIX = table_name("")
+# Functions that make rows (or arrays to unnest into rows) without reading the table.
+ROW_GENERATORS: tuple[type[exp.Expr], ...] = (
+    exp.GenerateSeries,
+    exp.GenerateDateArray,
+    exp.GenerateTimestampArray,
+    exp.Unnest,
+    exp.Explode,
+)
 # sqlglot logs a warning for each statement it falls back to reading as a command; the
 # guard refuses those itself.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
@@ -39,24 +60,60 @@ def _statement(sql: str) -> exp.Expr:
     return statements[0]
 
 
+def _check_with_names(query: exp.Query, table: str) -> None:
+    for with_ in query.find_all(exp.With):
+        if with_.args.get("recursive"):
+            raise QueryRefusedError("WITH RECURSIVE cannot run here")
+        declared = [cte.alias_or_name.lower() for cte in with_.expressions]
+        for name in declared:
+            if name == table.lower() or name.startswith(TABLE_PREFIX):
+                raise QueryRefusedError(f"a WITH query may not be named like a table ({name})")
+        if len(set(declared)) != len(declared):
+            raise QueryRefusedError("a WITH declares the same name twice")
+
+
+def _visible_ctes(query: exp.Query) -> dict[int, frozenset[str]]:
+    """Each table reference the scope analysis places (by node id), with the WITH names
+    visible where it stands (lower case: Athena's names are case-insensitive)."""
+    try:
+        scopes = traverse_scope(query)
+    except SqlglotError:
+        raise QueryRefusedError("the guard could not work out what this query reads") from None
+    placed: dict[int, frozenset[str]] = {}
+    for scope in scopes:
+        visible = frozenset(name.lower() for name in scope.cte_sources)
+        for found in scope.tables:
+            if placed.setdefault(id(found), visible) != visible:
+                raise QueryRefusedError("the guard could not work out what this query reads")
+    return placed
+
+
 def _check_tables(query: exp.Query, table: str, database: str) -> None:
-    ctes = {cte.alias_or_name for cte in query.find_all(exp.CTE)}
+    placed = _visible_ctes(query)
     for found in query.find_all(exp.Table):
         if not isinstance(found.this, exp.Identifier):
             raise QueryRefusedError("table functions cannot be used here")
-        if found.name in ctes and not found.db:
-            continue
+        visible = placed.get(id(found))
+        if visible is None:
+            raise QueryRefusedError("the guard could not work out what this query reads")
+        name = found.name.lower()
+        if not found.db and not found.catalog and name in visible:
+            continue  # a WITH query declared in scope
         if (
-            found.name != table
-            or found.db not in ("", database)
-            or found.catalog not in ("", CATALOG)
+            name != table.lower()
+            or found.db.lower() not in ("", database.lower())
+            or found.catalog.lower() not in ("", CATALOG)
         ):
             raise QueryRefusedError(f"the query may read only this dataset's table, {table}")
 
 
 def _limited(query: exp.Query, row_limit: int) -> exp.Query:
     limit = query.args.get("limit")
-    expression = limit.expression if isinstance(limit, exp.Limit) else None
+    expression = None
+    if isinstance(limit, exp.Limit):
+        expression = limit.expression
+    elif isinstance(limit, exp.Fetch):  # FETCH FIRST n ROWS ONLY
+        expression = limit.args.get("count")
     if (
         isinstance(expression, exp.Literal)
         and expression.is_int
@@ -68,7 +125,8 @@ def _limited(query: exp.Query, row_limit: int) -> exp.Query:
 
 def checked_sql(sql: str, table: str, database: str, row_limit: int | None = None) -> str:
     """The SQL to run, normalised (one spelling per query, so it can key a cache) and, with
-    ``row_limit``, limited to that many rows.
+    ``row_limit``, limited to that many rows (every route passes one; tests of the reading
+    alone may not).
 
     Raises:
         QueryRefusedError: why it may not run (a sentence for the person who asked).
@@ -82,6 +140,13 @@ def checked_sql(sql: str, table: str, database: str, row_limit: int | None = Non
     unknown = next(query.find_all(exp.Anonymous), None)
     if unknown is not None:
         raise QueryRefusedError(f"the function {unknown.name} cannot be used here")
+    generator = next(query.find_all(*ROW_GENERATORS), None)
+    if generator is not None:
+        raise QueryRefusedError(
+            "functions that make rows without reading the table (sequence, UNNEST) "
+            "cannot be used here"
+        )
+    _check_with_names(query, table)
     _check_tables(query, table, database)
     if row_limit is not None:
         query = _limited(query, row_limit)

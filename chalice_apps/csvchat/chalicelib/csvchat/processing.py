@@ -83,6 +83,8 @@ def _ready(deps: ProcessingDeps, owner: str, dataset_id: str, schema: CsvSchema)
             "encoding": schema.encoding,
             "delimiter": schema.delimiter,
             "quote": schema.quotechar,
+            "header_line": schema.header_line,
+            "decimal_comma": sorted(schema.decimal_comma),
         },
         warnings=[MULTILINE_WARNING] if schema.multiline_fields else [],
     )

@@ -19,7 +19,7 @@ from chalicelib.csvchat.datasets import READY, DatasetRepository, public
 from chalicelib.csvchat.exceptions import DatasetNotFoundError, DatasetNotReadyError
 from chalicelib.csvchat.guard import checked_sql
 from chalicelib.csvchat.names import DATASET_CHATS_INDEX, DATASETS_PREFIX
-from chalicelib.csvchat.queries import QueryRun, run_query
+from chalicelib.csvchat.queries import DatasetTable, QueryRun, run_query
 from shared.errors import InvalidQueryError, ParameterProblem, TransientError
 from shared.query import checked_parameters
 
@@ -140,7 +140,8 @@ def delete_dataset(deps: DatasetDeps, owner: str, dataset_id: str) -> None:
 def query_dataset(
     deps: DatasetDeps, run: QueryRun, owner: str, dataset_id: str, sql: str
 ) -> dict[str, Any]:
-    """Run SQL over the caller's ready dataset (its table only).
+    """Run SQL over the caller's ready dataset (its table only, at most the stack's row
+    limit), with credentials that can read only that dataset.
 
     Raises:
         DatasetNotFoundError (404), DatasetNotReadyError (409), QueryRefusedError (400),
@@ -149,4 +150,6 @@ def query_dataset(
     item = owned(deps, owner, dataset_id)
     if item["status"] != READY:
         raise DatasetNotReadyError(f"the dataset is {item['status']}, not ready")
-    return run_query(run, checked_sql(sql, str(item["table"]), deps.database)).as_json()
+    table = str(item["table"])
+    checked = checked_sql(sql, table, deps.database, run.limits.max_rows)
+    return run_query(run, DatasetTable(owner, dataset_id, table), checked).as_json()

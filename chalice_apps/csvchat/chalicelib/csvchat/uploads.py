@@ -7,10 +7,16 @@ parts, each with its own presigned URL, so a browser or script sends them in par
 shows progress. The stack's limits (size, types, per-user quota) are checked first; the
 quota against the usage the datasets stream keeps (``usage.py``), so it may lag the last
 upload by a second.
+
+A part URL cannot bound its body, so completing a multipart upload first lists the parts S3
+holds (ListParts): the parts named must be those (same ETags), and their sizes must fit the
+declared size (which the quota was checked against). An upload that does not is aborted (S3
+drops its parts; no object is ever assembled) and its dataset failed with the reason.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import uuid
@@ -176,25 +182,71 @@ def start_upload(owner: str, request: UploadRequest, deps: UploadDeps, now: str)
     return {"dataset_id": dataset_id, "upload": upload}
 
 
+def _uploaded_parts(deps: UploadDeps, item: dict[str, Any]) -> dict[int, tuple[str, int]]:
+    """The parts S3 holds for the upload: number -> (ETag without quotes, size)."""
+    found: dict[int, tuple[str, int]] = {}
+    pages = deps.s3.get_paginator("list_parts").paginate(
+        Bucket=deps.bucket, Key=str(item["key"]), UploadId=str(item["upload_id"])
+    )
+    for page in pages:
+        for part in page.get("Parts", []):
+            found[int(part["PartNumber"])] = (str(part["ETag"]).strip('"'), int(part["Size"]))
+    return found
+
+
+def _checked_parts(
+    owner: str, item: dict[str, Any], request: CompleteRequest, deps: UploadDeps, now: str
+) -> list[dict[str, Any]]:
+    """The part list to complete with, once S3's parts match it and fit the limits.
+
+    Raises:
+        InvalidPartsError (400): a part named is not the one S3 holds.
+        FileTooLargeError (413): the parts hold more than declared; the upload was
+            aborted and the dataset failed.
+    """
+    try:
+        held = _uploaded_parts(deps, item)
+    except deps.s3.exceptions.NoSuchUpload as err:
+        raise InvalidPartsError("S3 has no such upload: start a new one") from err
+    parts = sorted(request.parts, key=lambda p: p.part_number)
+    for part in parts:
+        if held.get(part.part_number, ("", 0))[0] != part.etag.strip('"'):
+            raise InvalidPartsError(f"part {part.part_number} is not the one S3 holds")
+    size, declared = sum(held[p.part_number][1] for p in parts), int(item["declared_size"])
+    if size > declared:
+        why = f"the parts hold {size:,} bytes; the upload declared {declared:,}"
+        with contextlib.suppress(deps.s3.exceptions.NoSuchUpload):
+            deps.s3.abort_multipart_upload(
+                Bucket=deps.bucket, Key=str(item["key"]), UploadId=str(item["upload_id"])
+            )
+        deps.datasets.fail(owner, str(item["dataset_id"]), why, now)
+        deps.datasets.forget_upload(owner, str(item["dataset_id"]))
+        raise FileTooLargeError(f"{why}: the upload was discarded")
+    return [{"PartNumber": p.part_number, "ETag": p.etag} for p in parts]
+
+
 def complete_upload(
-    owner: str, dataset_id: str, request: CompleteRequest, deps: UploadDeps
+    owner: str, dataset_id: str, request: CompleteRequest, deps: UploadDeps, now: str
 ) -> dict[str, Any]:
-    """Ask S3 to assemble the parts; the object then notifies the processing queue.
+    """Ask S3 to assemble the parts (after checking them, see the module's docstring);
+    the object then notifies the processing queue.
 
     Raises:
         DatasetNotFoundError (404): not the caller's dataset.
         UploadStateError (409): not a multipart upload in progress.
-        InvalidPartsError (400): S3 refused the part list.
+        InvalidPartsError (400): S3 refused the part list, or it names parts S3 lacks.
+        FileTooLargeError (413): larger than declared (so than the quota allows);
+            discarded.
     """
     item = deps.datasets.get(owner, dataset_id)
     if item is None:
         raise DatasetNotFoundError()
     if item["status"] != UPLOADING or "upload_id" not in item:
         raise UploadStateError("this dataset has no multipart upload in progress")
-    parts = [
-        {"PartNumber": p.part_number, "ETag": p.etag}
-        for p in sorted(request.parts, key=lambda p: p.part_number)
-    ]
+    try:
+        parts = _checked_parts(owner, item, request, deps, now)
+    except (ClientError, BotoCoreError) as err:
+        raise TransientError(f"checking the upload's parts failed: {err}") from err
     try:
         deps.s3.complete_multipart_upload(
             Bucket=deps.bucket,

@@ -4,6 +4,7 @@ warm function. Lazy on purpose: importing the app builds nothing, so tests can c
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from chalicelib.csvchat.datasets import DatasetRepository
 from chalicelib.csvchat.models import ChatLimits, QueryLimits, UploadLimits
 from chalicelib.csvchat.processing import ProcessingDeps
 from chalicelib.csvchat.queries import QueryRun
+from chalicelib.csvchat.query_access import QueryAccess, ScopedAthena
 from chalicelib.csvchat.service import DatasetDeps
 from chalicelib.csvchat.uploads import UploadDeps
 from shared import aws
@@ -40,28 +42,54 @@ def now() -> str:
 
 
 @cache
-def _session() -> boto3.session.Session:
+def session() -> boto3.session.Session:
+    """Every client of the function comes from this session (tests hook its events)."""
     return boto3.session.Session()
 
 
 @cache
 def s3() -> S3Client:
-    return _session().client("s3", config=_S3_CONFIG)
+    return session().client("s3", config=_S3_CONFIG)
 
 
 @cache
 def glue() -> GlueClient:
-    return _session().client("glue", config=aws.BOTO_CONFIG)
+    return session().client("glue", config=aws.BOTO_CONFIG)
 
 
 @cache
-def athena() -> AthenaClient:
-    return _session().client("athena", config=aws.BOTO_CONFIG)
+def sts() -> Any:
+    return session().client("sts", config=aws.BOTO_CONFIG)
+
+
+def _athena(credentials: dict[str, str]) -> AthenaClient:
+    """An Athena client with a query's scoped credentials (``query_access.py``)."""
+    return session().client(
+        "athena",
+        config=aws.BOTO_CONFIG,
+        aws_access_key_id=credentials["aws_access_key_id"],
+        aws_secret_access_key=credentials["aws_secret_access_key"],
+        aws_session_token=credentials["aws_session_token"],
+    )
+
+
+@cache
+def scoped_athena() -> ScopedAthena:
+    access = QueryAccess(
+        role_arn=require(env.QUERY_ROLE_ARN),
+        region=str(session().region_name),
+        uploads_bucket=require(env.UPLOADS_BUCKET),
+        results_bucket=require(env.RESULTS_BUCKET),
+        results_prefix=names.QUERY_RESULTS_PREFIX,
+        database=require(env.GLUE_DATABASE),
+        workgroup=require(env.ATHENA_WORKGROUP),
+    )
+    return ScopedAthena(access, sts(), _athena)
 
 
 @cache
 def bedrock() -> Any:
-    return _session().client("bedrock-runtime", config=aws.BOTO_CONFIG.merge(nl2sql.BOTO_CONFIG))
+    return session().client("bedrock-runtime", config=aws.BOTO_CONFIG.merge(nl2sql.BOTO_CONFIG))
 
 
 def _table(variable: str) -> Table:
@@ -101,13 +129,24 @@ def dataset_deps() -> DatasetDeps:
 
 
 @cache
-def query_run() -> QueryRun:
+def _query_run() -> QueryRun:
     return QueryRun(
-        athena=athena(),
+        athena=scoped_athena(),
         database=require(env.GLUE_DATABASE),
         workgroup=require(env.ATHENA_WORKGROUP),
         limits=QueryLimits.model_validate_json(require(env.QUERY_LIMITS)),
     )
+
+
+def _remaining_ms(context: Any) -> int | None:
+    """The invocation's time left (Lambda's context; None where there is none)."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return int(remaining()) if callable(remaining) else None
+
+
+def query_run(context: Any) -> QueryRun:
+    """How this invocation runs queries: ending before its function's time is up."""
+    return _query_run().until(_remaining_ms(context))
 
 
 @cache
@@ -132,13 +171,19 @@ def record_reply(outcome: dict[str, float]) -> None:
     metrics.flush_metrics()
 
 
+def chat_deps(context: Any = None) -> ChatDeps:
+    """The chat's dependencies; with the invocation's Lambda ``context``, its queries end
+    before the function's time is up."""
+    return replace(_chat_deps(), run=query_run(context))
+
+
 @cache
-def chat_deps() -> ChatDeps:
+def _chat_deps() -> ChatDeps:
     return ChatDeps(
         datasets=dataset_deps(),
         chats=ChatStore(_table(env.CHAT_HISTORY_TABLE)),
         preferences=preferences(),
-        run=query_run(),
+        run=_query_run(),
         bedrock=bedrock(),
         limits=ChatLimits.model_validate_json(require(env.CHAT_LIMITS)),
         now=now,
@@ -158,17 +203,18 @@ def usage_table() -> Table:
 def reset() -> None:
     """Drop every built dependency and cached client (tests)."""
     for built in (
-        _session,
+        session,
         s3,
         glue,
-        athena,
+        sts,
+        scoped_athena,
         datasets,
         upload_deps,
         dataset_deps,
-        query_run,
+        _query_run,
         processing_deps,
         bedrock,
-        chat_deps,
+        _chat_deps,
         preferences,
     ):
         built.cache_clear()
