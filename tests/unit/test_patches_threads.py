@@ -211,3 +211,49 @@ def test_sentiment_scores_praise_above_and_complaints_below_zero() -> None:
     assert sentiment("Great work, thanks! This looks good to me.") > 0.5
     assert sentiment("This is broken and wrong, a terrible regression.") < -0.5
     assert sentiment("") == 0.0
+
+
+def test_mboxrd_quoting_is_undone_so_a_from_line_is_neither_escaped_nor_a_quote() -> None:
+    body = "From my reading this is fine.\n>From a quoted mail\n> From a quote\nok\n"
+    raw = mail(msgid(1), "Re: [PATCH] x", ADA, START, body)
+
+    [message], _ = parse_mbox(mboxrd([raw]))
+
+    assert message.body == body
+    assert excerpt(message.body) == "From my reading this is fine. ok"
+
+
+def test_raw_header_bytes_are_utf8_else_the_declared_charset_else_windows_1252() -> None:
+    def raw(name: bytes, charset: bytes | None) -> bytes:
+        content_type = b"Content-Type: text/plain; charset=" + charset + b"\n" if charset else b""
+        return (
+            b"From: " + name + b" <a@example.org>\nSubject: " + name + b"\n"
+            b"Message-ID: <" + name.hex().encode() + b"@example.org>\n"
+            b"Date: Fri, 20 Nov 2026 09:00:00 +0000\n" + content_type + b"\nbody\n"
+        )
+
+    cases = [
+        (raw("Rafał".encode(), None), "Rafał"),
+        (raw("Jörg".encode("iso-8859-15"), b"iso-8859-15"), "Jörg"),
+        (raw("Jörg “J”".encode("windows-1252"), None), "Jörg “J”"),
+        (raw("Jörg".encode("iso-8859-1"), b"x-no-such-charset"), "Jörg"),
+    ]
+
+    messages, malformed = parse_mbox(mboxrd([c for c, _ in cases]))
+
+    assert malformed == []
+    assert [(m.author_name, m.subject) for m in messages] == [(n, n) for _, n in cases]
+
+
+def test_an_encoded_word_in_an_unknown_charset_leaves_no_surrogate() -> None:
+    raw = (
+        b"From: =?x-unknown?b?UmFmYcWCIE1pxYJlY2tp?= <r@example.org>\n"
+        b"Subject: =?utf-8?q?Ren=E9?=\nMessage-ID: <w@example.org>\n"
+        b"Date: Fri, 20 Nov 2026 09:00:00 +0000\n\nx\n"
+    )
+
+    [message], _ = parse_mbox(mboxrd([raw]))
+
+    assert message.author_name == "Rafał Miłecki"  # its bytes are UTF-8
+    assert message.subject.startswith("Ren")
+    message.subject.encode("utf-8")

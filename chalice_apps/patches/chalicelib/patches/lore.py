@@ -1,9 +1,20 @@
 """lore.kernel.org (public-inbox): a whole thread as a gzipped mbox,
-``{base}/{inbox}/{message-id}/t.mbox.gz``, found by any Message-ID of the thread."""
+``{base}/{inbox}/{message-id}/t.mbox.gz``, found by any Message-ID of the thread.
+
+The mbox is mboxrd: each message follows a ``From mboxrd@z ...`` line, and a body line
+that starts with ``From `` after any number of ``>`` was written with one more ``>``, so no
+body line can pass for a separator. ``mailbox.mbox`` splits such a file correctly but does
+not undo the quoting: ``messages`` does (one ``>`` off each ``>+From `` line), or a reply's
+"From my reading..." would be stored as ``>From my reading...`` and read as a quote.
+"""
 
 from __future__ import annotations
 
 import gzip
+import mailbox
+import re
+import tempfile
+from pathlib import Path
 from urllib.parse import quote
 
 from chalicelib.patches.exceptions import ThreadNotFoundError
@@ -11,6 +22,29 @@ from chalicelib.patches.transport import ServiceClient
 
 DEFAULT_URL = "https://lore.kernel.org"
 GZIP_MAGIC = b"\x1f\x8b"
+_QUOTED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
+
+
+def unescape_mboxrd(raw: bytes) -> bytes:
+    """One message of an mboxrd file as it was sent: ``>From `` back to ``From ``,
+    ``>>From `` to ``>From `` (mboxrd's quoting is reversible; mboxo's is not)."""
+    return _QUOTED_FROM.sub(rb"\1", raw)
+
+
+def messages(mbox: bytes) -> list[bytes]:
+    """The raw messages of an mboxrd file, in file order, quoting undone.
+
+    ``mailbox`` reads from a file, so the mbox goes to a temporary folder (Lambda's
+    ``/tmp``) that is removed before returning.
+    """
+    with tempfile.TemporaryDirectory(prefix="thread-") as folder:
+        path = Path(folder) / "thread.mbox"
+        path.write_bytes(mbox)
+        box = mailbox.mbox(path, create=False)
+        try:
+            return [unescape_mboxrd(box.get_bytes(key)) for key in box.iterkeys()]
+        finally:
+            box.close()
 
 
 def thread_path(inbox: str, message_id: str) -> str:

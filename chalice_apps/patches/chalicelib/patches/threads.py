@@ -2,10 +2,12 @@
 keeps of each: author, UTC date, subject, an excerpt without quoted text, signature or diff,
 and a sentiment score.
 
-Parsing is the standard library's: ``mailbox.mbox`` splits the file, ``email`` (with
-``policy.default``) reads each message. A message that cannot be used (no Message-ID, no
-usable date, no sender, or one the parser chokes on) is returned as ``Malformed`` with the
-reason, never raised: one bad message must not lose the thread.
+Parsing is the standard library's: ``mailbox.mbox`` splits the file and lore's mboxrd
+quoting is undone (``lore.messages``), ``email`` (with ``policy.default``) reads each
+message, and ``mailtext`` decodes headers and body as mail clients do. A message that
+cannot be used (no Message-ID, no usable date, no sender, or one the parser chokes on) is
+returned as ``Malformed`` with the reason, never raised: one bad message must not lose the
+thread.
 
 Thread order: a message's parent is its ``In-Reply-To`` if that message is in the thread,
 else the nearest of its ``References`` that is; messages without one are roots. Siblings
@@ -19,18 +21,24 @@ from __future__ import annotations
 
 import email
 import hashlib
-import mailbox
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from functools import cache
-from pathlib import Path
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from chalicelib.patches import lore
+from chalicelib.patches.mailtext import (
+    declared_charset,
+    parsed_header,
+    raw_values,
+    text_body,
+    unescape,
+)
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
 EXCERPT_CHARS = 400
@@ -62,79 +70,78 @@ class Malformed:
     reason: str
 
 
-def _message_ids(value: object) -> list[str]:
-    return _MSGID.findall(str(value or ""))
+def _message_ids(values: Iterable[str]) -> list[str]:
+    return [found for value in values for found in _MSGID.findall(value)]
 
 
-def _text_body(message: EmailMessage) -> str:
-    """The plain-text body, decoded; an unknown or lying charset is decoded as UTF-8 with
-    replacement characters rather than losing the message."""
-    part = message.get_body(preferencelist=("plain",))
-    if part is None:
-        return ""
+def _date(parsed: EmailMessage, charset: str | None) -> datetime | str:
+    """The Date header in UTC, or what it said when it is no usable date."""
+    raw = next(iter(raw_values(parsed, "Date", charset)), "")
     try:
-        return str(part.get_content())
-    except (LookupError, UnicodeError):
-        payload = part.get_payload(decode=True)
-        return payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
+        header = parsed_header(parsed, "Date", charset)
+    # The registry's date parser raises these on hostile values (years past 9999, offsets
+    # of days): the message is unusable, not the parser broken.
+    except (ValueError, OverflowError, TypeError):
+        return raw
+    moment = getattr(header, "datetime", None)
+    if not isinstance(moment, datetime):
+        return raw
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def to_message(parsed: EmailMessage) -> Message | Malformed:
-    """One parsed message, or why it is unusable."""
-    ids = _message_ids(parsed.get("Message-ID"))
+    """One parsed message, or why it is unusable. Headers are read as mail clients read
+    them (``mailtext``); when In-Reply-To is given twice the first wins, and every
+    References header counts, in order."""
+    charset = declared_charset(parsed)
+    ids = _message_ids(raw_values(parsed, "Message-ID", charset))
     if not ids:
         return Malformed(None, "no Message-ID")
     message_id = ids[0]
-    date_header = parsed.get("Date")
-    moment = getattr(date_header, "datetime", None)
+    moment = _date(parsed, charset)
     if not isinstance(moment, datetime):
-        return Malformed(message_id, f"no usable Date ({str(date_header or '')[:60]!r})")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    sender = getattr(parsed.get("From"), "addresses", ())
+        return Malformed(message_id, f"no usable Date ({moment[:60]!r})")
+    sender = getattr(parsed_header(parsed, "From", charset), "addresses", ())
     if not sender or not sender[0].addr_spec:
         return Malformed(message_id, "no From address")
-    replying_to = _message_ids(parsed.get("In-Reply-To"))
+    replying_to = _message_ids(raw_values(parsed, "In-Reply-To", charset))
+    subject = parsed_header(parsed, "Subject", charset)
     return Message(
         message_id=message_id,
         in_reply_to=replying_to[0] if replying_to else None,
-        references=tuple(_message_ids(parsed.get("References"))),
-        author_name=str(sender[0].display_name or ""),
-        author_email=str(sender[0].addr_spec).lower(),
-        date=moment.astimezone(UTC),
-        subject=" ".join(str(parsed.get("Subject") or "").split()),
-        body=_text_body(parsed),
+        references=tuple(_message_ids(raw_values(parsed, "References", charset))),
+        author_name=unescape(str(sender[0].display_name or ""), charset),
+        author_email=unescape(str(sender[0].addr_spec), charset).lower(),
+        date=moment,
+        subject=" ".join(unescape(str(subject or ""), charset).split()),
+        body=text_body(parsed),
     )
 
 
-def parse_mbox(data: bytes) -> tuple[list[Message], list[Malformed]]:
-    """Every message of an mbox, and the unusable ones with their reasons.
+def parse_message(raw: bytes) -> Message | Malformed:
+    """One raw message (RFC 5322 bytes), or why it is unusable; never raises."""
+    try:
+        return to_message(email.message_from_bytes(raw, policy=policy.default))
+    # The email package's failure modes on hostile input are not a closed set (header
+    # parsers, charset codecs, MIME walkers): any of them is one bad message, returned
+    # with its reason, never the end of the thread.
+    except Exception as err:
+        return Malformed(None, f"unparseable: {type(err).__name__}: {err}")
 
-    ``mailbox`` reads from a file, so the mbox goes to a temporary folder (Lambda's
-    ``/tmp``) that is removed before returning.
-    """
+
+def parse_mbox(data: bytes) -> tuple[list[Message], list[Malformed]]:
+    """Every message of a lore thread mbox (mboxrd), and the unusable ones with their
+    reasons."""
     messages: list[Message] = []
     malformed: list[Malformed] = []
-    with tempfile.TemporaryDirectory(prefix="thread-") as folder:
-        path = Path(folder) / "thread.mbox"
-        path.write_bytes(data)
-        box = mailbox.mbox(path, create=False)
-        try:
-            for key in box.iterkeys():
-                try:
-                    parsed = email.message_from_bytes(box.get_bytes(key), policy=policy.default)
-                    result = to_message(parsed)
-                # The email package's failure modes on hostile input are not a closed set
-                # (header parsers, charset codecs, MIME walkers): any of them is one bad
-                # message, counted with its reason, never the end of the thread.
-                except Exception as err:
-                    result = Malformed(None, f"unparseable: {type(err).__name__}: {err}")
-                if isinstance(result, Malformed):
-                    malformed.append(result)
-                else:
-                    messages.append(result)
-        finally:
-            box.close()
+    for raw in lore.messages(data):
+        result = parse_message(raw)
+        if isinstance(result, Malformed):
+            malformed.append(result)
+        else:
+            messages.append(result)
     return messages, malformed
 
 
