@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import runpy
 from abc import abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,11 +148,24 @@ def run_pulumi(
 
 
 def run_program(
-    stack: str, mocks: RecordingMocks, overrides: dict[str, Any] | None = None
+    stack: str,
+    mocks: RecordingMocks,
+    overrides: dict[str, Any] | None = None,
+    systems: Sequence[str] | None = None,
 ) -> RecordingMocks:
-    """Run the real program, ``infra/__main__.py``, for ``stack``."""
+    """Run the real program, ``infra/__main__.py``, for ``stack``; with ``systems``, the
+    same program declaring only those (``infra.program.declare``).
+
+    Raises:
+        ValueError: a name is not a system of the registry, or a setting is invalid.
+    """
 
     def program() -> None:
-        runpy.run_path(str(PROGRAM), run_name="__main__")
+        if systems is None:
+            runpy.run_path(str(PROGRAM), run_name="__main__")
+        else:
+            from infra.program import declare, export  # pulumi_aws loads only for a run
+
+            export(declare(systems))
 
     return run_pulumi(program, stack, mocks, overrides)

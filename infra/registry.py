@@ -16,6 +16,7 @@ Nothing here imports Pulumi, so operator commands and test set-up can read it.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
@@ -23,6 +24,21 @@ ROOT = Path(__file__).resolve().parent.parent
 APPS_DIR = ROOT / "chalice_apps"
 
 SYSTEMS: Final[tuple[str, ...]] = ("comms", "mentions", "patches", "csvchat")
+
+
+def chosen_systems(names: Sequence[str] | None) -> tuple[str, ...]:
+    """``names`` in the registry's order (every system when None): what a program, a local
+    stack or a test declares when it needs only some systems.
+
+    Raises:
+        ValueError: a name is not a system of the registry.
+    """
+    if names is None:
+        return SYSTEMS
+    unknown = sorted(set(names) - set(SYSTEMS))
+    if unknown:
+        raise ValueError(f"no such system {unknown}: the systems are {list(SYSTEMS)}")
+    return tuple(system for system in SYSTEMS if system in names)
 
 
 def app_dir(system: str) -> Path:

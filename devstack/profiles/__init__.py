@@ -7,7 +7,7 @@ exposing ``PROFILE``; the runtime names no system.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -72,10 +72,10 @@ class Profile:
     ready: Callable[[ReadyContext], None] | None = None
 
 
-def profiles() -> list[Profile]:
-    """Every system's profile, in registry order."""
+def profiles(systems: Sequence[str] = SYSTEMS) -> list[Profile]:
+    """The profiles of ``systems`` (every system's by default), in registry order."""
     add_app_paths()
-    return [importlib.import_module(f"devstack.profiles.{s}").PROFILE for s in SYSTEMS]
+    return [importlib.import_module(f"devstack.profiles.{s}").PROFILE for s in systems]
 
 
 def _merged(into: dict[str, Any], added: dict[str, Any]) -> dict[str, Any]:
