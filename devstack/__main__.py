@@ -48,6 +48,13 @@ def main() -> None:
         help="alarm periods pass this many times faster (default %(default)g: five minutes "
         "are 5 s; alarms on missing data keep their real periods)",
     )
+    up.add_argument(
+        "--systems",
+        type=lambda text: tuple(name.strip() for name in text.split(",") if name.strip()),
+        default=None,
+        metavar="NAMES",
+        help="declare and run only these systems, comma-separated (default: every system)",
+    )
     up.add_argument("--state-dir", type=Path, default=stack.STATE_DIR, help="where stack.json goes")
     env = commands.add_parser(
         "env",
@@ -86,6 +93,7 @@ def main() -> None:
             args.redeliver_after,
             args.async_retry_delay,
             args.alarm_speedup,
+            args.systems,
         )
     elif args.command == "invoke":
         raise SystemExit(stack.invoke_now(args.app, args.function, args.stack, args.state_dir))

@@ -17,6 +17,7 @@ from infra.registry import SYSTEMS
 FUNCTION = "aws:lambda/function:Function"
 EVENT_INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
+SCHEDULER_SCHEDULE = "aws:scheduler/schedule:Schedule"
 # Chalice's API handler: served by the local gateway, not polled or scheduled.
 API_HANDLER = "app.app"
 
@@ -113,10 +114,13 @@ def api_apps(mocks: RecordingMocks) -> dict[str, tuple[dict[str, str], str]]:
         if f.handler == API_HANDLER
     }
 
-    def place(app: str) -> tuple[int, str]:
-        return (SYSTEMS.index(app) if app in SYSTEMS else len(SYSTEMS), app)
+    return {app: apps[app] for app in sorted(apps, key=lambda app: (app_place(app), app))}
 
-    return {app: apps[app] for app in sorted(apps, key=place)}
+
+def app_place(app: str) -> int:
+    """An app's place in the registry (an app of no system after them all): its API's port
+    is the first port plus this, whichever systems run, so none moves when one is added."""
+    return SYSTEMS.index(app) if app in SYSTEMS else len(SYSTEMS)
 
 
 # Where the local gateway finds each Cognito authorizer of its app (``gateway.py``).
@@ -204,6 +208,32 @@ def scheduled_targets(mocks: RecordingMocks, now: datetime) -> list[ScheduledTar
                 input=target.inputs.get("input"),
                 next_fire=schedule.next_after(now),
                 dead_letter_arn=(target.inputs.get("deadLetterConfig") or {}).get("arn"),
+            )
+        )
+    return scheduled + scheduler_targets(mocks, now)
+
+
+def scheduler_targets(mocks: RecordingMocks, now: datetime) -> list[ScheduledTarget]:
+    """Every EventBridge Scheduler schedule of the program (enabled, targeting a function or
+    a state machine), evaluated in its time zone, with its input template and its target's
+    dead-letter queue."""
+    scheduled = []
+    for resource in mocks.of_type(SCHEDULER_SCHEDULE):
+        inputs, target = resource.inputs, resource.inputs["target"]
+        if inputs.get("state") == "DISABLED" or not _runnable(str(target["arn"])):
+            continue
+        schedule = parse_schedule(
+            inputs["scheduleExpression"], inputs.get("scheduleExpressionTimezone") or "UTC"
+        )
+        scheduled.append(
+            ScheduledTarget(
+                rule=str(resource.outputs["arn"]),
+                schedule=schedule,
+                target_arn=str(target["arn"]),
+                input=target.get("input"),
+                next_fire=schedule.next_after(now),
+                dead_letter_arn=(target.get("deadLetterConfig") or {}).get("arn"),
+                scheduler=True,
             )
         )
     return scheduled

@@ -97,6 +97,10 @@ def fake_outputs(
         case "aws:glue/catalogDatabase:CatalogDatabase":
             arn = f"arn:aws:glue:{region}:{acct}:database/{physical}"
             return f"{acct}:{physical}", out | {"arn": arn, "catalogId": acct}
+        case "aws:scheduler/schedule:Schedule":
+            group = str(inputs.get("groupName") or "default")
+            arn = f"arn:aws:scheduler:{region}:{acct}:schedule/{group}/{physical}"
+            return f"{group}/{physical}", out | {"arn": arn, "groupName": group}
         case "aws:athena/workgroup:Workgroup":
             return physical, out | {"arn": f"arn:aws:athena:{region}:{acct}:workgroup/{physical}"}
         case _:

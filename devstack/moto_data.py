@@ -204,6 +204,31 @@ def athena_workgroup(session: Session, inputs: dict[str, Any]) -> Created:
     )
 
 
+def scheduler_schedule(session: Session, inputs: dict[str, Any]) -> Created:
+    """An EventBridge Scheduler schedule as declared (expression, time zone, target with its
+    input, retry policy and dead-letter queue); the local stack fires it
+    (``schedules.py``)."""
+    target = inputs["target"]
+    request: dict[str, Any] = {
+        "Name": inputs["name"],
+        "GroupName": inputs.get("groupName") or "default",
+        "ScheduleExpression": inputs["scheduleExpression"],
+        "FlexibleTimeWindow": _camel_to_pascal(inputs["flexibleTimeWindow"]),
+        "State": inputs.get("state") or "ENABLED",
+        "Target": _camel_to_pascal(target),
+    }
+    for key, parameter in (
+        ("scheduleExpressionTimezone", "ScheduleExpressionTimezone"),
+        ("description", "Description"),
+    ):
+        if inputs.get(key):
+            request[parameter] = inputs[key]
+    _client(session, "scheduler").create_schedule(**request)
+    return fake_outputs(
+        "aws:scheduler/schedule:Schedule", inputs["name"], inputs, str(session.region_name)
+    )
+
+
 _ENCRYPTION = "BucketServerSideEncryptionConfiguration"
 CREATORS: dict[str, Callable[[Session, dict[str, Any]], Created]] = {
     f"aws:s3/bucketServerSideEncryptionConfiguration:{_ENCRYPTION}": encryption,
@@ -217,4 +242,5 @@ CREATORS: dict[str, Callable[[Session, dict[str, Any]], Created]] = {
     "aws:cognito/userPoolClient:UserPoolClient": user_pool_client,
     "aws:glue/catalogDatabase:CatalogDatabase": glue_database,
     "aws:athena/workgroup:Workgroup": athena_workgroup,
+    "aws:scheduler/schedule:Schedule": scheduler_schedule,
 }

@@ -44,6 +44,7 @@ from devstack.declared import (
     API_HANDLER,
     DeclaredFunction,
     api_apps,
+    app_place,
     declared_functions,
     gateway_settings,
     scheduled_targets,
@@ -73,7 +74,7 @@ from devstack.program import run_program
 from devstack.schedules import ScheduledTarget, scheduled_event
 from devstack.streams import StreamPollers, stream_sources
 from devstack.supervisor import Supervisor
-from infra.registry import ROOT
+from infra.registry import ROOT, chosen_systems
 from infra.settings import stack_values
 from shared.env import API_URL
 
@@ -117,6 +118,8 @@ class LocalStack:
     bedrock: Any | None = None
     # The fakes started, by name (stack.json lists their URLs in ``fakes``).
     fake_servers: dict[str, FakeServer] = field(default_factory=dict)
+    # The systems declared and run (None: every system of the registry).
+    systems: tuple[str, ...] | None = None
     # What each system adds: fakes, demo data, stack.json entries.
     profiles: list[Profile] = field(default_factory=profiles)
 
@@ -193,7 +196,7 @@ def start(local: LocalStack, exits: ExitStack) -> None:
         os.environ.pop(name, None)
     os.environ.update(aws_environment(local, region))
 
-    mocks = run_program(local.stack, MotoMocks(region), local.overrides)
+    mocks = run_program(local.stack, MotoMocks(region), local.overrides, local.systems)
     fakes_env = start_fakes(local, exits, FakeContext(mocks, datetime.now(UTC)))
     local.function_extras = {**aws_environment(local, region), **fakes_env}
     functions.declare(declared_functions(mocks).values(), partial(function_environment, local))
@@ -217,11 +220,14 @@ def start(local: LocalStack, exits: ExitStack) -> None:
     exits.callback(watch.stop)
 
     exits.callback(local.supervisor.stop)  # also when a later step of the start fails
-    port = local.http_port
     api_functions = {
         f.app: f.name for f in declared_functions(mocks).values() if f.handler == API_HANDLER
     }
+    # Every API process starts at once (each imports its app, a second or so), then each is
+    # waited for; an app's port is its place in the registry, whichever systems run.
+    listening = []
     for app, (function_env, api_key) in api_apps(mocks).items():
+        port = local.http_port + app_place(app)
         environment = {
             **function_env,
             **fakes_env,
@@ -235,10 +241,11 @@ def start(local: LocalStack, exits: ExitStack) -> None:
             region,
             ["devstack.gateway", app, "--host", local.host, "--port", str(port)],
         )
-        wait_for_port(local.host, port, process=process)
+        listening.append((port, process))
         local.apps[app] = f"http://{local.host}:{port}"
         local.api_keys[app] = api_key
-        port += 1
+    for port, process in listening:
+        wait_for_port(local.host, port, process=process)
     for profile in local.profiles:
         if profile.ready is not None:
             profile.ready(ReadyContext(dict(local.apps), dict(local.fake_servers)))
@@ -359,7 +366,7 @@ def fire(local: LocalStack, target: ScheduledTarget, now: datetime) -> None:
     attributes (such errors are not retried in AWS either: the retry policy is for throttling
     and timeouts, which do not happen here), or dropped without one; the console says which.
     """
-    event = target.input or json.dumps(scheduled_event(target.rule, local.region, now))
+    event = target.event(local.region, now)
     fired = f"[schedule] {target.schedule.expression} fired"
     try:
         name = _deliver(local, target, event)
@@ -408,17 +415,19 @@ def run(
     redeliver_after: int | None = None,
     async_retry_delay: float | None = None,
     alarm_speedup: float = DEFAULT_SPEEDUP,
+    systems: tuple[str, ...] | None = None,
 ) -> None:
-    """Start everything, then wait for Ctrl-C or SIGTERM and stop everything."""
+    """Start everything (``systems`` only, when given), then wait for Ctrl-C or SIGTERM and
+    stop everything."""
     # Explicitly, because a process started in the background by a script inherits SIGINT
     # as ignored, and Ctrl-C (or `kill -INT`) must still stop the stack.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto: one line per AWS call
-    systems = profiles()
     try:
+        chosen = profiles(chosen_systems(systems))
         credentials = real_services(
-            os.environ, {fake.name: fake.real_variables for fake in fakes(systems).values()}
+            os.environ, {fake.name: fake.real_variables for fake in fakes(chosen).values()}
         )
         bedrock = real_bedrock(os.environ, str(stack_values(stack)["aws:region"]))
     except ValueError as err:
@@ -436,7 +445,8 @@ def run(
         inbox_dir=state_dir / "inbox",
         credentials=credentials,
         bedrock=bedrock,
-        profiles=systems,
+        systems=systems,
+        profiles=chosen,
     )
     with ExitStack() as exits:
         started = time.monotonic()

@@ -45,6 +45,9 @@ ENVIRONMENT_LOCK = ROOT / "requirements.lock"
 LOCK_FILE = "requirements.txt"
 COMPILE_COMMAND = "make lock"
 _RUNTIME_CONSTRAINT = BUILD_DIR / "locks" / "lambda-runtime-sdk.txt"
+_LAMBDA_LOCK = BUILD_DIR / "locks" / "lambda.txt"
+# What a zip ships must be a wheel for the Lambda platform (chalice package skips the rest).
+_WHEELS_ONLY = ("--only-binary", ":all:")
 # The Lambda python3.11 runtime: Amazon Linux 2 (glibc 2.26), so manylinux2014 wheels run.
 _TARGET = ("--python-version", "3.11", "--python-platform", "x86_64-manylinux_2_17")
 _PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)")
@@ -96,24 +99,50 @@ def _compile(*args: str, output: Path) -> None:
 def lock_all(apps: list[str], upgrade: bool = False) -> None:
     """Write the environment's lock, then each app's lock constrained by it.
 
+    Three resolutions, so every library a zip ships has a wheel the Lambda runtime can load
+    (manylinux2014: numpy 2.3 and later ship only manylinux_2_28 wheels, which Amazon
+    Linux 2 cannot run) while the dev tools keep the newest version that installs here:
+
+    1. every app's extra together, wheels only, for the Lambda platform
+       (``build/locks/lambda.txt``): the versions the zips can ship;
+    2. the environment, every extra, constrained by (1) and the runtime's SDK, with hashes;
+    3. each app's extra, wheels only, constrained by (2).
+
     Raises:
         subprocess.CalledProcessError: a resolution failed; no lock was written past it.
     """
     _RUNTIME_CONSTRAINT.parent.mkdir(parents=True, exist_ok=True)
     _RUNTIME_CONSTRAINT.write_text("".join(f"{n}=={v}\n" for n, v in LAMBDA_RUNTIME_SDK.items()))
     runtime = str(_RUNTIME_CONSTRAINT.relative_to(ROOT))
+    upgrading = ["--upgrade"] if upgrade else []
+    # uv prefers the versions its output file pins: the environment's current ones.
+    current = read_pins(ENVIRONMENT_LOCK) if ENVIRONMENT_LOCK.is_file() and not upgrade else {}
+    _LAMBDA_LOCK.write_text("".join(f"{n}=={v}\n" for n, v in current.items()))
+    app_extras = [arg for app in apps for arg in ("--extra", app)]
+    _compile(*app_extras, *_WHEELS_ONLY, "--constraint", runtime, *upgrading, output=_LAMBDA_LOCK)
+    lambda_usable = str(_LAMBDA_LOCK.relative_to(ROOT))
     _compile(
         "--all-extras",
         "--generate-hashes",
         "--constraint",
         runtime,
-        *(["--upgrade"] if upgrade else []),
+        "--constraint",
+        lambda_usable,
+        *upgrading,
         output=ENVIRONMENT_LOCK,
     )
     not_emitted = [arg for pkg in LAMBDA_RUNTIME_PACKAGES for arg in ("--no-emit-package", pkg)]
     environment = str(ENVIRONMENT_LOCK.relative_to(ROOT))
     for app in apps:
-        _compile("--extra", app, "--constraint", environment, *not_emitted, output=lock_path(app))
+        _compile(
+            "--extra",
+            app,
+            *_WHEELS_ONLY,
+            "--constraint",
+            environment,
+            *not_emitted,
+            output=lock_path(app),
+        )
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from typing import Final
 ROOT = Path(__file__).resolve().parent.parent
 APPS_DIR = ROOT / "chalice_apps"
 
-SYSTEMS: Final[tuple[str, ...]] = ("comms", "mentions", "patches", "csvchat")
+SYSTEMS: Final[tuple[str, ...]] = ("comms", "mentions", "patches", "csvchat", "trends")
 
 
 def chosen_systems(names: Sequence[str] | None) -> tuple[str, ...]:

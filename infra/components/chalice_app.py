@@ -17,6 +17,7 @@ from infra.components.failed_events import FailedEventsQueue
 from infra.components.function import FunctionAccess, PackagedFunction, PackagedFunctionArgs
 from infra.components.queue import QueueWithDlq
 from infra.components.rest_api import KeyedRestApi, KeyedRestApiArgs
+from infra.components.scheduler import SchedulerSchedule, SchedulerScheduleArgs, TimedRun
 from infra.components.table import Table
 from infra.settings import StackSettings
 from shared.names import physical
@@ -58,6 +59,8 @@ class ChaliceAppArgs:
     queues: dict[str, QueueWithDlq] = field(default_factory=dict)
     # Schedule expressions that override the package's, by logical id (stack config).
     schedules: dict[str, str] = field(default_factory=dict)
+    # EventBridge Scheduler schedules (in a time zone) of plain functions, by logical id.
+    timed: dict[str, tuple[TimedRun, ...]] = field(default_factory=dict)
     # The tables ``@app.on_dynamodb_record`` reads the streams of, by their base name.
     streams: dict[str, Table] = field(default_factory=dict)
     api_name: str | None = None
@@ -81,6 +84,9 @@ class ChaliceApp(pulumi.ComponentResource):
         undeclared = sorted(set(package.handlers) - set(args.access))
         if undeclared:
             raise ValueError(f"{package.app}: no access declared for handlers {undeclared}")
+        unknown = sorted(set(args.timed) - set(package.handlers))
+        if unknown:
+            raise ValueError(f"{package.app}: timed runs for unknown handlers {unknown}")
         code = pulumi.FileArchive(str(package.zip_path))
         self.functions: dict[str, PackagedFunction] = {}
         self.api: KeyedRestApi | None = None
@@ -89,7 +95,7 @@ class ChaliceApp(pulumi.ComponentResource):
         for logical_id, handler in ordered:
             access = self._with_sqs_rights(handler, args.access[logical_id], args.queues)
             access = self._with_stream_rights(handler, access, args.streams)
-            if handler.schedules:
+            if handler.schedules or args.timed.get(logical_id):
                 access = self._with_failure_destination(handler, access, args.failed_events)
             if self.api is not None and args.api_url_variable:
                 access = FunctionAccess(
@@ -124,6 +130,7 @@ class ChaliceApp(pulumi.ComponentResource):
             self._connect_queues(name, handler, function, args.queues, args.tags)
             self._connect_streams(name, handler, function, args.streams, args.tags)
             self._schedule(name, handler, function, args)
+            self._timed(name, handler, function, args)
             if logical_id == package.api_handler:
                 self.api = self._api(name, args, function)
         self.register_outputs({})
@@ -293,6 +300,48 @@ class ChaliceApp(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             failed.allow_rule(rule.arn)
+        self._async_failures(name, handler, function, args, failed)
+
+    def _timed(
+        self, name: str, handler: PackagedHandler, function: PackagedFunction, args: ChaliceAppArgs
+    ) -> None:
+        """One EventBridge Scheduler schedule per timed run of the handler, its target
+        retried as the stack says and its undeliverable events kept, like a rule's; the
+        function's own failed runs end in the same queue."""
+        runs = args.timed.get(handler.logical_id, ())
+        failed = args.failed_events
+        if not runs:
+            return
+        if failed is None:
+            raise ValueError(f"{handler.logical_id} has a schedule: give the app failed_events")
+        for run in runs:
+            SchedulerSchedule(
+                f"{name}-{run.key}",
+                SchedulerScheduleArgs(
+                    schedule_name=physical(f"{args.package.app}-{run.key}", args.settings.stack),
+                    run=run,
+                    target_arn=function.arn,
+                    target_kind="lambda",
+                    dead_letter_arn=failed.arn,
+                    retry=args.settings.failed_events,
+                    tags=args.tags,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        if not handler.schedules:  # else _schedule declared it
+            self._async_failures(name, handler, function, args, failed)
+
+    def _async_failures(
+        self,
+        name: str,
+        handler: PackagedHandler,
+        function: PackagedFunction,
+        args: ChaliceAppArgs,
+        failed: FailedEventsQueue,
+    ) -> None:
+        """Lambda retries a failed asynchronous run as the stack says, then sends it (with
+        its error) to the failed-events queue."""
+        retry = args.settings.failed_events
         aws.lambda_.FunctionEventInvokeConfig(
             f"{name}-{kebab(handler.logical_id)}-async",
             function_name=function.function.name,

@@ -22,6 +22,7 @@ from infra.components.chalice_package import ChalicePackage
 from infra.components.failed_events import FailedEventsArgs, FailedEventsQueue
 from infra.components.function import FunctionAccess
 from infra.components.queue import QueueWithDlq, QueueWithDlqArgs
+from infra.components.scheduler import TimedRun
 from infra.components.secrets import operator_secret
 from infra.components.table import Table, TableArgs
 from infra.components.tags import fleet_tags
@@ -130,13 +131,16 @@ class FleetSystem(pulumi.ComponentResource, Generic[SettingsT]):
         schedules: dict[str, str] | None = None,
         api_url_variable: str | None = None,
         streams: dict[str, Table] | None = None,
+        timed: dict[str, tuple[TimedRun, ...]] | None = None,
     ) -> ChaliceApp:
         """The system's Chalice package as functions (each with its Errors alarm), queue
         sources, schedules and API (with its 5xx-rate alarm); exports the API's URL and key
         id as ``<system>_api_url`` and ``<system>_api_key_id``. A package with schedules
-        also gets the system's failed-events queue (``<system>-failed-events-<stack>``)."""
+        also gets the system's failed-events queue (``<system>-failed-events-<stack>``), and
+        so does one with ``timed`` runs: EventBridge Scheduler schedules of plain functions
+        (``@app.lambda_function``), by logical id, each in its own time zone."""
         failed_events = None
-        if any(handler.schedules for handler in self.package.handlers.values()):
+        if timed or any(handler.schedules for handler in self.package.handlers.values()):
             failed_events = FailedEventsQueue(
                 f"{self.name}-failed-events",
                 FailedEventsArgs(
@@ -157,6 +161,7 @@ class FleetSystem(pulumi.ComponentResource, Generic[SettingsT]):
                 alarm_topic_arn=self.alerts.arn,
                 queues=queues or {},
                 schedules=schedules or {},
+                timed=timed or {},
                 api_name=routes.api_name if routes else None,
                 keyless_paths=routes.keyless_paths if routes else {},
                 authorizers=routes.authorizers if routes else {},

@@ -29,6 +29,7 @@ def test_every_profile_fake_can_be_replaced_by_the_real_service() -> None:
         # Public services: the URL of the real one is the switch.
         "patchwork": ("PATCHWORK_URL",),
         "lore": ("LORE_URL",),
+        "youtube": ("YOUTUBE_API_KEY",),
     }
 
 

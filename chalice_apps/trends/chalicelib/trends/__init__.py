@@ -1,0 +1,1 @@
+"""trends (seed 002): trending YouTube topics found, ranked and stored."""

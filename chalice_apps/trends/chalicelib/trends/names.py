@@ -1,0 +1,71 @@
+"""trends' resource names, key schemas and metric names, written once: the Pulumi program
+creates them, the app finds them through ``env``, the tests and the local profile read them
+from here (seed 002 §2.1's TrendAnalytics and VideoMetadata).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from shared.schema import Index, TableSchema
+
+# Seed 002 §2.1 TrendAnalytics: one item per ranked trend of a run. PK ``topic`` (a
+# configured topic category: ``technology``), SK ``run_rank`` = ``<run UTC ISO>#<rank:04d>``,
+# so "the latest ranking of a topic" is one Query newest first (the first item names the
+# run) and one Query of that run's prefix, in rank order. KeywordIndex answers "how did this
+# trend do across runs and topics": PK the trend's keyword, SK the run's time.
+TREND_ANALYTICS_TABLE: Final = TableSchema(
+    base_name="trend-analytics",
+    hash_key="topic",
+    range_key="run_rank",
+    attributes={"topic": "S", "run_rank": "S", "keyword": "S", "run_at": "S"},
+    global_indexes=(Index("KeywordIndex", "keyword", "run_at"),),
+    ttl_attribute="expires_at",
+)
+KEYWORD_INDEX: Final = TREND_ANALYTICS_TABLE.index("KeywordIndex")
+
+# Seed 002 §2.1 VideoMetadata: one snapshot of a video per run that saw it. PK ``video_id``,
+# SK ``snapshot_at`` (the run's UTC ISO time), so a video's previous snapshot (velocity
+# between two runs) is one Query newest first. CategoryIndex answers "what trended in a
+# YouTube category since T" (PK the category id, SK the snapshot time).
+VIDEO_METADATA_TABLE: Final = TableSchema(
+    base_name="video-metadata",
+    hash_key="video_id",
+    range_key="snapshot_at",
+    attributes={"video_id": "S", "snapshot_at": "S", "category_id": "S"},
+    global_indexes=(Index("CategoryIndex", "category_id", "snapshot_at"),),
+    ttl_attribute="expires_at",
+)
+CATEGORY_INDEX: Final = VIDEO_METADATA_TABLE.index("CategoryIndex")
+
+# Counters every invocation shares: the YouTube quota units spent per Pacific day
+# (``quota#youtube#<YYYY-MM-DD>``).
+TRENDS_STATE_TABLE: Final = TableSchema(
+    base_name="trends-state", hash_key="state_key", attributes={"state_key": "S"}
+)
+
+# Seed 002 §10.1: the configuration people edit, one item per version (PK the
+# configuration's id, ``default``; SK its version, 1, 2, ...): the newest is in force, and
+# every item is the audit of the change that made it (who, when, before and after).
+CONFIG_TABLE: Final = TableSchema(
+    base_name="trends-config",
+    hash_key="config_id",
+    range_key="version",
+    attributes={"config_id": "S", "version": "N"},
+)
+CONFIG_ID: Final = "default"
+
+# People sign in to the configuration API and its page (Cognito, as csvchat's users do).
+USER_POOL: Final = "trends-users"
+USER_POOL_CLIENT: Final = "trends-page"
+AUTHORIZER: Final = "TrendsUsers"
+TRENDS_API: Final = "trends"
+
+# Secrets Manager: the YouTube Data API key for reads, ``{"api_key": "..."}``.
+YOUTUBE_API_KEY_SECRET: Final = "trends/youtube-api-key"
+
+TRENDS_ALERTS_TOPIC: Final = "trends-alerts"
+
+# EMF metrics of every trends function: code, alarms and the dashboard name them from here.
+TRENDS_METRICS_NAMESPACE: Final = "ServerlessFleet/Trends"
+TRENDS_METRICS_SERVICE: Final = "trends-analysis"

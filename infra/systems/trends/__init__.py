@@ -1,0 +1,1 @@
+"""trends (seed 002): YouTube trend detection and ranking."""

@@ -1,0 +1,265 @@
+"""trends (seed 002, part 1): the TrendAnalytics and VideoMetadata tables, the state table
+(the YouTube quota counted per Pacific day), the configuration's versions table, the
+YouTube API key secret, the user pool people sign in with, and the trends Chalice app: the
+daily analysis on an EventBridge Scheduler schedule in New York time, the configuration API
+and its page, with its own alarms (no successful analysis, a quota stop) and a dashboard.
+
+Part 2 adds the video pipeline, whose state machine the 2 AM generation schedule targets.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from chalicelib.trends import env, names
+from infra.components.alarms import any_occurrence_alarm, no_success_alarm
+from infra.components.dashboards import MetricGrid
+from infra.components.function import FunctionAccess, Statement
+from infra.components.scheduler import TimedRun
+from infra.components.system import AppRoutes, FleetSystem, SystemArgs
+from infra.components.user_pool import UserPool, UserPoolArgs
+from infra.systems.trends.settings import TrendsSettings
+from shared.env import SECRETS_CACHE_SECONDS
+from shared.names import physical
+
+ANALYZE = "AnalyzeTrends"
+API_HANDLER = "APIHandler"
+# powertools writes the ``service`` dimension on every EMF metric.
+METRIC_DIMENSIONS = {"service": names.TRENDS_METRICS_SERVICE}
+
+
+class TrendsSystem(FleetSystem[TrendsSettings]):
+    system = "trends"
+    type_token = "fleet:trends:TrendsSystem"
+    settings_model = TrendsSettings
+    alerts_topic = names.TRENDS_ALERTS_TOPIC
+
+    def __init__(
+        self, name: str, args: SystemArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(name, args, opts)
+        settings = self.settings
+        self.trend_analytics = self.table("trend-analytics", names.TREND_ANALYTICS_TABLE)
+        self.video_metadata = self.table("video-metadata", names.VIDEO_METADATA_TABLE)
+        self.state = self.table("state", names.TRENDS_STATE_TABLE)
+        self.config = self.table("config", names.CONFIG_TABLE)
+        self.users = UserPool(
+            f"{name}-users",
+            UserPoolArgs(
+                pool_name=physical(names.USER_POOL, self.stack),
+                client_name=physical(names.USER_POOL_CLIENT, self.stack),
+                tags=self.tags,
+                protect=self.platform.protect_data,
+            ),
+            opts=self.child,
+        )
+        self.youtube_secret = self.operator_secret(
+            "youtube-api-key",
+            names.YOUTUBE_API_KEY_SECRET,
+            'YouTube Data API v3 key for the trend analysis: {"api_key": "..."}',
+        )
+        self.app = self.chalice_app(
+            {ANALYZE: self._analysis_access(), API_HANDLER: self._api_access()},
+            routes=AppRoutes(
+                api_name=physical(names.TRENDS_API, self.stack),
+                authorizers={names.AUTHORIZER: self.users.arn},
+                keyless_paths={
+                    "/": "the page: it signs people in, so it cannot need a token",
+                    "/sign-in": "what the page signs in with (an app client id is public)",
+                },
+            ),
+            timed={
+                ANALYZE: (
+                    TimedRun(
+                        key="daily-analysis",
+                        expression=settings.analysis_schedule,
+                        timezone=settings.schedule_timezone,
+                        description="Seed 002 §6.1: the daily trend analysis (New York time)",
+                    ),
+                )
+            },
+        )
+        self._alarms()
+        analysis = self.app.functions[ANALYZE].function.name
+        self.dashboard = aws.cloudwatch.Dashboard(
+            f"{name}-dashboard",
+            dashboard_name=physical("trends", self.stack),
+            dashboard_body=analysis.apply(lambda fn: json.dumps(self._dashboard(fn))),
+            opts=self.child,
+        )
+        self.exports.update(
+            {
+                "trend_analytics_table": self.trend_analytics.name,
+                "video_metadata_table": self.video_metadata.name,
+                "trends_dashboard": self.dashboard.dashboard_name,
+                "trends_user_pool_id": self.users.id,
+                "trends_user_pool_client_id": self.users.client_id,
+            }
+        )
+        self.finish()
+
+    def _config(self) -> str:
+        """The analysis' settings, as ``analysis_config.AnalysisConfig`` reads them
+        (camelCase)."""
+        s = self.settings
+        return json.dumps(
+            {
+                "topics": [t.model_dump(by_alias=True) for t in s.topics],
+                "regions": s.regions,
+                "maxPages": s.max_pages,
+                "pageSize": s.page_size,
+                "quotaUnitsPerDay": s.quota_units_per_day,
+                "trendsPerTopic": s.trends_per_topic,
+                "keywordsPerVideo": s.keywords_per_video,
+                "retentionDays": s.retention_days,
+            }
+        )
+
+    @staticmethod
+    def _grant(sid: str, actions: list[str], resources: list[Any]) -> Statement:
+        return {"Sid": sid, "Action": sorted(actions), "Resource": resources}
+
+    def _analysis_access(self) -> FunctionAccess:
+        """Read the key; read previous snapshots and write new ones; write rankings (and
+        read the latest, to report it); count quota units."""
+        return FunctionAccess(
+            environment={
+                env.TREND_ANALYTICS_TABLE: self.trend_analytics.name,
+                env.VIDEO_METADATA_TABLE: self.video_metadata.name,
+                env.STATE_TABLE: self.state.name,
+                env.YOUTUBE_SECRET_NAME: self.youtube_secret.name,
+                env.ANALYSIS_CONFIG: self._config(),
+                SECRETS_CACHE_SECONDS: str(self.platform.secrets_cache_seconds),
+            },
+            statements=[
+                self._grant(
+                    "ReadYouTubeKey", ["secretsmanager:GetSecretValue"], [self.youtube_secret.arn]
+                ),
+                self._grant(
+                    "Snapshots",
+                    ["dynamodb:Query", "dynamodb:BatchWriteItem"],
+                    [self.video_metadata.arn],
+                ),
+                self._grant("Rankings", ["dynamodb:BatchWriteItem"], [self.trend_analytics.arn]),
+                self._grant(
+                    "QuotaCounter", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [self.state.arn]
+                ),
+            ],
+        )
+
+    def _api_access(self) -> FunctionAccess:
+        """The configuration API: read and add versions (never rewrite one: PutItem is
+        conditional on a new version), read the latest rankings for the page."""
+        return FunctionAccess(
+            environment={
+                env.CONFIG_TABLE: self.config.name,
+                env.TREND_ANALYTICS_TABLE: self.trend_analytics.name,
+                env.USER_POOL_CLIENT_ID: self.users.client_id,
+            },
+            statements=[
+                self._grant(
+                    "ConfigVersions",
+                    ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+                    [self.config.arn],
+                ),
+                self._grant("ReadRankings", ["dynamodb:Query"], [self.trend_analytics.arn]),
+            ],
+        )
+
+    def _alarms(self) -> None:
+        """trends' own alarms; the function's Errors and the failed-events queue's depth
+        come with the platform (``FleetSystem``)."""
+        no_success_alarm(
+            f"{self.name}-no-successful-analysis",
+            name=physical("trends-no-successful-analysis", self.stack),
+            description=f"No trend analysis ranked every topic for "
+            f"{self.settings.stale_after_hours} hours: the rankings are getting old. "
+            "See docs/runbooks/trends.md.",
+            namespace=names.TRENDS_METRICS_NAMESPACE,
+            metric_name="SuccessfulRuns",
+            dimensions=dict(METRIC_DIMENSIONS),
+            hours=self.settings.stale_after_hours,
+            topic_arn=self.alerts.arn,
+            tags=self.tags,
+            parent=self,
+        )
+        any_occurrence_alarm(
+            f"{self.name}-quota-stop",
+            name=physical("trends-quota-stop", self.stack),
+            description="A trend analysis stopped on the YouTube quota (the stack's daily "
+            "budget, or YouTube's quotaExceeded): some topics were not ranked. See "
+            "docs/runbooks/trends.md.",
+            namespace=names.TRENDS_METRICS_NAMESPACE,
+            metric_name="QuotaStops",
+            dimensions=dict(METRIC_DIMENSIONS),
+            topic_arn=self.alerts.arn,
+            tags=self.tags,
+            parent=self,
+        )
+
+    def _dashboard(self, analysis_function: str) -> dict[str, Any]:
+        """One screen for the on-call: what each run found, the quota, YouTube's health and
+        the function's."""
+        namespace = names.TRENDS_METRICS_NAMESPACE
+        service = ["service", names.TRENDS_METRICS_SERVICE]
+        widget = MetricGrid(self.platform.region, period_seconds=3600).widget
+        return {
+            "widgets": [
+                widget(
+                    "Per run: videos scanned, invalid, topics ranked",
+                    [
+                        [namespace, metric, *service]
+                        for metric in ("VideosScanned", "InvalidVideos", "TopicsRanked")
+                    ],
+                    0,
+                    0,
+                ),
+                widget(
+                    "YouTube quota units used, quota stops",
+                    [[namespace, "QuotaUnitsUsed", *service], [namespace, "QuotaStops", *service]],
+                    12,
+                    0,
+                ),
+                widget(
+                    "YouTube calls and errors",
+                    [
+                        [namespace, "YouTubeApiCalls", *service],
+                        [namespace, "YouTubeApiErrors", *service],
+                    ],
+                    0,
+                    6,
+                ),
+                widget(
+                    "YouTube latency (ms, p50 / p95)",
+                    [
+                        [namespace, "YouTubeApiLatency", *service, {"stat": "p50"}],
+                        [namespace, "YouTubeApiLatency", *service, {"stat": "p95"}],
+                    ],
+                    12,
+                    6,
+                    stat="p50",
+                ),
+                widget(
+                    "Analysis: errors and duration (max, ms)",
+                    [
+                        ["AWS/Lambda", "Errors", "FunctionName", analysis_function],
+                        [
+                            "AWS/Lambda",
+                            "Duration",
+                            "FunctionName",
+                            analysis_function,
+                            {"stat": "Maximum"},
+                        ],
+                    ],
+                    0,
+                    12,
+                ),
+            ]
+        }
+
+
+SYSTEM = TrendsSystem
