@@ -1,8 +1,9 @@
 """The local AWS endpoint: moto's server app on loopback, in a thread of the stack's process,
 with the local Lambda service, the local Athena (``athena.py``: queries run by DuckDB), the
-local Bedrock (``bedrock.py``: Converse), the services' CORS (``cors.py``) and newer
-botocore's REST forms of JSON-target calls (``rest_protocol.py``) in front of it, and Step
-Functions executing state machines.
+local Bedrock (``bedrock.py``: Converse), the media services moto lacks
+(``media_services.py``: Polly's speech, Bedrock's async video, MediaConvert), the services'
+CORS (``cors.py``) and newer botocore's REST forms of JSON-target calls
+(``rest_protocol.py``) in front of it, and Step Functions executing state machines.
 
 moto runs executions with its port of LocalStack's interpreter, which calls each Task's
 service (Lambda here) through boto3 at ``localhost:$MOTO_PORT``: so that variable is set to
@@ -30,6 +31,7 @@ from devstack.athena import LocalAthena
 from devstack.bedrock import LocalBedrock
 from devstack.cors import CorsFront
 from devstack.lambda_service import FunctionHosts, LambdaInvokeFront
+from devstack.media_services import with_media_services
 from devstack.rest_protocol import RestToTargetFront, installed_rest_models
 
 if TYPE_CHECKING:
@@ -88,7 +90,7 @@ class LocalAwsServer:
         moto = DomainDispatcherApplication(create_backend_app)
         # The stack sets the region once the server runs; the fronts read it then.
         self._athena = LocalAthena(moto, self.url, _region)
-        front = LambdaInvokeFront(self._athena, self.functions)
+        front = with_media_services(LambdaInvokeFront(self._athena, self.functions), self.url)
         app = CorsFront(
             RestToTargetFront(
                 NamedExecutions(LocalBedrock(front, real=self.bedrock)), installed_rest_models()
@@ -111,7 +113,11 @@ class LocalAwsServer:
         ).raise_for_status()
 
     def stop(self) -> None:
+        """Stopped, and moto's state gone with it, as when a moto server process ends: its
+        backends are process-wide, so a second server in the same process (tests start one
+        per module) would otherwise find the first one's resources."""
         if self._server is not None:
+            requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
             self._server.shutdown()
             self._server.server_close()
         if self._thread is not None:
