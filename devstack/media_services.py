@@ -1,0 +1,24 @@
+"""The local media services moto lacks, as one front of the local AWS endpoint: Polly's
+speech (``polly.py``), Bedrock Runtime's async invocations (``bedrock_async.py``) and
+MediaConvert (``mediaconvert.py``). The stack and the tests build the endpoint with this
+one function, so both run the same chain."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from devstack.bedrock_async import bedrock_async_front
+from devstack.mediaconvert import mediaconvert_front
+from devstack.polly import polly_front
+from devstack.rest_service import LocalClients
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+
+def with_media_services(aws: WSGIApplication, endpoint: str) -> WSGIApplication:
+    """``aws`` behind the three services; ``endpoint`` is the URL this chain is served at
+    (their jobs write to S3, SNS and EventBridge through it)."""
+    clients = LocalClients(endpoint)
+    chain = mediaconvert_front(aws, clients, endpoint)
+    return polly_front(bedrock_async_front(chain, clients), clients)
