@@ -40,6 +40,7 @@ from botocore.exceptions import ClientError
 from devstack.alarm_watch import AlarmWatch
 from devstack.alarms import DEFAULT_SPEEDUP
 from devstack.aws_server import LocalAwsServer
+from devstack.console import start_console
 from devstack.declared import (
     API_HANDLER,
     DeclaredFunction,
@@ -122,6 +123,8 @@ class LocalStack:
     systems: tuple[str, ...] | None = None
     # What each system adds: fakes, demo data, stack.json entries.
     profiles: list[Profile] = field(default_factory=profiles)
+    # The local console's URL (devstack/console), once it serves.
+    console: str | None = None
 
     @property
     def aws_endpoint(self) -> str:
@@ -142,6 +145,7 @@ class LocalStack:
             **added,
             "logs": str(self.log_dir),
             "inbox": str(self.inbox_dir),
+            "console": self.console,
         }
 
 
@@ -282,6 +286,15 @@ def start(local: LocalStack, exits: ExitStack) -> None:
                 *redelivery,
             ],
         )
+    # The local console: an admin page for this stack (devstack/console/).
+    local.console = start_console(
+        mocks,
+        local.description(),
+        local_session(local.description()),
+        local.schedules,
+        lambda target: fire(local, target, datetime.now(UTC)),
+        exits,
+    )
 
 
 def spawn(
@@ -469,6 +482,7 @@ def run(
                 f"({state_dir / 'stack.json'}); Ctrl-C stops it",
                 flush=True,
             )
+            print(f"console: {local.console}", flush=True)
             while True:
                 local.supervisor.check()
                 now = datetime.now(UTC)
