@@ -1,7 +1,9 @@
 """The local stack, measured as a user meets it.
 
 1. Boot: from the command to ``.local/stack.json`` being written (everything listening),
-   median of 3 boots.
+   median of 3 boots with every system, against the same stack with one system
+   (``--systems mentions``) in the same run, as a ratio; and where the time goes, per phase
+   of the start (``startup_seconds`` in stack.json), medians over the boots.
 2. Latency from ``POST /initiate-conversation`` to the fake Twilio holding the WhatsApp
    message (router -> SQS in moto -> processor worker -> fake OpenAI -> fake Twilio), over 50
    requests sent one after another: p50 and p95.
@@ -26,8 +28,12 @@ from typing import Any
 import requests
 
 from devstack.launch import launch
+from infra.registry import add_app_paths
+
+add_app_paths()  # the profiles read each system's names from its app folder
 
 BOOTS = 3
+ONE_SYSTEM = "mentions"
 REQUESTS = 50
 INVOCATIONS = 20
 
@@ -97,26 +103,50 @@ def invocation_seconds(stack: dict[str, Any]) -> list[float]:
     return seconds
 
 
+def phase_medians(phases: list[dict[str, float]]) -> dict[str, float]:
+    """Each phase's median over the boots, in the order the stack ran them."""
+    return {name: statistics.median(p[name] for p in phases) for name in phases[0]}
+
+
+def one_system_boots() -> tuple[list[float], list[dict[str, float]]]:
+    boots, phases = [], []
+    for _ in range(BOOTS):
+        with tempfile.TemporaryDirectory() as state:
+            stack = launch(Path(state), "--systems", ONE_SYSTEM)
+            boots.append(stack.boot_seconds)
+            phases.append(stack.description["startup_seconds"])
+            stack.stop()
+    return boots, phases
+
+
 def main() -> None:
     boots = []
+    phases: list[dict[str, float]] = []
     latencies: list[float] = []
     invocations: list[float] = []
     for run in range(BOOTS):
         with tempfile.TemporaryDirectory() as state:
             stack = launch(Path(state))
             boots.append(stack.boot_seconds)
+            phases.append(stack.description["startup_seconds"])
             try:
                 if run == 0:
                     latencies = [latency_to_twilio(stack.description, i) for i in range(REQUESTS)]
                     invocations = invocation_seconds(stack.description)
             finally:
                 stack.stop()
+    one_boots, one_phases = one_system_boots()
     ordered = sorted(latencies)
     p95 = ordered[int(0.95 * len(ordered)) - 1]
+    every, one = statistics.median(boots), statistics.median(one_boots)
     print(
-        f"boot (command -> stack.json), median of {BOOTS}: {statistics.median(boots):.2f} s "
-        f"(min {min(boots):.2f}, max {max(boots):.2f})"
+        f"boot (command -> stack.json), median of {BOOTS}: every system {every:.2f} s "
+        f"(min {min(boots):.2f}, max {max(boots):.2f}); {ONE_SYSTEM} alone {one:.2f} s "
+        f"(the baseline); {every / one:.2f}x"
     )
+    every_phases, one_phases_ = phase_medians(phases), phase_medians(one_phases)
+    for name, seconds in every_phases.items():
+        print(f"  {name:<34} {seconds:6.2f} s   ({ONE_SYSTEM} alone {one_phases_[name]:6.2f} s)")
     print(f"POST /initiate-conversation -> fake Twilio has the message, {REQUESTS} requests:")
     print(
         f"  p50 {statistics.median(latencies) * 1000:7.0f} ms   p95 {p95 * 1000:7.0f} ms   "

@@ -125,6 +125,8 @@ class LocalStack:
     profiles: list[Profile] = field(default_factory=profiles)
     # The local console's URL (devstack/console), once it serves.
     console: str | None = None
+    # Seconds each phase of the start took, in order (stack.json's startup_seconds).
+    startup: dict[str, float] = field(default_factory=dict)
 
     @property
     def aws_endpoint(self) -> str:
@@ -146,6 +148,7 @@ class LocalStack:
             "logs": str(self.log_dir),
             "inbox": str(self.inbox_dir),
             "console": self.console,
+            "startup_seconds": self.startup,
         }
 
 
@@ -185,7 +188,21 @@ def function_environment(local: LocalStack, function: DeclaredFunction) -> dict[
     return environment
 
 
+class _Phases:
+    """Records how long each phase of the start took into ``local.startup``."""
+
+    def __init__(self, local: LocalStack) -> None:
+        self.local = local
+        self.last = time.monotonic()
+
+    def done(self, phase: str) -> None:
+        now = time.monotonic()
+        self.local.startup[phase] = round(now - self.last, 3)
+        self.last = now
+
+
 def start(local: LocalStack, exits: ExitStack) -> None:
+    phases = _Phases(local)
     region = str(stack_values(local.stack)["aws:region"])
     local.region = region
     delays: tuple[float, ...] = ASYNC_RETRY_DELAYS
@@ -199,8 +216,10 @@ def start(local: LocalStack, exits: ExitStack) -> None:
     for name in OPERATOR_CREDENTIALS:  # every local process inherits this environment
         os.environ.pop(name, None)
     os.environ.update(aws_environment(local, region))
+    phases.done("aws endpoint")
 
     mocks = run_program(local.stack, MotoMocks(region), local.overrides, local.systems)
+    phases.done("program run, resources created")
     fakes_env = start_fakes(local, exits, FakeContext(mocks, datetime.now(UTC)))
     local.function_extras = {**aws_environment(local, region), **fakes_env}
     functions.declare(declared_functions(mocks).values(), partial(function_environment, local))
@@ -222,6 +241,7 @@ def start(local: LocalStack, exits: ExitStack) -> None:
     )
     watch.start()
     exits.callback(watch.stop)
+    phases.done("fakes, demo data, alarm watch")
 
     exits.callback(local.supervisor.stop)  # also when a later step of the start fails
     api_functions = {
@@ -250,6 +270,7 @@ def start(local: LocalStack, exits: ExitStack) -> None:
         local.api_keys[app] = api_key
     for port, process in listening:
         wait_for_port(local.host, port, process=process)
+    phases.done("API processes listening")
     for profile in local.profiles:
         if profile.ready is not None:
             profile.ready(ReadyContext(dict(local.apps), dict(local.fake_servers)))
@@ -286,6 +307,7 @@ def start(local: LocalStack, exits: ExitStack) -> None:
                 *redelivery,
             ],
         )
+    phases.done("queue workers started")
     # The local console: an admin page for this stack (devstack/console/).
     local.console = start_console(
         mocks,
@@ -295,6 +317,7 @@ def start(local: LocalStack, exits: ExitStack) -> None:
         lambda target: fire(local, target, datetime.now(UTC)),
         exits,
     )
+    phases.done("console")
 
 
 def spawn(
