@@ -3,6 +3,7 @@ what it does in the background, and looking at its processes and AWS endpoint.""
 
 from __future__ import annotations
 
+import shutil
 import socket
 import time
 from pathlib import Path
@@ -12,6 +13,9 @@ import boto3
 import pytest
 
 from devstack.launch import LaunchedStack, launch
+
+# Debian's chromium, which make install puts there (playwright never downloads a browser).
+CHROMIUM = shutil.which("chromium")
 
 
 def listening(port: int) -> bool:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -23,11 +22,11 @@ import pytest
 
 from infra.settings import read_system_settings
 from infra.systems.csvchat.settings import MIB, CsvchatSettings
+from tests.e2e.support import CHROMIUM
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Dialog, Locator, Page
 
-CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="no chromium executable (make install puts Debian's there)"
 )
@@ -73,18 +72,6 @@ COUNT_DELETES = """() => {
 API_STATUS = (
     """async path => (await fetch(path, { headers: { Authorization: state.token } })).status"""
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture

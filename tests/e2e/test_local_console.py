@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -31,12 +30,11 @@ from devstack.console import start_console
 from devstack.fake_arns import ACCOUNT_ID
 from devstack.profiles.comms import DEMO_COMPANY_ID, DEMO_PROJECT_ID
 from devstack.program import DeclaredResource, RecordingMocks
-from tests.e2e.support import aws, wait_for
+from tests.e2e.support import CHROMIUM, aws, wait_for
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-CHROMIUM = shutil.which("chromium")
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(
@@ -50,18 +48,6 @@ DLQ_ALARM = f"{WHATSAPP_DLQ}-not-empty"
 MENTIONS_FUNCTION = "mentions-ingest-mentions-dev"
 # How long the page may take to show what the stack does in the background.
 SLOW = 60_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture

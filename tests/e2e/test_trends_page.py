@@ -9,7 +9,6 @@ yet, so the shared local stack would not serve it)."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -33,12 +32,12 @@ from devstack.profiles.trends import DEMO_USERS, PROFILE
 from shared import aws
 from shared.names import physical
 from tests.conftest import REGION
+from tests.e2e.support import CHROMIUM
 from tests.trends_support import STACK, declare_trends
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="no chromium executable (make install puts Debian's there)"
 )
@@ -98,18 +97,6 @@ def site(built_packages: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             server.stop()
             wiring.reset()
     aws.reset_clients()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture
