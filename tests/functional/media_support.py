@@ -7,6 +7,7 @@ import re
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +49,15 @@ def media_endpoint() -> Iterator[str]:
 def client(service: str, endpoint: str) -> Any:
     session: Any = boto3.session.Session()
     return session.client(service, endpoint_url=endpoint, region_name=REGION)
+
+
+def new_bucket(endpoint: str, prefix: str) -> str:
+    """A fresh bucket of a unique name in the endpoint's region."""
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    client("s3", endpoint).create_bucket(
+        Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    return name
 
 
 def facts_of(data: bytes, where: Path, name: str) -> MediaFacts:

@@ -14,7 +14,13 @@ from botocore.exceptions import ClientError
 
 from devstack.bedrock_async import FAIL_MARKER, FAIL_ONCE_MARKER
 from tests.conftest import REGION
-from tests.functional.media_support import client, facts_of, media_endpoint, wait_for
+from tests.functional.media_support import (
+    client,
+    facts_of,
+    media_endpoint,
+    new_bucket,
+    wait_for,
+)
 
 MODEL = "luma.ray-v2:0"
 
@@ -32,11 +38,7 @@ def bedrock(endpoint: str) -> Any:
 
 @pytest.fixture
 def bucket(endpoint: str) -> str:
-    name = f"clips-{uuid.uuid4().hex[:8]}"
-    client("s3", endpoint).create_bucket(
-        Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION}
-    )
-    return name
+    return new_bucket(endpoint, "clips")
 
 
 def _start(bedrock: Any, bucket: str, **body: Any) -> str:

@@ -15,12 +15,12 @@ from botocore.exceptions import ClientError
 
 from devstack.media import make_clip, make_speech
 from devstack.mediaconvert import EVENT_DETAIL_TYPE, EVENT_SOURCE, INPUT_ERROR_CODE
-from tests.conftest import REGION
 from tests.functional.media_support import (
     client,
     facts_of,
     mean_volume,
     media_endpoint,
+    new_bucket,
     silence_starts,
     wait_for,
 )
@@ -38,9 +38,8 @@ def endpoint() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def bucket(endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A bucket with two clips (2 s and 3 s, silent) and 5 s of narration."""
-    name = f"videos-{uuid.uuid4().hex[:8]}"
+    name = new_bucket(endpoint, "videos")
     s3 = client("s3", endpoint)
-    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
     work = tmp_path_factory.mktemp("media")
     for n, seconds in enumerate(CLIP_SECONDS):
         make_clip(f"scene {n}", seconds, 1280, 720, work / f"clip-{n}.mp4")

@@ -14,7 +14,13 @@ from botocore.exceptions import ClientError
 
 from devstack.media import WORDS_PER_MINUTE
 from tests.conftest import REGION
-from tests.functional.media_support import client, facts_of, media_endpoint, wait_for
+from tests.functional.media_support import (
+    client,
+    facts_of,
+    media_endpoint,
+    new_bucket,
+    wait_for,
+)
 
 TEXT = " ".join(["narration"] * 50)  # 50 words: 20 s at 150 words a minute
 SECONDS = 50 * 60 / WORDS_PER_MINUTE
@@ -33,11 +39,7 @@ def polly(endpoint: str) -> Any:
 
 @pytest.fixture
 def bucket(endpoint: str) -> str:
-    name = f"narration-{uuid.uuid4().hex[:8]}"
-    client("s3", endpoint).create_bucket(
-        Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION}
-    )
-    return name
+    return new_bucket(endpoint, "narration")
 
 
 def test_speech_is_mp3_as_long_as_the_text_takes_to_read(polly: Any, tmp_path: Path) -> None:
