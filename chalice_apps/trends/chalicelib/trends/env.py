@@ -20,3 +20,6 @@ ANALYSIS_CONFIG: Final = "TRENDS_ANALYSIS_CONFIG"
 # Point the client at another YouTube Data API (the local stack's fake); unset in AWS:
 # https://www.googleapis.com/youtube/v3.
 YOUTUBE_API_URL: Final = "YOUTUBE_API_URL"
+# Point the upload (videos.insert, resumable) at another host (the local stack's fake);
+# unset in AWS: https://www.googleapis.com (``upload.DEFAULT_UPLOAD_URL``).
+YOUTUBE_UPLOAD_URL: Final = "YOUTUBE_UPLOAD_URL"
