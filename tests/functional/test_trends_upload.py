@@ -424,3 +424,26 @@ def test_the_fake_refuses_what_youtube_refuses_a_chunk_off_the_grid_or_past_a_ga
     assert past_a_gap.status_code == 400 and f"resume from {CHUNK}" in past_a_gap.text
     (listed,) = uploads(youtube)
     assert listed["stored"] == CHUNK
+
+
+def test_the_last_answer_lost_on_the_way_back_gives_the_same_video_not_a_second(
+    youtube: FakeYouTube, state: Any, video: bytes
+) -> None:
+    upload = Upload(youtube, state, video)
+    last_chunk = (SIZE // CHUNK) * CHUNK
+
+    def lose_the_last_answer(offset: int) -> None:
+        if offset == last_chunk:
+            youtube.fail_next(Fault(SESSIONS_PATH, action=DROP_AFTER_HANDLING))
+
+    upload.on_read = lose_the_last_answer
+
+    uploaded = upload.run()
+
+    (listed,) = uploads(youtube)
+    assert listed["video_id"] == uploaded.video_id
+    assert_received_once_in_order(listed, len(video))
+    assert session_puts(youtube)[-1] == f"bytes */{len(video)}"
+    assert sorted(p.name for p in youtube.uploads_dir.iterdir()) == sorted(
+        [f"{uploaded.video_id}.mp4", f"{uploaded.video_id}.json"]
+    )
