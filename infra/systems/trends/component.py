@@ -17,12 +17,14 @@ import pulumi_aws as aws
 
 from chalicelib.trends import env, names
 from infra.components.alarms import any_occurrence_alarm, no_success_alarm
+from infra.components.bucket import PrivateBucket, PrivateBucketArgs
 from infra.components.dashboards import MetricGrid
-from infra.components.function import FunctionAccess, Statement
+from infra.components.function import FunctionAccess, Statement, policy_document
 from infra.components.scheduler import TimedRun
 from infra.components.system import AppRoutes, FleetSystem, SystemArgs
 from infra.components.user_pool import UserPool, UserPoolArgs
 from infra.systems.trends.settings import TrendsSettings
+from infra.systems.trends.video_pipeline import VideoPipeline
 from shared.env import SECRETS_CACHE_SECONDS
 from shared.names import physical
 
@@ -62,8 +64,15 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
             names.YOUTUBE_API_KEY_SECRET,
             'YouTube Data API v3 key for the trend analysis: {"api_key": "..."}',
         )
+        self._video_storage()
+        self.pipeline = VideoPipeline(self)
         self.app = self.chalice_app(
-            {ANALYZE: self._analysis_access(), API_HANDLER: self._api_access()},
+            {
+                ANALYZE: self._analysis_access(),
+                API_HANDLER: self._api_access(),
+                **self.pipeline.access(),
+            },
+            queues={names.RENDER_EVENTS_KEY: self.pipeline.render_events},
             routes=AppRoutes(
                 api_name=physical(names.TRENDS_API, self.stack),
                 authorizers={names.AUTHORIZER: self.users.arn},
@@ -83,6 +92,7 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
                 )
             },
         )
+        self.pipeline.declare(self.app)
         self._alarms()
         analysis = self.app.functions[ANALYZE].function.name
         self.dashboard = aws.cloudwatch.Dashboard(
@@ -95,12 +105,67 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
             {
                 "trend_analytics_table": self.trend_analytics.name,
                 "video_metadata_table": self.video_metadata.name,
+                "trends_videos_table": self.pipeline.videos.name,
+                "trends_videos_bucket": self.videos_bucket.name,
+                "trends_pipeline_arn": self.pipeline.machine.arn,
                 "trends_dashboard": self.dashboard.dashboard_name,
                 "trends_user_pool_id": self.users.id,
                 "trends_user_pool_client_id": self.users.client_id,
             }
         )
         self.finish()
+
+    def _video_storage(self) -> None:
+        """The videos bucket and MediaConvert's role on it."""
+        self.videos_bucket = PrivateBucket(
+            f"{self.name}-videos",
+            PrivateBucketArgs(
+                base_name=names.VIDEOS_BUCKET,
+                stack=self.stack,
+                tags=self.tags,
+                protect=self.platform.protect_data,
+            ),
+            opts=self.child,
+        )
+        self.mediaconvert_role = aws.iam.Role(
+            f"{self.name}-mediaconvert",
+            name=physical("trends-mediaconvert", self.stack),
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "mediaconvert.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            tags=self.tags,
+            opts=self.child,
+        )
+        bucket = self.videos_bucket.arn
+        aws.iam.RolePolicy(
+            f"{self.name}-mediaconvert-policy",
+            name=physical("trends-mediaconvert", self.stack),
+            role=self.mediaconvert_role.id,
+            policy=policy_document(
+                [
+                    {
+                        "Sid": "ReadMedia",
+                        "Action": ["s3:GetObject"],
+                        "Resource": [pulumi.Output.concat(bucket, "/work/*")],
+                    },
+                    {
+                        "Sid": "WriteVideos",
+                        "Action": ["s3:PutObject"],
+                        "Resource": [pulumi.Output.concat(bucket, "/videos/*")],
+                    },
+                ]
+            ),
+            opts=self.child,
+        )
 
     def _config(self) -> str:
         """The analysis' settings, as ``analysis_config.AnalysisConfig`` reads them
