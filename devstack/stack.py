@@ -220,7 +220,9 @@ def start(local: LocalStack, exits: ExitStack) -> None:
 
     mocks = run_program(local.stack, MotoMocks(region), local.overrides, local.systems)
     phases.done("program run, resources created")
-    fakes_env = start_fakes(local, exits, FakeContext(mocks, datetime.now(UTC)))
+    fakes_env = start_fakes(
+        local, exits, FakeContext(mocks, datetime.now(UTC), local.log_dir.parent)
+    )
     local.function_extras = {**aws_environment(local, region), **fakes_env}
     functions.declare(declared_functions(mocks).values(), partial(function_environment, local))
     local.functions = functions
@@ -355,6 +357,8 @@ def start_fakes(local: LocalStack, exits: ExitStack, context: FakeContext) -> di
         local.fakes[name] = server.url
         local.fake_servers[name] = server
         environment[fake.variable] = f"{server.url}{fake.suffix}"
+        for variable, path in fake.more_variables:
+            environment[variable] = f"{server.url}{path}"
     return environment
 
 

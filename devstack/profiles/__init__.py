@@ -10,6 +10,7 @@ import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from devstack.fakes.base import FakeServer
@@ -20,10 +21,12 @@ from infra.registry import SYSTEMS, add_app_paths
 
 @dataclass(frozen=True)
 class FakeContext:
-    """What a fake may need to hold demo data: the program's resources, and the time."""
+    """What a fake may need to hold demo data: the program's resources, the time, and the
+    stack's state folder (for what a person should find after a run: uploaded files)."""
 
     mocks: RecordingMocks
     now: datetime
+    state_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,9 @@ class Fake:
     # fake's URL (OpenAI's SDK wants ``/v1``).
     variable: str
     suffix: str = ""
+    # More variables pointing at the same fake, each with its path (an API with an upload
+    # host and a token endpoint besides its base URL).
+    more_variables: tuple[tuple[str, str], ...] = ()
     # All of these set in make dev's environment: the real service is called instead.
     real_variables: tuple[str, ...] = ()
 
