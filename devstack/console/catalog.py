@@ -9,6 +9,7 @@ takes no tags) to its target's system.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -27,6 +28,9 @@ TABLE = "aws:dynamodb/table:Table"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 REST_API = "aws:apigateway/restApi:RestApi"
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+_WITH_BODY = ("post", "put", "patch")
+COGNITO = "cognito_user_pools"
+AUTH_TYPE = "x-amazon-apigateway-authtype"
 
 
 @dataclass(frozen=True)
@@ -54,10 +58,22 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Route:
+    """One method of the API's Swagger: what the "try it" form asks for and sends."""
+
+    method: str  # "POST"
+    path: str  # "/patches/{patch_id}", as declared
+    params: list[str]  # the path's parameters, in order
+    api_key: bool  # sent with the app's key (``x-api-key``)
+    authorizer: str | None  # a Cognito authorizer's name: the caller gives an ID token
+    body: bool  # a method that takes a body (POST, PUT, PATCH)
+
+
+@dataclass(frozen=True)
 class Api:
     url: str
     key: str
-    routes: list[str]  # "POST /initiate-conversation"
+    routes: list[Route]
 
 
 @dataclass
@@ -136,15 +152,29 @@ def _tables(mocks: RecordingMocks) -> dict[str, Table]:
     return found
 
 
-def _routes(api: DeclaredResource) -> list[str]:
-    """The API's routes, from the Swagger body the program gives API Gateway."""
-    paths = json.loads(api.inputs.get("body") or "{}").get("paths", {})
-    return [
-        f"{method.upper()} {path}"
-        for path, methods in sorted(paths.items())
-        for method in methods
-        if method in _METHODS
-    ]
+def _routes(api: DeclaredResource) -> list[Route]:
+    """The API's routes, from the Swagger body the program gives API Gateway: each method's
+    ``security`` names the API key scheme or a Cognito authorizer (``securityDefinitions``)."""
+    swagger = json.loads(api.inputs.get("body") or "{}")
+    schemes = swagger.get("securityDefinitions", {})
+    routes = []
+    for path, methods in sorted(swagger.get("paths", {}).items()):
+        for method, spec in methods.items():
+            if method not in _METHODS:
+                continue
+            needs = [name for entry in spec.get("security") or [] for name in entry]
+            cognito = [n for n in needs if schemes.get(n, {}).get(AUTH_TYPE) == COGNITO]
+            routes.append(
+                Route(
+                    method=method.upper(),
+                    path=path,
+                    params=re.findall(r"{([^}+]+)\+?}", path),
+                    api_key=any(n in schemes and n not in cognito for n in needs),
+                    authorizer=cognito[0] if cognito else None,
+                    body=method in _WITH_BODY,
+                )
+            )
+    return routes
 
 
 def schedule_id(target: ScheduledTarget) -> str:
@@ -164,7 +194,6 @@ class Catalog:
     schedules: dict[str, ScheduledTarget]
     state_machines: dict[str, str]  # name -> ARN
     alarms: list[str]
-    definitions: dict[str, str] = field(default_factory=dict)  # name -> its ASL, JSON
 
     def overview(self) -> dict[str, Any]:
         """The systems view's JSON, and each table's keys (the query form's fields)."""
@@ -223,5 +252,4 @@ def build_catalog(
         schedules={schedule_id(t): t for t in schedules},
         state_machines={n: str(m.outputs["arn"]) for n, m in machines.items()},
         alarms=[str(a.inputs["name"]) for a in alarms],
-        definitions={n: str(m.inputs["definition"]) for n, m in machines.items()},
     )
