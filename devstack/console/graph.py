@@ -202,8 +202,8 @@ def _lay_out(definition: dict[str, Any], scope: str) -> _Scope:
     _back_edges(order, edges)
     layer = _layers(order, edges)
     layer[end.id] = max(layer[n] for n in order if n != end.id) + 1
-    width, height = _place(order, nodes, layer)
-    width = _route(edges, nodes, width)
+    width, height, bands = _place(order, nodes, layer, edges)
+    width = _route(edges, nodes, layer, bands, width)
     for name, inside in boxes.items():  # into place with the box that holds it
         _shift(inside, nodes[name].x, nodes[name].y, name)
     return _Scope(
@@ -214,40 +214,62 @@ def _lay_out(definition: dict[str, Any], scope: str) -> _Scope:
     )
 
 
-def _place(order: list[str], nodes: dict[str, Node], layer: dict[str, int]) -> tuple[float, float]:
-    """Rows top to bottom, each centred; in a row, nodes in the order of their
-    predecessors' places (then the definition's). Returns the width and height used."""
+def _place(
+    order: list[str], nodes: dict[str, Node], layer: dict[str, int], edges: list[Edge]
+) -> tuple[float, float, dict[int, tuple[float, float]]]:
+    """Rows top to bottom, each centred, its nodes aligned at the top; in a row, nodes in
+    the order of their predecessors' mean place (then the definition's). Returns the width
+    and height used and each row's top and bottom."""
     rows: dict[int, list[str]] = {}
     for name in order:
         rows.setdefault(layer[name], []).append(name)
+    before: dict[str, list[Node]] = {name: [] for name in order}
+    for edge in (e for e in edges if not e.back):
+        before[edge.target].append(nodes[edge.source])
     width = max(sum(nodes[n].w for n in row) + GAP_X * (len(row) - 1) for row in rows.values())
+    bands: dict[int, tuple[float, float]] = {}
     y = 0.0
     for number in sorted(rows):
-        row = rows[number]
+        row = sorted(
+            rows[number],
+            key=lambda n: (
+                sum(p.x + p.w / 2 for p in before[n]) / len(before[n]) if before[n] else width / 2
+            ),
+        )
         x = (width - sum(nodes[n].w for n in row) - GAP_X * (len(row) - 1)) / 2
-        height = max(nodes[n].h for n in row)
         for name in row:
-            node = nodes[name]
-            node.x, node.y = x, y + (height - node.h) / 2
-            x += node.w + GAP_X
-        y += height + GAP_Y
-    return width, y - GAP_Y
+            nodes[name].x, nodes[name].y = x, y
+            x += nodes[name].w + GAP_X
+        bands[number] = (y, y + max(nodes[n].h for n in row))
+        y = bands[number][1] + GAP_Y
+    return width, y - GAP_Y, bands
 
 
-def _route(edges: list[Edge], nodes: dict[str, Node], width: float) -> float:
-    """Each edge's polyline: down from the source's bottom to the target's top (past the
-    right of the rows it skips), or, for one closing a cycle, out of the source's right
-    side, up a lane of its own, into the target's right side. Returns the width used."""
+def _route(
+    edges: list[Edge],
+    nodes: dict[str, Node],
+    layer: dict[str, int],
+    bands: dict[int, tuple[float, float]],
+    width: float,
+) -> float:
+    """Each edge's polyline: down from the source's bottom to the target's top; one that
+    skips rows goes down into the gap below its row, right past every node of the rows
+    between, down, and in. One closing a cycle leaves the source's right side and goes up
+    a lane of its own into the target's right side. Returns the width used."""
     for edge in (e for e in edges if not e.back):
         source, target = nodes[edge.source], nodes[edge.target]
         down = (source.x + source.w / 2, source.y + source.h)
         into = (target.x + target.w / 2, target.y)
-        if target.y - down[1] > GAP_Y + 1:  # rows between: around, not through, them
-            aside = max(down[0], into[0]) + NODE_WIDTH / 2 + GAP_X / 2
-            width = max(width, aside + GAP_X / 2)
-            edge.points = [down, (aside, down[1] + GAP_Y / 2), (aside, into[1] - GAP_Y / 2), into]
-        else:
+        first, last = layer[edge.source], layer[edge.target]
+        if last - first <= 1:
             edge.points = [down, into]
+            continue
+        down = (source.x + source.w * 3 / 4, down[1])  # apart from the edge to the next row
+        between = [n for n in nodes.values() if first < layer[n.id] < last]
+        aside = max([down[0], into[0], *(n.x + n.w + GAP_X / 2 for n in between)])
+        width = max(width, aside + GAP_X / 2)
+        below, above = bands[first][1] + GAP_Y / 2, bands[last][0] - GAP_Y / 2
+        edge.points = [down, (down[0], below), (aside, below), (aside, above), into]
     for edge in (e for e in edges if e.back):
         source, target = nodes[edge.source], nodes[edge.target]
         width += LANE

@@ -216,3 +216,16 @@ def test_a_state_that_loops_on_itself_and_one_no_state_reaches_are_laid_out() ->
 
     assert _edges(graph, "Poll") == {"Poll": ("choice", True), "Done": ("default", False)}
     assert nodes["Done"]["y"] > nodes["Orphan"]["y"]
+
+
+def test_an_edge_skipping_rows_goes_around_the_nodes_between(graph: dict[str, Any]) -> None:
+    nodes = _nodes(graph)
+    skipping = [e for e in graph["edges"] if not e["back"] and len(e["points"]) > 2]
+
+    assert {(e["source"], e["target"]) for e in skipping} >= {("OverBudget", "end:")}
+    for edge in skipping:
+        (x, top), (_, bottom) = edge["points"][2], edge["points"][3]
+        parent = nodes[edge["source"]]["parent"]
+        for node in (n for n in graph["nodes"] if n["parent"] == parent):
+            beside = node["y"] < bottom and top < node["y"] + node["h"]
+            assert not (beside and node["x"] < x < node["x"] + node["w"]), (edge, node["id"])
