@@ -485,6 +485,12 @@ function trace(events) {
   return { steps, failed, left, path, running: new Set(ended ? [] : open) };
 }
 
+// A Lambda error's cause is its JSON error document: its message says it in a line (the
+// whole cause, with the stack trace, is one click away).
+function briefly(cause) {
+  try { return JSON.parse(cause).errorMessage || cause; } catch { return cause; }
+}
+
 async function showHistory(name, arn) {
   const { events } = await api("GET", `state-machines/${name}/history?execution=${encodeURIComponent(arn)}`);
   if (!changed("history", [arn, events])) return;
@@ -496,7 +502,8 @@ async function showHistory(name, arn) {
     node.classList.toggle("failed", Boolean(fail));
     node.classList.toggle("caught", Boolean(fail) && run.left.has(stateName));
     node.querySelector(".step").textContent = run.steps[stateName] ? `#${run.steps[stateName].join(", #")}` : "";
-    node.dataset.error = fail ? `${fail.error}${fail.cause ? `: ${fail.cause}` : ""}` : "";
+    node.dataset.error = fail ? `${fail.error}${fail.cause ? `: ${briefly(fail.cause)}` : ""}` : "";
+    node.dataset.cause = fail ? fail.cause || "" : "";
     node.dataset.steps = (run.steps[stateName] || []).join(",");
     const title = node.querySelector("title");
     title.textContent = title.textContent.split("\nerror: ")[0] + (fail ? `\nerror: ${node.dataset.error}` : "");
@@ -506,7 +513,7 @@ async function showHistory(name, arn) {
     edge.classList.toggle("taken", taken.has(`${edge.dataset.from}|${edge.dataset.to}`));
   }
   $("history").replaceChildren(...events.map(e => el("li", { className: e.error ? "event error" : "event", textContent:
-    `${e.time} ${e.type}${e.state ? ` ${e.state}` : ""}${e.error ? `: ${e.error} ${e.cause || ""}` : ""}` })));
+    `${e.time} ${e.type}${e.state ? ` ${e.state}` : ""}${e.error ? `: ${e.error} ${briefly(e.cause || "")}` : ""}` })));
   const shown = $("state-detail").dataset.state;
   if (shown) showState($("graph").querySelector(`.state[data-state="${CSS.escape(shown)}"]`));
 }
@@ -518,7 +525,9 @@ function showState(node) {
   detail.hidden = false;
   detail.replaceChildren(el("strong", { textContent: node.dataset.state }), " ",
     el("small", { textContent: node.dataset.steps ? `entered at step ${node.dataset.steps}` : "not entered" }),
-    ...(node.dataset.error ? [el("pre", { className: "error", textContent: node.dataset.error })] : []));
+    ...(node.dataset.error ? [el("pre", { className: "error", textContent: node.dataset.error })] : []),
+    ...(node.dataset.cause ? [el("details", {}, el("summary", { textContent: "cause" }),
+      el("pre", { textContent: node.dataset.cause }))] : []));
 }
 
 // --- Navigation ------------------------------------------------------------------------
