@@ -359,6 +359,36 @@ def test_a_fakes_fault_is_armed_and_cleared_from_the_page(
     assert requests.get(control, timeout=10).json()["faults"] == []
 
 
+def _states(definition: dict[str, Any]) -> list[str]:
+    """Every state of a definition, those in a Map's or a Parallel's too."""
+    found = []
+    for name, state in definition["States"].items():
+        found.append(name)
+        inner = [state.get("ItemProcessor"), state.get("Iterator"), *state.get("Branches", [])]
+        found += [n for scope in inner if scope for n in _states(scope)]
+    return found
+
+
+def test_each_state_machine_the_program_declares_is_drawn_with_every_state(
+    page: Page, local_stack: dict[str, Any]
+) -> None:
+    """Whatever the systems declare (the trends pipeline, once it lands), from the
+    definition the local stack created."""
+    from playwright.sync_api import expect
+
+    sfn = aws(local_stack, "stepfunctions")
+    machines = sfn.list_state_machines()["stateMachines"]
+    if not machines:
+        pytest.skip("no system declares a state machine yet")
+    for machine in machines:
+        described = sfn.describe_state_machine(stateMachineArn=machine["stateMachineArn"])
+        page.goto(f"{local_stack['console']}/#machines/{machine['name']}")
+        expect(page.locator("#machine-name")).to_have_text(machine["name"])
+        for state in _states(json.loads(described["definition"])):
+            expect(page.locator(f"#graph .state[data-state={json.dumps(state)}]")).to_have_count(1)
+        screenshot(page, f"machine-{machine['name']}")
+
+
 @pytest.fixture(scope="module")
 def pipeline_console(
     tmp_path_factory: pytest.TempPathFactory,
