@@ -31,6 +31,7 @@ _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _WITH_BODY = ("post", "put", "patch")
 COGNITO = "cognito_user_pools"
 AUTH_TYPE = "x-amazon-apigateway-authtype"
+API_KEY_HEADER = "x-api-key"
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,15 @@ def _tables(mocks: RecordingMocks) -> dict[str, Table]:
     return found
 
 
+def _is_api_key(scheme: dict[str, Any]) -> bool:
+    """API Gateway's own API key (``x-api-key``), not an authorizer reading a header."""
+    return (
+        scheme.get("type") == "apiKey"
+        and str(scheme.get("name", "")).lower() == API_KEY_HEADER
+        and AUTH_TYPE not in scheme
+    )
+
+
 def _routes(api: DeclaredResource) -> list[Route]:
     """The API's routes, from the Swagger body the program gives API Gateway: each method's
     ``security`` names the API key scheme or a Cognito authorizer (``securityDefinitions``)."""
@@ -162,14 +172,16 @@ def _routes(api: DeclaredResource) -> list[Route]:
         for method, spec in methods.items():
             if method not in _METHODS:
                 continue
-            needs = [name for entry in spec.get("security") or [] for name in entry]
-            cognito = [n for n in needs if schemes.get(n, {}).get(AUTH_TYPE) == COGNITO]
+            # Each entry of ``security`` names schemes, all of which the method takes.
+            named = [name for entry in spec.get("security") or [] for name in entry]
+            needs = {name: schemes.get(name, {}) for name in named}
+            cognito = [name for name, scheme in needs.items() if scheme.get(AUTH_TYPE) == COGNITO]
             routes.append(
                 Route(
                     method=method.upper(),
                     path=path,
                     params=re.findall(r"{([^}+]+)\+?}", path),
-                    api_key=any(n in schemes and n not in cognito for n in needs),
+                    api_key=any(_is_api_key(scheme) for scheme in needs.values()),
                     authorizer=cognito[0] if cognito else None,
                     body=method in _WITH_BODY,
                 )

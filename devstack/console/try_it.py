@@ -17,10 +17,9 @@ from urllib.parse import parse_qsl
 import requests
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from devstack.console.catalog import Api, Route
+from devstack.console.catalog import API_KEY_HEADER, Api, Route
 from devstack.console.operations import BadRequestError, NotFoundError
 
-API_KEY_HEADER = "x-api-key"
 # What the page is given of a response body; the rest is cut (and said so).
 MAX_SHOWN = 256 * 1024
 # A cold start of the app's function, then its own work.
@@ -42,6 +41,7 @@ class TryRequest(BaseModel):
 
 
 def parse(document: Any) -> TryRequest:
+    """The form's request, or ``BadRequestError`` saying what is wrong with it."""
     try:
         return TryRequest.model_validate(document)
     except ValidationError as err:
@@ -64,10 +64,11 @@ def find_route(api: Api, method: str, path: str) -> Route:
     as API Gateway matches).
 
     Raises:
-        BadRequestError: a path that is not absolute or walks up (``..``).
+        BadRequestError: a path that is not absolute, walks up (``..``) or holds a query
+            (the form sends that apart).
         NotFoundError: no declared route has this method and path.
     """
-    if not path.startswith("/") or {".", ".."} & set(path.split("/")):
+    if not path.startswith("/") or "?" in path or "#" in path or {".", ".."} & set(path.split("/")):
         raise BadRequestError(f"{path!r} is not a path of the API")
     matching = [r for r in api.routes if r.method == method and _pattern(r.path).fullmatch(path)]
     if not matching:

@@ -55,6 +55,12 @@ DEFINITION = {
 }
 SECURITY = {
     "api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"},
+    "DemoHeader": {  # a Lambda authorizer reading a header: not the API key
+        "type": "apiKey",
+        "name": "x-api-key",
+        "in": "header",
+        "x-amazon-apigateway-authtype": "custom",
+    },
     "DemoUsers": {
         "type": "apiKey",
         "name": "Authorization",
@@ -74,6 +80,7 @@ SWAGGER = {
         },
         "/things/mine": {"get": {"security": [{"DemoUsers": []}]}},
         "/hooks": {"post": {}},
+        "/hooks/custom": {"post": {"security": [{"DemoHeader": []}]}},
     },
 }
 
@@ -315,12 +322,13 @@ def test_the_overview_gives_each_system_its_api_and_resources(stack: Stack) -> N
 
     assert demo["name"] == "demo"
     assert demo["api"]["key"] == "the-key"
-    assert [(r["method"], r["path"]) for r in demo["api"]["routes"]] == [
-        ("POST", "/hooks"),
-        ("POST", "/things"),
-        ("GET", "/things/mine"),
-        ("GET", "/things/{thing_id}"),
-        ("DELETE", "/things/{thing_id}"),
+    assert [(r["method"], r["path"], r["api_key"]) for r in demo["api"]["routes"]] == [
+        ("POST", "/hooks", False),
+        ("POST", "/hooks/custom", False),
+        ("POST", "/things", True),
+        ("GET", "/things/mine", False),
+        ("GET", "/things/{thing_id}", True),
+        ("DELETE", "/things/{thing_id}", False),
     ]
     assert demo["queues"] == [DLQ, QUEUE]
     assert demo["tables"] == [TABLE, PAIRS]
@@ -383,6 +391,7 @@ def test_a_cognito_route_gets_the_token_given_and_not_the_key(stack: Stack) -> N
         ({"method": "GET", "path": "/things/a/b"}, 404),  # a parameter is one segment
         ({"method": "GET", "path": "/things/.."}, 400),
         ({"method": "GET", "path": "things"}, 400),
+        ({"method": "GET", "path": "/things/x?admin=1"}, 400),
         ({"method": "GET", "path": "/things/mine", "extra": 1}, 400),
         ({"path": "/things"}, 400),
     ],
