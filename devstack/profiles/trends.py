@@ -3,7 +3,7 @@ videos for every configured topic (published in the last two days, their counts 
 with the clock, so two runs an hour apart see velocity), the YouTube key in the secret the
 program declares (the fake's, or the real one given), and two demo people in trends' user
 pool who may sign in to the configuration page (stack.json: ``trends.cognito`` and
-``demo.trends_users``).
+``demo.trends_users``), and its script writer on the local Bedrock (``trends_model.py``).
 
 With ``YOUTUBE_API_KEY`` set in ``make dev``'s environment, YouTube is called for real: no
 fake is started and the key is stored instead (every run then spends real quota: the
@@ -21,6 +21,7 @@ from chalicelib.trends import names
 from chalicelib.trends.env import YOUTUBE_API_URL
 from devstack.fakes.youtube import API_PREFIX, FakeYouTube, demo_videos
 from devstack.profiles import Fake, FakeContext, Profile, SeedContext
+from devstack.profiles.trends_model import MODEL
 from shared.names import physical
 
 LOCAL_YOUTUBE_KEY = "yt-local-fake"
@@ -94,6 +95,7 @@ PROFILE = Profile(
             real_variables=(REAL_KEY_VARIABLE,),
         ),
     ),
+    models=(MODEL,),
     seed=seed,
     describe=describe,
 )

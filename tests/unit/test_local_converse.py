@@ -7,15 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import botocore.session
-from botocore.awsrequest import HTTPHeaders
-from botocore.parsers import create_parser
-from werkzeug.test import Client
-from werkzeug.wrappers import Response
-
-from devstack.bedrock import LocalBedrock, ModelFake, response
+from devstack.bedrock import response
 from devstack.profiles.csvchat import PROFILE as CSVCHAT
 from devstack.profiles.csvchat_model import MODEL as TEXT_TO_SQL
+from tests.unit.converse_support import converse
 
 SQL_TOOL = {
     "toolSpec": {
@@ -47,10 +42,6 @@ class Echo:
         return response({"text": f"{self.name}: {text}"}, "end_turn", text, self.name)
 
 
-def _not_bedrock(environ: Any, start_response: Any) -> Any:
-    return Response("moto", status=404)(environ, start_response)
-
-
 def _request(text: str, system: str = "", tools: list[Any] | None = None) -> dict[str, Any]:
     request: dict[str, Any] = {"messages": [{"role": "user", "content": [{"text": text}]}]}
     if system:
@@ -60,27 +51,10 @@ def _request(text: str, system: str = "", tools: list[Any] | None = None) -> dic
     return request
 
 
-def _converse(
-    models: list[ModelFake], request: dict[str, Any], model: str = "local"
-) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, what boto3 makes of the answer)."""
-    answer = Client(LocalBedrock(_not_bedrock, models)).post(
-        f"/model/{model}/converse", json=request
-    )
-    service = botocore.session.get_session().get_service_model("bedrock-runtime")
-    wire = {
-        "status_code": answer.status_code,
-        "headers": HTTPHeaders.from_pairs(list(answer.headers.items())),
-        "body": answer.get_data(),
-    }
-    shape = service.operation_model("Converse").output_shape
-    return answer.status_code, create_parser("rest-json").parse(wire, shape)
-
-
 def test_the_first_fake_that_recognises_the_request_answers_it() -> None:
     first, second = Echo("alpha"), Echo("beta")
 
-    status, parsed = _converse([first, second], _request("beta please"))
+    status, parsed = converse([first, second], _request("beta please"))
 
     assert status == 200
     assert parsed["output"]["message"]["content"] == [{"text": "echo beta: beta please"}]
@@ -90,7 +64,7 @@ def test_the_first_fake_that_recognises_the_request_answers_it() -> None:
 
 
 def test_a_request_no_fake_recognises_is_a_validation_error_naming_the_fakes() -> None:
-    status, parsed = _converse([Echo("alpha")], _request("gamma"))
+    status, parsed = converse([Echo("alpha")], _request("gamma"))
 
     assert status == 400
     assert parsed["Error"]["Code"] == "ValidationException"
@@ -100,9 +74,9 @@ def test_a_request_no_fake_recognises_is_a_validation_error_naming_the_fakes() -
 def test_markers_and_a_throttle_model_rehearse_bedrocks_errors_for_any_system() -> None:
     fake = Echo("alpha")
 
-    failed, failure = _converse([fake], _request("alpha [local:fail]"))
-    throttled, throttling = _converse([fake], _request("x", system="[local:throttle]"))
-    by_model, _ = _converse([fake], _request("alpha"), model="throttle-me")
+    failed, failure = converse([fake], _request("alpha [local:fail]"))
+    throttled, throttling = converse([fake], _request("x", system="[local:throttle]"))
+    by_model, _ = converse([fake], _request("alpha"), model="throttle-me")
 
     assert (failed, failure["Error"]["Code"]) == (400, "ValidationException")
     assert (throttled, throttling["Error"]["Code"]) == (429, "ThrottlingException")
@@ -117,7 +91,7 @@ def test_csvchats_profile_declares_its_text_to_sql_model() -> None:
 def test_text_to_sql_answers_csvchats_tool_with_sql_for_the_table() -> None:
     request = _request("total amount by region", system=TABLE, tools=[SQL_TOOL])
 
-    status, parsed = _converse([TEXT_TO_SQL], request)
+    status, parsed = converse([TEXT_TO_SQL], request)
 
     assert (status, parsed["stopReason"]) == (200, "tool_use")
     used = parsed["output"]["message"]["content"][0]["toolUse"]
@@ -129,7 +103,7 @@ def test_text_to_sql_answers_csvchats_tool_with_sql_for_the_table() -> None:
 
 
 def test_text_to_sql_answers_a_create_table_prompt_without_a_tool_in_text() -> None:
-    status, parsed = _converse([TEXT_TO_SQL], _request("how many rows", system=TABLE))
+    status, parsed = converse([TEXT_TO_SQL], _request("how many rows", system=TABLE))
 
     assert (status, parsed["stopReason"]) == (200, "end_turn")
     answer = json.loads(parsed["output"]["message"]["content"][0]["text"])
@@ -140,8 +114,8 @@ def test_text_to_sql_leaves_other_systems_requests_to_their_fakes() -> None:
     other_tool = {"toolSpec": {"name": "write_video_script", "inputSchema": {"json": {}}}}
     fallback = Echo("")
 
-    no_table = _converse([TEXT_TO_SQL, fallback], _request("how many rows"))
-    other = _converse([TEXT_TO_SQL, fallback], _request("x", system=TABLE, tools=[other_tool]))
+    no_table = converse([TEXT_TO_SQL, fallback], _request("how many rows"))
+    other = converse([TEXT_TO_SQL, fallback], _request("x", system=TABLE, tools=[other_tool]))
 
     assert no_table[1]["output"]["message"]["content"] == [{"text": "echo : how many rows"}]
     assert other[1]["output"]["message"]["content"] == [{"text": "echo : x"}]
