@@ -68,6 +68,7 @@ from devstack.profiles import (
     ReadyContext,
     SeedContext,
     fakes,
+    models,
     profiles,
     stack_entries,
 )
@@ -210,7 +211,9 @@ def start(local: LocalStack, exits: ExitStack) -> None:
         delays = (local.async_retry_delay,) * len(ASYNC_RETRY_DELAYS)
     functions = FunctionHosts(local.host, local.log_dir, retry_delays=delays)
     exits.callback(functions.stop)
-    server = LocalAwsServer(local.host, local.moto_port, functions, local.bedrock)
+    server = LocalAwsServer(
+        local.host, local.moto_port, functions, local.bedrock, models(local.profiles)
+    )
     server.start()
     exits.callback(server.stop)
     for name in OPERATOR_CREDENTIALS:  # every local process inherits this environment

@@ -1,7 +1,9 @@
 """What the local stack adds for each system, kept beside the runtime and never in a zip:
-the fakes of the outside APIs it calls, the demo data and secrets it seeds, and what it adds
-to ``stack.json``. One module per system of the registry, ``devstack/profiles/<system>.py``,
-exposing ``PROFILE``; the runtime names no system.
+the fakes of the outside APIs it calls, the fakes of the models it calls through Bedrock's
+Converse, the demo data and secrets it seeds, and what it adds to ``stack.json``. One
+module per system of the registry, ``devstack/profiles/<system>.py``, exposing ``PROFILE``
+(its larger fakes in modules of their own beside it, ``<system>_*.py``); the runtime names
+no system.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from devstack.bedrock import ModelFake
 from devstack.fakes.base import FakeServer
 from devstack.outside import RealServices
 from devstack.program import RecordingMocks
@@ -68,6 +71,8 @@ class ReadyContext:
 class Profile:
     system: str
     fakes: tuple[Fake, ...] = ()
+    # Its models on the local Bedrock: each answers the Converse requests it recognises.
+    models: tuple[ModelFake, ...] = ()
     # Demo data and secret values, written with boto3 (pointed at the local AWS endpoint).
     seed: Callable[[SeedContext], None] | None = None
     # Entries stack.json gains (e.g. the demo company's ids).
@@ -103,6 +108,11 @@ def stack_entries(all_profiles: list[Profile], context: SeedContext) -> dict[str
         if profile.describe is not None:
             entries = _merged(entries, profile.describe(context))
     return entries
+
+
+def models(all_profiles: list[Profile]) -> list[ModelFake]:
+    """Every system's model fakes, in registry order: the order the local Bedrock asks them."""
+    return [model for profile in all_profiles for model in profile.models]
 
 
 def fakes(all_profiles: list[Profile]) -> dict[str, Fake]:

@@ -5,7 +5,7 @@ program declares (the fake's, or the real one given), the fake's OAuth client in
 uploads' secret (the fake keeps uploaded videos in ``.local/youtube-uploads/``), and two
 demo people in trends' user
 pool who may sign in to the configuration page (stack.json: ``trends.cognito`` and
-``demo.trends_users``).
+``demo.trends_users``), and its script writer on the local Bedrock (``trends_model.py``).
 
 With ``YOUTUBE_API_KEY`` set in ``make dev``'s environment, YouTube is called for real: no
 fake is started and the key is stored instead (every run then spends real quota: the
@@ -23,6 +23,7 @@ from chalicelib.trends import names
 from chalicelib.trends.env import YOUTUBE_API_URL, YOUTUBE_TOKEN_URL, YOUTUBE_UPLOAD_URL
 from devstack.fakes.youtube import API_PREFIX, FakeYouTube, demo_videos
 from devstack.profiles import Fake, FakeContext, Profile, SeedContext
+from devstack.profiles.trends_model import MODEL
 from shared.names import physical
 
 LOCAL_YOUTUBE_KEY = "yt-local-fake"
@@ -114,6 +115,7 @@ PROFILE = Profile(
             real_variables=(REAL_KEY_VARIABLE,),
         ),
     ),
+    models=(MODEL,),
     seed=seed,
     describe=describe,
 )
