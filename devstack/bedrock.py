@@ -32,13 +32,14 @@ from urllib.parse import unquote
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
-from devstack.bedrock_async import FAIL_MARKER
-
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 _CONVERSE_PATH = re.compile(r"^/model/(?P<model>[^/]+)/converse$")
 THROTTLE_MARKER = "[local:throttle]"
+# Not the video jobs' ``[local:fail]``: a text that reaches both a script and its clips'
+# prompts must be able to fail the clips alone.
+FAIL_MARKER = "[local:model-fail]"
 
 
 class ModelError(Exception):

@@ -74,7 +74,7 @@ def test_a_request_no_fake_recognises_is_a_validation_error_naming_the_fakes() -
 def test_markers_and_a_throttle_model_rehearse_bedrocks_errors_for_any_system() -> None:
     fake = Echo("alpha")
 
-    failed, failure = converse([fake], _request("alpha [local:fail]"))
+    failed, failure = converse([fake], _request("alpha [local:model-fail]"))
     throttled, throttling = converse([fake], _request("x", system="[local:throttle]"))
     by_model, _ = converse([fake], _request("alpha"), model="throttle-me")
 

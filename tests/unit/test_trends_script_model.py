@@ -114,7 +114,7 @@ def test_a_brief_that_is_not_json_is_refused_not_guessed() -> None:
 @pytest.mark.parametrize(
     ("marker", "status", "code"),
     [
-        ("[local:fail]", 400, "ValidationException"),
+        ("[local:model-fail]", 400, "ValidationException"),
         ("[local:throttle]", 429, "ThrottlingException"),
     ],
 )
