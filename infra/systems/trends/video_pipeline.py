@@ -254,7 +254,8 @@ class VideoPipeline:
                     "Resource": [system.alerts.key.arn],
                 },
             ),
-            REPORT: FunctionAccess(),
+            # Report sums up the Map's results: it reads nothing but its input.
+            REPORT: self._access(),
         }
 
     # -- after the app: the rule, the machine, the schedule -------------------------------

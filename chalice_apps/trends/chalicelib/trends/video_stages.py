@@ -288,6 +288,9 @@ def finish_render(deps: VideoDeps, detail: dict[str, Any]) -> str | None:
         result = {"uri": video["final_uri"], "duration_ms": outcome["duration_ms"]}
         deps.sfn.send_task_success(taskToken=token, output=json.dumps(result))
     else:
+        # Kept on the video too: the failure handler reads the cause there when the
+        # execution's error lost it.
+        deps.store.update(video_id, deps.now(), render_error=outcome["error"])
         stage_metric(deps.metrics, "StageFailures", MetricUnit.Count, 1, "render")
         deps.sfn.send_task_failure(
             taskToken=token, error=RenderFailedError.__name__, cause=outcome["error"][:32_000]
@@ -298,16 +301,14 @@ def finish_render(deps: VideoDeps, detail: dict[str, Any]) -> str | None:
 def fail(deps: VideoDeps, video: dict[str, Any]) -> dict[str, Any]:
     """The Catch's end of a video: marked failed, the alerts topic told."""
     record = deps.store.get(video["video_id"]) or {}
+    failed_stage = str(record.get("stage") or "plan")
+    error = dict(video.get("error") or {})
+    if not error.get("Cause") and failed_stage == "render" and record.get("render_error"):
+        error["Cause"] = record["render_error"]
     deps.metrics.add_metric("VideosFailed", MetricUnit.Count, 1)
     try:
         return mark_failed(
-            deps.store,
-            deps.sns,
-            deps.alerts_topic_arn,
-            video,
-            str(record.get("stage") or "plan"),
-            video.get("error") or {},
-            deps.now(),
+            deps.store, deps.sns, deps.alerts_topic_arn, video, failed_stage, error, deps.now()
         )
     except TransientError as err:
         raise RetryableStageError(str(err)) from err
