@@ -22,7 +22,9 @@ from infra.components.function import FunctionAccess, Statement
 from infra.components.scheduler import TimedRun
 from infra.components.system import AppRoutes, FleetSystem, SystemArgs
 from infra.components.user_pool import UserPool, UserPoolArgs
+from infra.systems.trends.monitoring import Watch, monthly_budget, videos_failed_alarm
 from infra.systems.trends.settings import TrendsSettings
+from infra.systems.trends.video_resources import VideoResources, VideoResourcesArgs
 from shared.env import SECRETS_CACHE_SECONDS
 from shared.names import physical
 
@@ -47,6 +49,24 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
         self.video_metadata = self.table("video-metadata", names.VIDEO_METADATA_TABLE)
         self.state = self.table("state", names.TRENDS_STATE_TABLE)
         self.config = self.table("config", names.CONFIG_TABLE)
+        self.video = VideoResources(
+            f"{name}-video",
+            VideoResourcesArgs(
+                stack=self.stack,
+                tags=self.tags,
+                protect=self.platform.protect_data,
+                intermediate_retention_days=settings.intermediate_retention_days,
+                finals_infrequent_access_days=settings.finals_infrequent_access_days,
+            ),
+            opts=self.child,
+        )
+        self.videos_bucket = self.video.bucket
+        self.mediaconvert_role = self.video.mediaconvert_role
+        self.watch = Watch(self.stack, self.tags, self.alerts.arn, self.platform.protect_data, self)
+        videos_failed_alarm(f"{name}-videos-failed", self.watch)
+        monthly_budget(
+            f"{name}-budget", self.watch, settings.monthly_budget_usd, settings.budget_alert_emails
+        )
         self.users = UserPool(
             f"{name}-users",
             UserPoolArgs(
@@ -95,6 +115,7 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
             {
                 "trend_analytics_table": self.trend_analytics.name,
                 "video_metadata_table": self.video_metadata.name,
+                "trends_videos_bucket": self.videos_bucket.name,
                 "trends_dashboard": self.dashboard.dashboard_name,
                 "trends_user_pool_id": self.users.id,
                 "trends_user_pool_client_id": self.users.client_id,
