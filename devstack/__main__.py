@@ -23,7 +23,7 @@ def main() -> None:
         action="append",
         default=[],
         metavar="KEY=JSON",
-        help="override a stack setting, e.g. serverless-fleet:comms='{\"configCacheSeconds\": 5}'",
+        help="override a stack setting, e.g. serverless-fleet:<system>='{\"key\": 5}'",
     )
     up.add_argument(
         "--redeliver-after",
@@ -74,7 +74,7 @@ def main() -> None:
         "execute",
         help="start an execution of a state machine of the running stack and follow it",
     )
-    execute.add_argument("machine", help="its name, e.g. trends-pipeline-dev")
+    execute.add_argument("machine", help="its name, e.g. <system>-pipeline-dev")
     execute.add_argument("--input", default="{}", help="the execution's input, JSON")
     execute.add_argument("--state-dir", type=Path, default=stack.STATE_DIR)
     args = parser.parse_args()

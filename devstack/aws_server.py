@@ -1,9 +1,10 @@
 """The local AWS endpoint: moto's server app on loopback, in a thread of the stack's process,
 with the local Lambda service, the local Athena (``athena.py``: queries run by DuckDB), the
-local Bedrock (``bedrock.py``: Converse), the media services moto lacks
-(``media_services.py``: Polly's speech, Bedrock's async video, MediaConvert), the services'
-CORS (``cors.py``) and newer botocore's REST forms of JSON-target calls
-(``rest_protocol.py``) in front of it, and Step Functions executing state machines.
+local Bedrock (``bedrock.py``: Converse, answered by the profiles' model fakes), the media
+services moto lacks (``media_services.py``: Polly's speech, Bedrock's async video,
+MediaConvert), the services' CORS (``cors.py``) and newer botocore's REST forms of
+JSON-target calls (``rest_protocol.py``) in front of it, and Step Functions executing state
+machines.
 
 moto runs executions with its port of LocalStack's interpreter, which calls each Task's
 service (Lambda here) through boto3 at ``localhost:$MOTO_PORT``: so that variable is set to
@@ -17,6 +18,7 @@ import json
 import os
 import threading
 import uuid
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -28,7 +30,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from devstack.athena import LocalAthena
-from devstack.bedrock import LocalBedrock
+from devstack.bedrock import LocalBedrock, ModelFake
 from devstack.cors import CorsFront
 from devstack.lambda_service import FunctionHosts, LambdaInvokeFront
 from devstack.media_services import with_media_services
@@ -69,13 +71,20 @@ class LocalAwsServer:
     """What ``make dev`` serves at ``aws_endpoint``; started and stopped by the stack."""
 
     def __init__(
-        self, host: str, port: int, functions: FunctionHosts, bedrock: Any | None = None
+        self,
+        host: str,
+        port: int,
+        functions: FunctionHosts,
+        bedrock: Any | None = None,
+        models: Sequence[ModelFake] = (),
     ) -> None:
         self.host = host
         self.port = port
         self.functions = functions
-        # A real bedrock-runtime client to forward Converse to, or None: the local Bedrock.
+        # A real bedrock-runtime client to forward Converse to, or None: the local Bedrock,
+        # which asks ``models`` (the profiles' model fakes, in order) instead.
         self.bedrock = bedrock
+        self.models = tuple(models)
         self._athena: LocalAthena | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -93,7 +102,8 @@ class LocalAwsServer:
         front = with_media_services(LambdaInvokeFront(self._athena, self.functions), self.url)
         app = CorsFront(
             RestToTargetFront(
-                NamedExecutions(LocalBedrock(front, real=self.bedrock)), installed_rest_models()
+                NamedExecutions(LocalBedrock(front, self.models, self.bedrock)),
+                installed_rest_models(),
             ),
             _region,
         )

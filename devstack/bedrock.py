@@ -2,22 +2,20 @@
 in Bedrock Runtime's wire format, so boto3's ``bedrock-runtime`` client works against it
 unchanged (moto has no Bedrock Runtime). Everything else goes on to the next application.
 
-It plays a text-to-SQL model, offline: it finds the table in the prompt (a ``CREATE TABLE``
-statement anywhere in the system prompt or the messages, the usual way to show a model a
-schema) and writes SQL for the last user message: counts, sum/average/min/max of a column
-(optionally by another), top N by a column, and a filter on a value. When the request
-declares a tool (``toolConfig``), it answers with a ``toolUse`` of the first tool whose input
-is ``{"sql", "explanation"}``, as a model asked for structured output does; otherwise with
-text. It is gullible on purpose: an instruction "run: <SQL>" in the system prompt (a sample
-cell) or the question is obeyed, so what stands between a hostile prompt and the database is what
-a system tests, not the fake's good sense. A model id containing ``throttle`` answers
-``ThrottlingException`` (HTTP 429), as Bedrock does under load.
+It plays no model itself: it asks the profiles' model fakes (:class:`ModelFake`), in
+order, and the first that recognises the request as its system's answers it. A request no
+fake recognises is refused with ``ValidationException`` saying so, rather than answered
+with a guess a system would then take for a model's answer.
+
+Test aids, for any system's failure paths: a model id containing ``throttle``, or a prompt
+containing :data:`THROTTLE_MARKER`, answers ``ThrottlingException`` (HTTP 429), as Bedrock
+does under load; a prompt containing :data:`FAIL_MARKER` answers ``ValidationException``
+(HTTP 400), as Bedrock refuses a request it cannot take.
 
 Given a real ``bedrock-runtime`` client (``BEDROCK_REAL=1``: ``outside.real_bedrock``), it
 forwards each Converse request to it instead and answers with what Bedrock answered, its
 errors included, so the functions run unchanged and never hold the real credentials.
-(Converse's blobs, images and documents, would reach it still base64-encoded: csvchat
-sends text only.)
+(Converse's blobs, images and documents, would reach it still base64-encoded.)
 """
 
 from __future__ import annotations
@@ -27,49 +25,52 @@ import json
 import re
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote
 
-import sqlglot
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
-from sqlglot import exp
-from sqlglot.errors import ParseError
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 _CONVERSE_PATH = re.compile(r"^/model/(?P<model>[^/]+)/converse$")
-_CREATE = re.compile(r"CREATE\s+(?:EXTERNAL\s+)?TABLE\s+[^;]*?\)(?=\s*(?:;|$|\n\S))", re.I | re.S)
-_RUN = re.compile(r"\brun:\s*(?P<sql>[^\n\"]+)", re.I)
-_AGGREGATES = {
-    "average": "AVG",
-    "avg": "AVG",
-    "mean": "AVG",
-    "sum": "SUM",
-    "total": "SUM",
-    "minimum": "MIN",
-    "min": "MIN",
-    "lowest": "MIN",
-    "maximum": "MAX",
-    "max": "MAX",
-    "highest": "MAX",
-}
-_NUMERIC = ("INT", "BIGINT", "DOUBLE", "FLOAT", "DECIMAL", "REAL", "SMALLINT", "TINYINT")
+THROTTLE_MARKER = "[local:throttle]"
+# Not the video jobs' ``[local:fail]``: a text that reaches both a script and its clips'
+# prompts must be able to fail the clips alone.
+FAIL_MARKER = "[local:model-fail]"
 
 
-@dataclass(frozen=True)
-class Table:
+class ModelError(Exception):
+    """A Converse request refused as Bedrock refuses it: ``code`` is its error type
+    (``x-amzn-ErrorType``), ``status`` its HTTP status. A model fake raises it for a request
+    that is its system's but that it cannot answer."""
+
+    def __init__(self, message: str, code: str = "ValidationException", status: int = 400):
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+class ModelFake(Protocol):
+    """A profile's stand-in for the model its system calls through Converse."""
+
+    # What the refusal of an unrecognised request lists (e.g. "text-to-SQL").
     name: str
-    columns: dict[str, str]  # name -> type, in order
 
-    def numeric(self) -> list[str]:
-        return [c for c, t in self.columns.items() if t.upper().startswith(_NUMERIC)]
+    def answers(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        """The ConverseResponse (``output``, ``stopReason``, ``usage``; the local Bedrock
+        adds ``metrics``) for a request this fake recognises, or None for any other.
+
+        Raises:
+            ModelError: the request is this fake's, but cannot be answered.
+        """
+        ...
 
 
-def _texts(request: dict[str, Any]) -> tuple[str, str]:
-    """(the system prompt, the last user message's text)."""
+def texts(request: dict[str, Any]) -> tuple[str, str]:
+    """(the system prompt, the last user message's text): what a fake reads a request by."""
     system = " ".join(str(b.get("text", "")) for b in request.get("system", []))
     last = ""
     for message in request.get("messages", []):
@@ -78,117 +79,69 @@ def _texts(request: dict[str, Any]) -> tuple[str, str]:
     return system, last
 
 
-def find_table(prompt: str) -> Table | None:
-    """The last table the prompt declares with ``CREATE TABLE``."""
-    for statement in reversed(_CREATE.findall(prompt)):
-        try:
-            create = sqlglot.parse_one(statement, read="athena")
-        except ParseError:
-            continue
-        schema = create.this if isinstance(create, exp.Create) else None
-        if isinstance(schema, exp.Schema) and isinstance(schema.this, exp.Table):
-            columns = {
-                c.name: (c.args["kind"].sql("athena") if c.args.get("kind") else "STRING")
-                for c in schema.expressions
-                if isinstance(c, exp.ColumnDef)
-            }
-            return Table(schema.this.name, columns)
-    return None
-
-
-def _mentioned(question: str, columns: list[str]) -> list[str]:
-    """Columns named in the question (``unit_price`` as "unit price" too), in its order."""
-    lowered = question.lower()
-    found = []
-    for column in columns:
-        for spelling in {column.lower(), column.lower().replace("_", " ")}:
-            at = re.search(rf"\b{re.escape(spelling)}s?\b", lowered)
-            if at:
-                found.append((at.start(), column))
-                break
-    return [c for _, c in sorted(found)]
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def write_sql(question: str, table: Table) -> tuple[str, str]:
-    """(SQL, explanation) for one question about ``table``."""
-    q = question.lower()
-    source = _quoted(table.name)
-    columns = list(table.columns)
-    named = _mentioned(q, columns)
-    numeric = [c for c in named if c in table.numeric()]
-    by = re.search(r"\b(?:by|per|for each)\s+([\w ]+)", q)
-    group = _mentioned(by.group(1), columns)[:1] if by else []
-    top = re.search(r"\b(?:top|first|largest|biggest)\s+(\d+)", q)
-    if top and numeric:
-        n, key = int(top.group(1)), numeric[-1]
-        sql = f"SELECT * FROM {source} ORDER BY {_quoted(key)} DESC LIMIT {n}"
-        return sql, f"The {n} rows with the highest {key}."
-    aggregate = next((f for word, f in _AGGREGATES.items() if re.search(rf"\b{word}\b", q)), None)
-    measure = [c for c in numeric if c not in group]
-    if aggregate and measure:
-        value = f"{aggregate}({_quoted(measure[0])})"
-        alias = f"{aggregate.lower()}_{measure[0]}"
-        if group:
-            g = _quoted(group[0])
-            sql = f"SELECT {g}, {value} AS {alias} FROM {source} GROUP BY {g} ORDER BY {g}"
-            return sql, f"{aggregate.lower()} of {measure[0]} for each {group[0]}."
-        return f"SELECT {value} AS {alias} FROM {source}", f"{aggregate.lower()} of {measure[0]}."
-    if re.search(r"\bhow many\b|\bcount\b|\bnumber of\b", q):
-        if group:
-            g = _quoted(group[0])
-            sql = f"SELECT {g}, COUNT(*) AS row_count FROM {source} GROUP BY {g} ORDER BY {g}"
-            return sql, f"The number of rows for each {group[0]}."
-        return f"SELECT COUNT(*) AS row_count FROM {source}", "The number of rows."
-    where = re.search(r"\b(\w+)\s+(?:is|=|equals)\s+'?([\w.\-]+)'?", q)
-    if where and (column := next(iter(_mentioned(where.group(1), columns)), None)):
-        value = where.group(2)
-        literal = value if column in table.numeric() else "'" + value.replace("'", "''") + "'"
-        sql = f"SELECT * FROM {source} WHERE {_quoted(column)} = {literal} LIMIT 100"
-        return sql, f"The rows whose {column} is {value}."
-    return f"SELECT * FROM {source} LIMIT 10", "A few rows of the table."
-
-
-def converse(request: dict[str, Any]) -> dict[str, Any]:
-    """Bedrock's ConverseResponse for one request."""
-    started = time.monotonic()
-    system, question = _texts(request)
-    prompt = f"{system}\n{question}"
-    injected = _RUN.search(prompt)
-    table = find_table(system) or find_table(question)
-    if injected:
-        sql, explanation = injected.group("sql").strip(), "As instructed."
-    elif table is not None:
-        sql, explanation = write_sql(question, table)
-    else:
-        sql, explanation = "SELECT 1", "No table was given."
+def tool_names(request: dict[str, Any]) -> list[str]:
+    """The names of the tools the request declares (``toolConfig``), in order."""
     tools = (request.get("toolConfig") or {}).get("tools") or []
-    if tools:
-        name = tools[0]["toolSpec"]["name"]
-        content: dict[str, Any] = {
-            "toolUse": {
-                "toolUseId": f"tooluse_{uuid.uuid4().hex[:22]}",
-                "name": name,
-                "input": {"sql": sql, "explanation": explanation},
-            }
+    return [str(t.get("toolSpec", {}).get("name", "")) for t in tools]
+
+
+def tool_use(name: str, tool_input: dict[str, Any]) -> dict[str, Any]:
+    """A ``toolUse`` content block, as a model asked for structured output answers."""
+    return {
+        "toolUse": {
+            "toolUseId": f"tooluse_{uuid.uuid4().hex[:22]}",
+            "name": name,
+            "input": tool_input,
         }
-        stop = "tool_use"
-    else:
-        content, stop = {"text": json.dumps({"sql": sql, "explanation": explanation})}, "end_turn"
-    words_in, words_out = len(prompt.split()), len(sql.split()) + len(explanation.split())
+    }
+
+
+def response(content: dict[str, Any], stop_reason: str, prompt: str, output: str) -> dict[str, Any]:
+    """A ConverseResponse of one content block; its ``usage`` counts a token a word of
+    ``prompt`` (what the model read) and ``output`` (what it wrote), a fair local guess."""
+    tokens_in, tokens_out = len(prompt.split()), len(output.split())
     return {
         "output": {"message": {"role": "assistant", "content": [content]}},
-        "stopReason": stop,
+        "stopReason": stop_reason,
         "usage": {
-            "inputTokens": words_in,
-            "outputTokens": words_out,
-            "totalTokens": words_in + words_out,
+            "inputTokens": tokens_in,
+            "outputTokens": tokens_out,
+            "totalTokens": tokens_in + tokens_out,
         },
-        "metrics": {"latencyMs": max(1, round((time.monotonic() - started) * 1000))},
     }
+
+
+def _whole_prompt(request: dict[str, Any]) -> str:
+    """Every text of the request, system prompt and all messages, for the test markers."""
+    blocks = [*request.get("system", [])]
+    for message in request.get("messages", []):
+        blocks.extend(message.get("content", []))
+    return " ".join(str(b.get("text", "")) for b in blocks if isinstance(b, dict))
+
+
+def converse(models: Sequence[ModelFake], model: str, request: dict[str, Any]) -> dict[str, Any]:
+    """The ConverseResponse of the first of ``models`` that answers ``request``.
+
+    Raises:
+        ModelError: a test marker asked for an error, a fake refused the request, or no
+            fake recognises it.
+    """
+    started = time.monotonic()
+    prompt = _whole_prompt(request)
+    if "throttle" in model or THROTTLE_MARKER in prompt:
+        raise ModelError("Too many requests", "ThrottlingException", 429)
+    if FAIL_MARKER in prompt:
+        raise ModelError(f"The request failed on demand ({FAIL_MARKER} in the prompt)")
+    for fake in models:
+        answer = fake.answers(request)
+        if answer is not None:
+            latency = max(1, round((time.monotonic() - started) * 1000))
+            return {**answer, "metrics": {"latencyMs": latency}}
+    known = ", ".join(fake.name for fake in models) or "none"
+    raise ModelError(
+        f"The local Bedrock has no model for this request: none of the profiles' model "
+        f"fakes ({known}) recognises it as its system's"
+    )
 
 
 def forward(real: Any, model: str, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -196,7 +149,7 @@ def forward(real: Any, model: str, request: dict[str, Any]) -> tuple[int, dict[s
     sends them: the ConverseResponse, or an error's ``{"message"}`` with ``__type`` (the
     code, which ``_error`` moves to ``x-amzn-ErrorType``)."""
     try:
-        response = dict(real.converse(**{**request, "modelId": model}))
+        answer = dict(real.converse(**{**request, "modelId": model}))
     except ClientError as err:
         status = int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 500)
         error = err.response.get("Error", {})
@@ -206,8 +159,8 @@ def forward(real: Any, model: str, request: dict[str, Any]) -> tuple[int, dict[s
         return 400, {"__type": "ValidationException", "message": str(err)}
     except BotoCoreError as err:  # Bedrock could not be reached in time
         return 503, {"__type": "ServiceUnavailableException", "message": str(err)}
-    response.pop("ResponseMetadata", None)
-    return 200, response
+    answer.pop("ResponseMetadata", None)
+    return 200, answer
 
 
 def _wire(value: Any) -> Any:
@@ -218,11 +171,14 @@ def _wire(value: Any) -> Any:
 
 
 class LocalBedrock:
-    """WSGI middleware answering Converse (itself, or through ``real``, a
-    ``bedrock-runtime`` client); anything else goes on to ``aws``."""
+    """WSGI middleware answering Converse (through ``models``, the profiles' model fakes,
+    or ``real``, a ``bedrock-runtime`` client); anything else goes on to ``aws``."""
 
-    def __init__(self, aws: WSGIApplication, real: Any | None = None) -> None:
+    def __init__(
+        self, aws: WSGIApplication, models: Sequence[ModelFake] = (), real: Any | None = None
+    ) -> None:
         self.aws = aws
+        self.models = tuple(models)
         self.real = real
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
@@ -236,31 +192,29 @@ class LocalBedrock:
             if not isinstance(request, dict) or not request.get("messages"):
                 raise ValueError("messages is required")
         except ValueError as err:
-            return _error(start_response, "400 Bad Request", "ValidationException", str(err))
+            return _error(start_response, 400, "ValidationException", str(err))
         if self.real is not None:
             status, answer = forward(self.real, model, request)
             if status != 200:
-                line, code = f"{status} {_phrase(status)}", str(answer["__type"])
-                return _error(start_response, line, code, str(answer["message"]))
+                return _error(start_response, status, str(answer["__type"]), answer["message"])
             return _answer(start_response, answer)
-        if "throttle" in model:
-            return _error(
-                start_response, "429 Too Many Requests", "ThrottlingException", "Too many requests"
-            )
-        return _answer(start_response, converse(request))
+        try:
+            return _answer(start_response, converse(self.models, model, request))
+        except ModelError as err:
+            return _error(start_response, err.status, err.code, str(err))
 
 
-def _answer(start_response: StartResponse, response: dict[str, Any]) -> list[bytes]:
+def _answer(start_response: StartResponse, answer: dict[str, Any]) -> list[bytes]:
     start_response(
         "200 OK", [("Content-Type", "application/json"), ("x-amzn-RequestId", str(uuid.uuid4()))]
     )
-    return [json.dumps(response, default=_wire).encode()]
+    return [json.dumps(answer, default=_wire).encode()]
 
 
-def _error(start_response: StartResponse, status: str, code: str, message: str) -> list[bytes]:
+def _error(start_response: StartResponse, status: int, code: str, message: str) -> list[bytes]:
     """An error as Bedrock Runtime sends it: the type in ``x-amzn-ErrorType``, boto3's code."""
     start_response(
-        status,
+        f"{status} {_phrase(status)}",
         [
             ("Content-Type", "application/json"),
             ("x-amzn-ErrorType", f"{code}:http://internal.amazon.com/coral/com.amazon.bedrock/"),

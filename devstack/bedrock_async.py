@@ -6,8 +6,8 @@ A job makes a real, playable MP4 (H.264, 24 fps, silent, a moving pattern tinted
 prompt) of the requested duration and shape and writes it where Bedrock does:
 ``<s3Uri>/<invocation id>/output.mp4``. Its status is ``InProgress`` until the file is
 written, then ``Completed``; ``Failed`` with a ``failureMessage`` when the output cannot be
-written. The request body is checked as Luma Ray2 (``luma.ray-v2:0``, the model of
-specs/trends.md) checks it: ``prompt`` (1-5000 characters), ``aspect_ratio``, ``duration``
+written. The request body is checked as Luma Ray2 (``luma.ray-v2:0``, Bedrock's active
+text-to-video model) checks it: ``prompt`` (1-5000 characters), ``aspect_ratio``, ``duration``
 ``5s | 9s``, ``resolution`` ``540p | 720p``; another model id is refused as Bedrock refuses
 an unknown one. The same ``clientRequestToken`` gives back the same invocation.
 

@@ -1,6 +1,6 @@
 """CORS on the local AWS endpoint, answered as the real services answer it, whatever moto does.
 
-A page served by an app (csvchat's) calls AWS from the browser: Cognito's ``InitiateAuth``
+A page served by an app calls AWS from the browser: Cognito's ``InitiateAuth``
 (``POST /`` with ``X-Amz-Target``) and S3 (a presigned POST, presigned part PUTs). The browser
 asks first (``OPTIONS``, a preflight) and then reads only what the answer allows. moto's
 answers to those are an accident of its version (5.2.5 allowed everything through

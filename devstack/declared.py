@@ -99,8 +99,8 @@ def state_machine_arns(mocks: RecordingMocks) -> dict[str, str]:
 def api_apps(mocks: RecordingMocks) -> dict[str, tuple[dict[str, str], str]]:
     """Each app with routes: its API function's environment and its API key, by app name,
     in the registry's order (a program's other apps after, by name), so each app keeps its
-    port when a system is added (comms 8000, mentions 8001, ...), and stack.json's first
-    key is comms'.
+    port when a system is added (the registry's first 8000, its second 8001, ...), and
+    stack.json's first key is the first system's.
 
     A function and its API's key belong together when they carry the same ``system`` tag.
     """

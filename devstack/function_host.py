@@ -93,7 +93,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("app")
-    parser.add_argument("handler", help="the package's handler, e.g. app.detect_trends")
+    parser.add_argument("handler", help="the package's handler, e.g. app.handler")
     parser.add_argument("--function-arn", required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")

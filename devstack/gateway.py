@@ -5,7 +5,7 @@ the Cognito user pool authorizer's check of the ID token (``cognito_auth.py``: 4
 does not declare (OPTIONS included, unless the route has CORS), all in the body the
 program's gateway responses render (``infra.components.rest_api.gateway_error``).
 
-Runs in its own process per app (``python -m devstack.gateway comms --port ...``), so each
+Runs in its own process per app (``python -m devstack.gateway <app> --port ...``), so each
 app sees only the environment the Pulumi program gives its function.
 """
 

@@ -12,6 +12,9 @@ input cannot be read from S3, 1999 for anything else). Each change to ``PROGRESS
 "MediaConvert Job State Change" event (source ``aws.mediaconvert``), so rules and task-token
 callbacks see it as in AWS. The job's ``role`` is recorded, not assumed: the job reads and
 writes with the caller's credentials.
+
+Test aid, documented so tests can exercise a pipeline's error path: a job whose user
+metadata holds :data:`FAIL_MARKER` in a value ends ``ERROR`` (1999) without rendering.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ LOG = logging.getLogger(__name__)
 EVENT_SOURCE = "aws.mediaconvert"
 EVENT_DETAIL_TYPE = "MediaConvert Job State Change"
 INPUT_ERROR_CODE = 1010
+FAIL_MARKER = "[local:render-fail]"
 OTHER_ERROR_CODE = 1999
 
 
@@ -111,6 +115,7 @@ class LocalMediaConvert:
         )
         details = []
         try:
+            self._fail_on_demand(job)
             with tempfile.TemporaryDirectory(prefix="local-mediaconvert-") as work:
                 fetch = self._fetcher(Path(work), caller)
                 for n, (inputs, output) in enumerate(plans):
@@ -140,6 +145,12 @@ class LocalMediaConvert:
                 timing={**job["timing"], "finishTime": time.time()},
                 outputGroupDetails=[{"outputDetails": details}],
             )
+
+    @staticmethod
+    def _fail_on_demand(job: dict[str, Any]) -> None:
+        """The test aid of the module's docstring."""
+        if any(FAIL_MARKER in str(value) for value in job["userMetadata"].values()):
+            raise RuntimeError(f"The job failed on demand ({FAIL_MARKER} in its user metadata)")
 
     def _fetcher(self, work: Path, caller: Caller) -> Any:
         """A function giving a local copy of an S3 URI, each downloaded once."""

@@ -111,7 +111,7 @@ def project_name() -> str:
 def stack_config(stack: str, overrides: dict[str, Any] | None = None) -> dict[str, str]:
     """The stack's config as Pulumi hands it to a program: ``{"project:key": "text"}``.
 
-    ``overrides`` use the same keys (``"serverless-fleet:comms"``) and replace whole values,
+    ``overrides`` use the same keys (``"serverless-fleet:<system>"``) and replace whole values,
     as ``pulumi config set`` would.
 
     Raises:

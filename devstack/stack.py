@@ -68,6 +68,7 @@ from devstack.profiles import (
     ReadyContext,
     SeedContext,
     fakes,
+    models,
     profiles,
     stack_entries,
 )
@@ -210,7 +211,9 @@ def start(local: LocalStack, exits: ExitStack) -> None:
         delays = (local.async_retry_delay,) * len(ASYNC_RETRY_DELAYS)
     functions = FunctionHosts(local.host, local.log_dir, retry_delays=delays)
     exits.callback(functions.stop)
-    server = LocalAwsServer(local.host, local.moto_port, functions, local.bedrock)
+    server = LocalAwsServer(
+        local.host, local.moto_port, functions, local.bedrock, models(local.profiles)
+    )
     server.start()
     exits.callback(server.stop)
     for name in OPERATOR_CREDENTIALS:  # every local process inherits this environment
@@ -220,7 +223,9 @@ def start(local: LocalStack, exits: ExitStack) -> None:
 
     mocks = run_program(local.stack, MotoMocks(region), local.overrides, local.systems)
     phases.done("program run, resources created")
-    fakes_env = start_fakes(local, exits, FakeContext(mocks, datetime.now(UTC)))
+    fakes_env = start_fakes(
+        local, exits, FakeContext(mocks, datetime.now(UTC), local.log_dir.parent)
+    )
     local.function_extras = {**aws_environment(local, region), **fakes_env}
     functions.declare(declared_functions(mocks).values(), partial(function_environment, local))
     local.functions = functions
@@ -355,6 +360,8 @@ def start_fakes(local: LocalStack, exits: ExitStack, context: FakeContext) -> di
         local.fakes[name] = server.url
         local.fake_servers[name] = server
         environment[fake.variable] = f"{server.url}{fake.suffix}"
+        for variable, path in fake.more_variables:
+            environment[variable] = f"{server.url}{path}"
     return environment
 
 

@@ -1,7 +1,7 @@
 """One SQS event source of the local stack: poll the queue, invoke the function's handler.
 
 Runs in its own process per event-source mapping the program declares
-(``python -m devstack.worker comms app.whatsapp_processor ...``), with the environment the
+(``python -m devstack.worker <app> app.<handler> ...``), with the environment the
 program gives that function, and prints one line per message handled or failed. Its stdout
 is the function's log: after each invocation (a batch) it writes Lambda's
 ``platform.report`` line there, from which the local stack reads the function's Errors.

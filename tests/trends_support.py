@@ -40,3 +40,24 @@ def trends_in_moto() -> Iterator[RecordingMocks]:
             SecretString=json.dumps({"api_key": API_KEY}),
         )
         yield mocks
+
+
+def rank_one(keyword: str, title: str, views: int, now: Any) -> Any:
+    """A ranking of one trend (``keyword``) made of one video, as the analysis makes it
+    (``TrendRepository.store_ranking`` takes it)."""
+    from chalicelib.trends.ranking import Scored, engagement, rank_trends
+    from chalicelib.trends.videos import Video
+
+    video = Video.from_api(
+        {
+            "id": f"v-{keyword.replace(' ', '-')}",
+            "snippet": {
+                "publishedAt": now.isoformat().replace("+00:00", "Z"),
+                "channelId": "channel",
+                "title": title,
+                "categoryId": "28",
+            },
+            "statistics": {"viewCount": str(views)},
+        }
+    )
+    return rank_trends([Scored(video, engagement(video, now, None), (keyword,))])

@@ -1,5 +1,6 @@
-"""trends: trending YouTube topics found, ranked and stored for the video pipeline, and the
-configuration people edit (seed 002). Handlers only; the logic is in chalicelib/trends.
+"""trends: trending YouTube topics found, ranked and stored for the video pipeline, the
+configuration people edit, and the video pipeline's tasks (seed 002). Handlers only; the
+logic is in chalicelib/trends (the pipeline's in ``video_stages``).
 
 ``analyze_trends`` is a plain function: its EventBridge Scheduler schedule (daily, in New
 York time) is declared by the program (``infra/systems/trends``), since Chalice's
@@ -10,10 +11,12 @@ the pool's ARN).
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
-from chalice.app import CognitoUserPoolAuthorizer, Response
+from chalice.app import CognitoUserPoolAuthorizer, Response, SQSEvent
 
 from chalicelib.trends import names, page, wiring
 from chalicelib.trends.config_store import Person
@@ -101,3 +104,96 @@ def analyze_trends(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return analyze(wiring.analysis_deps(metrics), moment, metrics)
     finally:
         metrics.flush_metrics()
+
+
+# The video pipeline (part 2): one plain function per task of the state machine, which the
+# program declares (``infra/systems/trends/pipeline.py``); each gets the state's input.
+
+
+def _flushed(run: Any) -> Any:
+    from chalicelib.trends import video_wiring
+
+    deps = video_wiring.deps()
+    try:
+        return run(deps)
+    finally:
+        deps.metrics.flush_metrics()
+
+
+@app.lambda_function(name="plan_videos")
+def plan_videos(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.trends.video_stages import plan
+
+    return _flushed(  # type: ignore[no-any-return]
+        lambda deps: plan(deps, wiring.config_store().current().config, wiring.rankings(), event)
+    )
+
+
+@app.lambda_function(name="write_script")
+def write_script(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.trends.video_stages import script
+
+    return _flushed(lambda deps: script(deps, event))  # type: ignore[no-any-return]
+
+
+@app.lambda_function(name="narrate")
+def narrate(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.trends.video_stages import TIMEOUT_MARGIN_SECONDS, narration
+
+    left = context.get_remaining_time_in_millis() / 1000 - TIMEOUT_MARGIN_SECONDS
+    deadline = time.monotonic() + max(left, 1.0)
+    return _flushed(lambda deps: narration(deps, event, deadline))  # type: ignore[no-any-return]
+
+
+@app.lambda_function(name="start_clips")
+def start_clips(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.trends import video_stages
+
+    return _flushed(lambda deps: video_stages.start_clips(deps, event))  # type: ignore[no-any-return]
+
+
+@app.lambda_function(name="check_clips")
+def check_clips(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.trends import video_stages
+
+    return _flushed(lambda deps: video_stages.check_clips(deps, event))  # type: ignore[no-any-return]
+
+
+@app.lambda_function(name="start_render")
+def start_render(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.trends.video_stages import render
+
+    return _flushed(  # type: ignore[no-any-return]
+        lambda deps: render(deps, event["video"], event["token"])
+    )
+
+
+@app.on_sqs_message(queue=names.RENDER_EVENTS_KEY, batch_size=1)
+def finish_render(event: SQSEvent) -> None:
+    """MediaConvert's job state changes (an EventBridge rule puts them on the queue)."""
+    from chalicelib.trends import video_stages
+
+    for record in event:
+        change = json.loads(record.body)
+        _flushed(lambda deps, c=change: video_stages.finish_render(deps, c.get("detail") or {}))
+
+
+@app.lambda_function(name="upload_video")
+def upload_video(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.trends.video_publish import publish
+
+    return _flushed(lambda deps: publish(deps, event))  # type: ignore[no-any-return]
+
+
+@app.lambda_function(name="mark_video_failed")
+def mark_video_failed(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.trends.video_stages import fail
+
+    return _flushed(lambda deps: fail(deps, event))  # type: ignore[no-any-return]
+
+
+@app.lambda_function(name="report_night")
+def report_night(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.trends.video_stages import report
+
+    return _flushed(lambda deps: report(deps, event))  # type: ignore[no-any-return]

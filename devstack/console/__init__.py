@@ -1,7 +1,8 @@
 """The local console: one page on loopback showing the running local stack as the program
-declared it (systems, tables, queues, alarms and the inbox, schedules, functions, the fakes'
-faults, state machines), reading the same moto endpoint and local Lambda service the apps
-use. ``start_console`` is the local stack's one hook."""
+declared it (systems with a "try it" form per API route, tables, queues, alarms and the
+inbox, schedules, functions, the fakes' faults, state machines drawn as graphs), reading the
+same moto endpoint and local Lambda service the apps use. ``start_console`` is the local
+stack's one hook."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ takes no tags) to its target's system.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -27,6 +28,10 @@ TABLE = "aws:dynamodb/table:Table"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 REST_API = "aws:apigateway/restApi:RestApi"
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+_WITH_BODY = ("post", "put", "patch")
+COGNITO = "cognito_user_pools"
+AUTH_TYPE = "x-amazon-apigateway-authtype"
+API_KEY_HEADER = "x-api-key"
 
 
 @dataclass(frozen=True)
@@ -54,10 +59,22 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Route:
+    """One method of the API's Swagger: what the "try it" form asks for and sends."""
+
+    method: str  # "POST"
+    path: str  # "/patches/{patch_id}", as declared
+    params: list[str]  # the path's parameters, in order
+    api_key: bool  # sent with the app's key (``x-api-key``)
+    authorizer: str | None  # a Cognito authorizer's name: the caller gives an ID token
+    body: bool  # a method that takes a body (POST, PUT, PATCH)
+
+
+@dataclass(frozen=True)
 class Api:
     url: str
     key: str
-    routes: list[str]  # "POST /initiate-conversation"
+    routes: list[Route]
 
 
 @dataclass
@@ -136,15 +153,40 @@ def _tables(mocks: RecordingMocks) -> dict[str, Table]:
     return found
 
 
-def _routes(api: DeclaredResource) -> list[str]:
-    """The API's routes, from the Swagger body the program gives API Gateway."""
-    paths = json.loads(api.inputs.get("body") or "{}").get("paths", {})
-    return [
-        f"{method.upper()} {path}"
-        for path, methods in sorted(paths.items())
-        for method in methods
-        if method in _METHODS
-    ]
+def _is_api_key(scheme: dict[str, Any]) -> bool:
+    """API Gateway's own API key (``x-api-key``), not an authorizer reading a header."""
+    return (
+        scheme.get("type") == "apiKey"
+        and str(scheme.get("name", "")).lower() == API_KEY_HEADER
+        and AUTH_TYPE not in scheme
+    )
+
+
+def _routes(api: DeclaredResource) -> list[Route]:
+    """The API's routes, from the Swagger body the program gives API Gateway: each method's
+    ``security`` names the API key scheme or a Cognito authorizer (``securityDefinitions``)."""
+    swagger = json.loads(api.inputs.get("body") or "{}")
+    schemes = swagger.get("securityDefinitions", {})
+    routes = []
+    for path, methods in sorted(swagger.get("paths", {}).items()):
+        for method, spec in methods.items():
+            if method not in _METHODS:
+                continue
+            # Each entry of ``security`` names schemes, all of which the method takes.
+            named = [name for entry in spec.get("security") or [] for name in entry]
+            needs = {name: schemes.get(name, {}) for name in named}
+            cognito = [name for name, scheme in needs.items() if scheme.get(AUTH_TYPE) == COGNITO]
+            routes.append(
+                Route(
+                    method=method.upper(),
+                    path=path,
+                    params=re.findall(r"{([^}+]+)\+?}", path),
+                    api_key=any(_is_api_key(scheme) for scheme in needs.values()),
+                    authorizer=cognito[0] if cognito else None,
+                    body=method in _WITH_BODY,
+                )
+            )
+    return routes
 
 
 def schedule_id(target: ScheduledTarget) -> str:
@@ -164,7 +206,6 @@ class Catalog:
     schedules: dict[str, ScheduledTarget]
     state_machines: dict[str, str]  # name -> ARN
     alarms: list[str]
-    definitions: dict[str, str] = field(default_factory=dict)  # name -> its ASL, JSON
 
     def overview(self) -> dict[str, Any]:
         """The systems view's JSON, and each table's keys (the query form's fields)."""
@@ -223,5 +264,4 @@ def build_catalog(
         schedules={schedule_id(t): t for t in schedules},
         state_machines={n: str(m.outputs["arn"]) for n, m in machines.items()},
         alarms=[str(a.inputs["name"]) for a in alarms],
-        definitions={n: str(m.inputs["definition"]) for n, m in machines.items()},
     )

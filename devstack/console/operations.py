@@ -379,6 +379,14 @@ def start_execution(sfn: SFNClient, machine_arn: str, execution_input: Any) -> d
     return {"arn": started["executionArn"], "started": plain(started["startDate"])}
 
 
+def definition(sfn: SFNClient, machine_arn: str) -> dict[str, Any]:
+    """A state machine's definition (its ASL) as the service holds it."""
+    document: dict[str, Any] = json.loads(
+        sfn.describe_state_machine(stateMachineArn=machine_arn)["definition"]
+    )
+    return document
+
+
 def history(sfn: SFNClient, execution_arn: str) -> list[dict[str, Any]]:
     """An execution's events in order: each with its type, the state it entered or left,
     and an error with its cause where one failed."""
@@ -425,27 +433,3 @@ def _fault_call(
         raise BadRequestError(f"the fake refused the fault: {answer.text[:500]}")
     answer.raise_for_status()
     return answer.json()
-
-
-def machine_states(definition: str) -> list[dict[str, Any]]:
-    """A state machine's top-level states, the start first, each with its type and the
-    states it can go to (``Next``, a Choice's branches and ``Default``, a ``Catch``): what
-    the page draws the machine's graph from."""
-    document = json.loads(definition)
-    states: dict[str, Any] = document.get("States", {})
-    order = [document.get("StartAt")] + [n for n in states if n != document.get("StartAt")]
-    drawn = []
-    for name in (n for n in order if n in states):
-        state = states[name]
-        choices = [c.get("Next") for c in state.get("Choices", [])]
-        catches = [c.get("Next") for c in state.get("Catch", [])]
-        goes = [state.get("Next"), *choices, state.get("Default"), *catches]
-        drawn.append(
-            {
-                "name": name,
-                "type": state.get("Type"),
-                "next": list(dict.fromkeys(g for g in goes if g)),
-                "end": bool(state.get("End")) or state.get("Type") in ("Succeed", "Fail"),
-            }
-        )
-    return drawn

@@ -31,6 +31,7 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from devstack.console import graph, try_it
 from devstack.console import operations as ops
 from devstack.console.catalog import Catalog
 from devstack.schedules import ScheduledTarget
@@ -86,6 +87,13 @@ def _int(query: dict[str, str], name: str, default: int) -> int:
         return int(query.get(name, default))
     except ValueError as err:
         raise ops.BadRequestError(f"{name} must be a whole number") from err
+
+
+def _try(c: ConsoleContext, m: re.Match[str], q: dict[str, str], body: Any) -> Any:
+    system = _found(c.catalog.systems, m["name"], "system")
+    if system.api is None:
+        raise ops.NotFoundError(f"{system.name} declares no API")
+    return try_it.send(c.http, system.api, try_it.parse(body))
 
 
 def _table_items(c: ConsoleContext, m: re.Match[str], q: dict[str, str], _: Any) -> Any:
@@ -198,10 +206,12 @@ def _clear(c: ConsoleContext, m: re.Match[str], q: dict[str, str], _: Any) -> An
 
 def _executions(c: ConsoleContext, m: re.Match[str], q: dict[str, str], _: Any) -> Any:
     arn = _found(c.catalog.state_machines, m["name"], "state machine")
-    return {
-        "states": ops.machine_states(c.catalog.definitions[m["name"]]),
-        "executions": ops.executions(c.sfn, arn),
-    }
+    return {"executions": ops.executions(c.sfn, arn)}
+
+
+def _graph(c: ConsoleContext, m: re.Match[str], q: dict[str, str], _: Any) -> Any:
+    arn = _found(c.catalog.state_machines, m["name"], "state machine")
+    return graph.layout(ops.definition(c.sfn, arn))
 
 
 def _start(c: ConsoleContext, m: re.Match[str], q: dict[str, str], body: Any) -> Any:
@@ -222,6 +232,7 @@ def _history(c: ConsoleContext, m: re.Match[str], q: dict[str, str], _: Any) -> 
 _NAME = r"(?P<name>[A-Za-z0-9._:-]+)"
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("GET", re.compile(r"/api/overview"), lambda c, m, q, b: c.catalog.overview()),
+    ("POST", re.compile(rf"/api/systems/{_NAME}/request"), _try),
     ("GET", re.compile(rf"/api/tables/{_NAME}/items"), _table_items),
     ("GET", re.compile(rf"/api/tables/{_NAME}/query"), _table_query),
     ("GET", re.compile(r"/api/queues"), _queues),
@@ -240,6 +251,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("GET", re.compile(rf"/api/state-machines/{_NAME}/executions"), _executions),
     ("POST", re.compile(rf"/api/state-machines/{_NAME}/executions"), _start),
     ("GET", re.compile(rf"/api/state-machines/{_NAME}/history"), _history),
+    ("GET", re.compile(rf"/api/state-machines/{_NAME}/graph"), _graph),
 ]
 
 
@@ -298,7 +310,7 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             self._error(
                 HTTPStatus.SERVICE_UNAVAILABLE,
                 "DEPENDENCY_FAILED",
-                f"the local AWS endpoint or a fake failed: {type(err).__name__}",
+                f"the local AWS endpoint, an app or a fake failed: {type(err).__name__}",
             )
         except Exception:  # our own bug: said in the shared shape, the trace on the console
             traceback.print_exc()

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 # Set on a request's WSGI environ when its answer is to be dropped (``drop_after_handling``).
 _DROP = "fleet.drop_after_handling"
+# Set on a request's WSGI environ to the fault that cuts its body short (``after_bytes``).
+_CUT = "fleet.cut_body"
 
 __all__ = ["CONTROL_PATH", "FakeServer", "Fault"]
 
@@ -34,6 +36,7 @@ class FakeServer:
         self._thread: threading.Thread | None = None
         self.requests: list[dict[str, Any]] = []
         self.app.before_request(self._before)
+        self.app.after_request(self._after)
         self.app.wsgi_app = _dropping(self.app.wsgi_app)  # type: ignore[method-assign,assignment]
         self.app.add_url_rule(CONTROL_PATH, "list_faults", self._list_faults, methods=["GET"])
         self.app.add_url_rule(CONTROL_PATH, "add_fault", self._add_fault, methods=["POST"])
@@ -85,15 +88,33 @@ class FakeServer:
         if fault is None:
             return None
         time.sleep(fault.delay_seconds)
+        if fault.after_bytes is not None:  # the view runs on the cut body; answered after
+            request.environ[_CUT] = fault
+            return None
         if fault.action == DROP_AFTER_HANDLING:
             request.environ[_DROP] = True
             return None
         if fault.status == 200:
             return None
-        response = jsonify(fault.body)
-        response.status_code = fault.status
-        response.headers.update(fault.headers)
-        return response
+        return _answer(fault)
+
+    def _after(self, response: Response) -> Response:
+        """A request whose body was cut short gets the fault's answer, or none."""
+        cut: Fault | None = request.environ.get(_CUT)
+        if cut is None:
+            return response
+        if cut.action == DROP_AFTER_HANDLING:
+            request.environ[_DROP] = True
+            return response
+        return response if cut.status == 200 else _answer(cut)
+
+    @staticmethod
+    def body() -> bytes:
+        """The request's body as far as it arrived: what a fault's ``after_bytes`` leaves
+        of it. A view that stores what it receives reads its body here."""
+        data = request.get_data()
+        cut: Fault | None = request.environ.get(_CUT)
+        return data if cut is None or cut.after_bytes is None else data[: cut.after_bytes]
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve in a background thread; returns the base URL."""
@@ -115,6 +136,13 @@ class FakeServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+def _answer(fault: Fault) -> Response:
+    response = jsonify(fault.body)
+    response.status_code = fault.status
+    response.headers.update(fault.headers)
+    return response
 
 
 def _dropping(wsgi_app: WSGIApplication) -> WSGIApplication:

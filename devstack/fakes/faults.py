@@ -30,7 +30,10 @@ DROP_AFTER_HANDLING: Action = "drop_after_handling"
 class Fault:
     """What a matching request gets instead of a normal answer (a delay with status 200
     just slows the real answer down; ``action="drop_after_handling"`` does the work, after
-    the delay, and closes the connection without answering)."""
+    the delay, and closes the connection without answering). With ``after_bytes`` the
+    request's body is cut short: the fake handles the request as if only that many bytes
+    had arrived (an upload keeps them), then answers the fault, or nothing at all with
+    ``drop_after_handling``."""
 
     path_contains: str
     status: int = 500
@@ -38,6 +41,7 @@ class Fault:
     delay_seconds: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
     action: Action = ANSWER
+    after_bytes: int | None = None
 
 
 @dataclass
@@ -60,6 +64,7 @@ class FaultRequest(BaseModel):
     times: int | None = Field(default=None, ge=1, le=100_000)
     seconds: float | None = Field(default=None, gt=0, le=86_400)
     action: Action = ANSWER
+    after_bytes: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _one_duration(self) -> FaultRequest:
@@ -75,6 +80,7 @@ class FaultRequest(BaseModel):
             self.delay_seconds,
             self.headers,
             self.action,
+            self.after_bytes,
         )
 
 

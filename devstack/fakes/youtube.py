@@ -16,6 +16,22 @@ show (``../shared/realdata/youtube/``), for the reads the trend analysis makes:
   ``token_lifetime`` seconds; an unknown client or refresh token is a 400
   ``invalid_grant``/``invalid_client`` as Google answers.
 
+And the resumable upload of ``videos.insert`` (the OAuth access token required):
+
+- ``POST /upload/youtube/v3/videos?uploadType=resumable&part=snippet,status`` with the
+  metadata as JSON and ``X-Upload-Content-Length``: a 200 whose ``Location`` is the session
+  URI (the fake's own path: clients treat it as opaque, as Google says);
+- ``PUT <session URI>`` with ``Content-Range: bytes a-b/total``: every chunk but the last
+  a multiple of 256 KiB (else a 400), a ``308`` with ``Range: bytes=0-n`` while bytes are
+  missing, then a 200 with the video resource; with an empty body and ``bytes */total``
+  what the session holds; a 404 once the session expired (``expire_uploads``);
+- each finished upload lands in the fake's uploads directory as ``<video id>.mp4`` with
+  ``<video id>.json`` (its metadata and resource); ``GET /_fake/uploads`` lists every
+  session with the byte ranges its PUTs brought, in order (a resend shows as an overlap);
+- ``cut_upload`` (or ``POST /_faults`` with ``after_bytes``) cuts a chunk off after that
+  many bytes: the session keeps those, the client gets a 503 or, with
+  ``drop_after_handling``, a closed connection.
+
 Statistics grow with the fake's clock (each video gains views at its own pace), so two runs
 an hour apart see different counts. ``quota_exceeded`` and ``rate_limited`` are the faults
 YouTube answers when the day's quota is spent or calls come too fast (``fail_next``, or
@@ -25,19 +41,31 @@ YouTube answers when the day's quota is spent or calls come too fast (``fail_nex
 from __future__ import annotations
 
 import base64
+import json
 import math
+import re
 import secrets
+import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import Response, jsonify, request
 
 from devstack.fakes.base import FakeServer, Fault
+from devstack.fakes.faults import ANSWER, Action
 
 API_PREFIX = "/youtube/v3"
+UPLOAD_PATH = "/upload/youtube/v3/videos"
+SESSIONS_PATH = "/upload/youtube/v3/sessions/"
+INSPECT_UPLOADS_PATH = "/_fake/uploads"
+# Google's chunk granularity: every chunk but the last is a multiple of it.
+CHUNK_UNIT = 256 * 1024
+PRIVACY_STATUSES = frozenset({"private", "public", "unlisted"})
+_RANGE = re.compile(r"bytes (?:(\d+)-(\d+)|\*)/(\d+)")
 MAX_RESULTS = 50
 DEFAULT_RESULTS = 5
 ALL_CATEGORIES = "0"
@@ -92,6 +120,48 @@ def rate_limited(path_contains: str = API_PREFIX) -> Fault:
         403,
         google_error(403, "rateLimitExceeded", "Rate Limit Exceeded", "usageLimits"),
     )
+
+
+def cut_upload(after_bytes: int, action: Action = ANSWER) -> Fault:
+    """An upload chunk cut off after ``after_bytes`` bytes: the session keeps them, and the
+    client gets YouTube's 503 ``backendError`` (or, with ``drop_after_handling``, a closed
+    connection and no answer)."""
+    return Fault(
+        SESSIONS_PATH,
+        503,
+        google_error(503, "backendError", "Backend Error", "global"),
+        action=action,
+        after_bytes=after_bytes,
+    )
+
+
+@dataclass
+class FakeUpload:
+    """One resumable upload session: what was declared, what arrived, where it is kept."""
+
+    upload_id: str
+    size: int
+    content_type: str
+    metadata: dict[str, Any]
+    part_file: Path
+    # Every byte range a PUT brought (inclusive), in order: a resend shows as an overlap.
+    received: list[tuple[int, int]] = field(default_factory=list)
+    stored: int = 0  # bytes 0..stored-1 are kept
+    video: dict[str, Any] | None = None  # the resource, once every byte arrived
+    expired: bool = False
+
+    def listing(self) -> dict[str, Any]:
+        return {
+            "upload_id": self.upload_id,
+            "video_id": self.video["id"] if self.video else None,
+            "size": self.size,
+            "content_type": self.content_type,
+            "stored": self.stored,
+            "received": [list(r) for r in self.received],
+            "complete": self.video is not None,
+            "expired": self.expired,
+            "metadata": self.metadata,
+        }
 
 
 @dataclass
@@ -165,8 +235,13 @@ def _offset(token: str) -> int:
 
 class FakeYouTube(FakeServer):
     def __init__(
-        self, api_keys: set[str], clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        api_keys: set[str],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        uploads_dir: Path | None = None,
     ) -> None:
+        """``uploads_dir``: where finished uploads land (a new temporary directory if not
+        given)."""
         super().__init__("fake-youtube")
         self.api_keys = api_keys
         self.clock = clock
@@ -180,6 +255,14 @@ class FakeYouTube(FakeServer):
         self.app.add_url_rule(f"{API_PREFIX}/videos", view_func=self._videos)
         self.app.add_url_rule(f"{API_PREFIX}/videoCategories", view_func=self._categories)
         self.app.add_url_rule("/token", view_func=self._token, methods=["POST"])
+        self.uploads_dir = uploads_dir or Path(tempfile.mkdtemp(prefix="fake-youtube-"))
+        self.uploads: dict[str, FakeUpload] = {}
+        self._uploads_lock = threading.Lock()
+        self.app.add_url_rule(UPLOAD_PATH, view_func=self._start_upload, methods=["POST"])
+        self.app.add_url_rule(
+            f"{SESSIONS_PATH}<upload_id>", view_func=self._put_upload, methods=["PUT"]
+        )
+        self.app.add_url_rule(INSPECT_UPLOADS_PATH, view_func=self._list_uploads)
 
     def add(self, region: str, videos: list[FakeVideo]) -> None:
         """Put videos on ``region``'s chart (in this order: most popular first)."""
@@ -223,14 +306,26 @@ class FakeYouTube(FakeServer):
         }
         return jsonify(answer), 200
 
-    def _key_refused(self) -> Response | None:
+    def expire_uploads(self) -> None:
+        """Every open upload session expires (Google keeps one for a week)."""
+        with self._uploads_lock:
+            for upload in self.uploads.values():
+                upload.expired = upload.video is None
+
+    def _token_refused(self) -> Response | None:
+        """None when the request carries a live access token of the token endpoint."""
         bearer = request.headers.get("Authorization", "")
-        if bearer.startswith("Bearer "):
-            with self._tokens_lock:
-                expires = self.access_tokens.get(bearer.removeprefix("Bearer "))
-            if expires is not None and expires > self.clock():
-                return None
-            return self._refuse(401, "authError", "Invalid Credentials")
+        if not bearer.startswith("Bearer "):
+            return self._refuse(401, "required", "Login Required.")
+        with self._tokens_lock:
+            expires = self.access_tokens.get(bearer.removeprefix("Bearer "))
+        if expires is not None and expires > self.clock():
+            return None
+        return self._refuse(401, "authError", "Invalid Credentials")
+
+    def _key_refused(self) -> Response | None:
+        if request.headers.get("Authorization", "").startswith("Bearer "):
+            return self._token_refused()
         key = request.headers.get("X-Goog-Api-Key") or request.args.get("key")
         if key in self.api_keys:
             return None
@@ -294,6 +389,158 @@ class FakeYouTube(FakeServer):
                 ],
             }
         )
+
+    def _start_upload(self) -> Response:
+        """``videos.insert``, resumable: validate the metadata, open a session."""
+        refused = self._token_refused()
+        if refused is not None:
+            return refused
+        if request.args.get("uploadType") != "resumable":
+            return self._refuse(400, "badRequest", "This fake takes resumable uploads only.")
+        length = request.headers.get("X-Upload-Content-Length", "")
+        if not length.isdigit() or int(length) == 0:
+            return self._refuse(400, "badRequest", "X-Upload-Content-Length is required.")
+        content_type = request.headers.get("X-Upload-Content-Type", "video/*")
+        if not content_type.startswith("video/"):
+            return self._refuse(400, "badRequest", f"{content_type} is not a video type.")
+        metadata: Any = request.get_json(silent=True)
+        problem = _metadata_problem(metadata)
+        if problem is not None:
+            return self._refuse(400, *problem)
+        upload_id = secrets.token_urlsafe(16)
+        upload = FakeUpload(
+            upload_id,
+            int(length),
+            content_type,
+            metadata,
+            self.uploads_dir / f"{upload_id}.part",
+        )
+        upload.part_file.write_bytes(b"")
+        with self._uploads_lock:
+            self.uploads[upload_id] = upload
+        response = Response(status=200)
+        response.headers["Location"] = f"{request.host_url.rstrip('/')}{SESSIONS_PATH}{upload_id}"
+        response.headers["X-GUploader-UploadID"] = upload_id
+        return response
+
+    def _put_upload(self, upload_id: str) -> Response:
+        """A chunk (``bytes a-b/total``) or the question what the session holds
+        (``bytes */total``, empty body)."""
+        refused = self._token_refused()
+        if refused is not None:
+            return refused
+        data = self.body()
+        with self._uploads_lock:
+            upload = self.uploads.get(upload_id)
+            if upload is None or upload.expired:
+                return self._refuse(404, "notFound", "Not Found")
+            match = _RANGE.fullmatch(request.headers.get("Content-Range", ""))
+            if match is None or int(match[3]) != upload.size:
+                return self._refuse(
+                    400, "badRequest", f"Content-Range must be bytes a-b/{upload.size}."
+                )
+            if match[1] is not None:
+                problem = self._keep(upload, int(match[1]), int(match[2]), data)
+                if problem is not None:
+                    return self._refuse(400, "badContent", problem)
+            return self._where(upload)
+
+    def _keep(self, upload: FakeUpload, first: int, last: int, data: bytes) -> str | None:
+        """Keep the bytes of a chunk that extend what the session holds (all of a chunk
+        cut short that arrived); the problem with the chunk, if any."""
+        if data:
+            upload.received.append((first, first + len(data) - 1))
+        if not first <= last < upload.size:
+            return f"bytes {first}-{last} are outside the upload of {upload.size} bytes."
+        if first > upload.stored:
+            return f"bytes {upload.stored}-{first - 1} are missing: resume from {upload.stored}."
+        whole = len(data) == last - first + 1
+        if whole and last + 1 < upload.size and len(data) % CHUNK_UNIT:
+            return (
+                f"Invalid request. The number of bytes uploaded is required to be a multiple "
+                f"of {CHUNK_UNIT}, except for the final request. The received request "
+                f"contained {len(data)} bytes."
+            )
+        fresh = data[upload.stored - first :]
+        with upload.part_file.open("ab") as part:
+            part.write(fresh)
+        upload.stored += len(fresh)
+        if not whole:
+            return f"the body has {len(data)} bytes; the range says {last - first + 1}."
+        if upload.stored >= upload.size and upload.video is None:
+            self._finish(upload)
+        return None
+
+    def _finish(self, upload: FakeUpload) -> None:
+        """Every byte arrived: the video file, its metadata, its resource."""
+        video_id = secrets.token_urlsafe(8)[:11]
+        snippet = upload.metadata["snippet"]
+        status = upload.metadata.get("status") or {}
+        upload.video = {
+            "kind": "youtube#video",
+            "etag": f"etag-{video_id}",
+            "id": video_id,
+            "snippet": {
+                "publishedAt": self.clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "channelId": "UCdemo0000000000000000",
+                "title": snippet["title"],
+                "description": snippet.get("description", ""),
+                "tags": snippet.get("tags") or [],
+                "categoryId": snippet.get("categoryId", "22"),
+                "channelTitle": "Demo Channel",
+                "liveBroadcastContent": "none",
+                "localized": {
+                    "title": snippet["title"],
+                    "description": snippet.get("description", ""),
+                },
+            },
+            "status": {
+                "uploadStatus": "uploaded",
+                "privacyStatus": status.get("privacyStatus", "public"),
+                "license": "youtube",
+                "embeddable": True,
+                "publicStatsViewable": True,
+                "selfDeclaredMadeForKids": bool(status.get("selfDeclaredMadeForKids", False)),
+            },
+        }
+        upload.part_file.rename(self.uploads_dir / f"{video_id}.mp4")
+        (self.uploads_dir / f"{video_id}.json").write_text(
+            json.dumps({"metadata": upload.metadata, "resource": upload.video}, indent=2)
+        )
+
+    def _where(self, upload: FakeUpload) -> Response:
+        if upload.video is not None:
+            return jsonify(upload.video)
+        response = Response(status=308)
+        if upload.stored:
+            response.headers["Range"] = f"bytes=0-{upload.stored - 1}"
+        return response
+
+    def _list_uploads(self) -> Response:
+        """Fake-only: every upload session, its bytes received and where it stands."""
+        with self._uploads_lock:
+            listing = [u.listing() for u in self.uploads.values()]
+        return jsonify({"uploads": listing})
+
+
+def _metadata_problem(metadata: Any) -> tuple[str, str] | None:
+    """What YouTube's videos.insert refuses in the metadata: (reason, message)."""
+    snippet = metadata.get("snippet") if isinstance(metadata, dict) else None
+    if not isinstance(snippet, dict):
+        return "badRequest", "The request metadata must have a snippet."
+    title = snippet.get("title")
+    if not isinstance(title, str) or not 0 < len(title) <= 100 or {"<", ">"} & set(title):
+        return "invalidTitle", "The request metadata specifies an invalid video title."
+    description = snippet.get("description", "")
+    if not isinstance(description, str) or len(description.encode()) > 5000:
+        return "invalidDescription", "The request metadata specifies an invalid description."
+    assignable = {cid for cid, _title, can in CATEGORIES if can}
+    if snippet.get("categoryId", "22") not in assignable:
+        return "invalidCategoryId", "The request metadata specifies an invalid category."
+    status = metadata.get("status") or {}
+    if status.get("privacyStatus", "public") not in PRIVACY_STATUSES:
+        return "invalidPrivacyStatus", "The request metadata specifies an invalid privacy."
+    return None
 
 
 # Demo videos for the local stack: themes per category, each with several videos so the

@@ -1,7 +1,9 @@
 """What the local stack adds for each system, kept beside the runtime and never in a zip:
-the fakes of the outside APIs it calls, the demo data and secrets it seeds, and what it adds
-to ``stack.json``. One module per system of the registry, ``devstack/profiles/<system>.py``,
-exposing ``PROFILE``; the runtime names no system.
+the fakes of the outside APIs it calls, the fakes of the models it calls through Bedrock's
+Converse, the demo data and secrets it seeds, and what it adds to ``stack.json``. One
+module per system of the registry, ``devstack/profiles/<system>.py``, exposing ``PROFILE``
+(its larger fakes in modules of their own beside it, ``<system>_*.py``); the runtime names
+no system.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from devstack.bedrock import ModelFake
 from devstack.fakes.base import FakeServer
 from devstack.outside import RealServices
 from devstack.program import RecordingMocks
@@ -20,10 +24,12 @@ from infra.registry import SYSTEMS, add_app_paths
 
 @dataclass(frozen=True)
 class FakeContext:
-    """What a fake may need to hold demo data: the program's resources, and the time."""
+    """What a fake may need to hold demo data: the program's resources, the time, and the
+    stack's state folder (for what a person should find after a run: uploaded files)."""
 
     mocks: RecordingMocks
     now: datetime
+    state_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,9 @@ class Fake:
     # fake's URL (OpenAI's SDK wants ``/v1``).
     variable: str
     suffix: str = ""
+    # More variables pointing at the same fake, each with its path (an API with an upload
+    # host and a token endpoint besides its base URL).
+    more_variables: tuple[tuple[str, str], ...] = ()
     # All of these set in make dev's environment: the real service is called instead.
     real_variables: tuple[str, ...] = ()
 
@@ -62,6 +71,8 @@ class ReadyContext:
 class Profile:
     system: str
     fakes: tuple[Fake, ...] = ()
+    # Its models on the local Bedrock: each answers the Converse requests it recognises.
+    models: tuple[ModelFake, ...] = ()
     # Demo data and secret values, written with boto3 (pointed at the local AWS endpoint).
     seed: Callable[[SeedContext], None] | None = None
     # Entries stack.json gains (e.g. the demo company's ids).
@@ -97,6 +108,11 @@ def stack_entries(all_profiles: list[Profile], context: SeedContext) -> dict[str
         if profile.describe is not None:
             entries = _merged(entries, profile.describe(context))
     return entries
+
+
+def models(all_profiles: list[Profile]) -> list[ModelFake]:
+    """Every system's model fakes, in registry order: the order the local Bedrock asks them."""
+    return [model for profile in all_profiles for model in profile.models]
 
 
 def fakes(all_profiles: list[Profile]) -> dict[str, Fake]:

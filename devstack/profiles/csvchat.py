@@ -1,7 +1,8 @@
 """csvchat on the local stack: two demo users in the program's user pool (so isolation can
 be tried: neither sees the other's datasets), and what stack.json tells a person or a
 script to sign in with (specs/csvchat.md): the pool, its app client, the endpoint that
-answers Cognito (the local AWS endpoint) and the demo users' credentials."""
+answers Cognito (the local AWS endpoint) and the demo users' credentials. Its text-to-SQL
+model on the local Bedrock is ``csvchat_model.py``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import boto3
 
 from chalicelib.csvchat import names
 from devstack.profiles import Profile, SeedContext
+from devstack.profiles.csvchat_model import MODEL
 from shared.names import physical
 
 # Passwords that satisfy the pool's policy (12+ characters, upper, lower, digits).
@@ -84,4 +86,4 @@ def describe(context: SeedContext) -> dict[str, Any]:
     }
 
 
-PROFILE = Profile(system="csvchat", seed=seed, describe=describe)
+PROFILE = Profile(system="csvchat", models=(MODEL,), seed=seed, describe=describe)

@@ -12,14 +12,22 @@ from infra.components.chalice_package import PackagedHandler
 from shared import env
 
 Statement = dict[str, Any]
+# The only statements (by Sid) whose resource may be "*", each because the actions take no
+# resource ARN (AWS's Service Authorization Reference lists them with "*" only).
+WILDCARD_RESOURCE_REASONS: dict[str, str] = {
+    "Speak": "Polly's SynthesizeSpeech and speech synthesis tasks without lexicons",
+    "DeliverLogs": "Step Functions' CloudWatch Logs delivery APIs",
+}
 
 
 @dataclass
 class FunctionAccess:
-    """What one handler is told (environment) and allowed (IAM statements, exact ARNs)."""
+    """What one handler is told (environment) and allowed (IAM statements, exact ARNs), and
+    how many of it may run at once (reserved concurrency; None: the account's pool)."""
 
     environment: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     statements: list[Statement] = field(default_factory=list)
+    reserved_concurrency: int | None = None
 
 
 @dataclass
@@ -109,6 +117,7 @@ class PackagedFunction(pulumi.ComponentResource):
             runtime=handler.runtime,
             memory_size=args.memory_mb or handler.memory_mb,
             timeout=handler.timeout_seconds,
+            reserved_concurrent_executions=args.access.reserved_concurrency,
             architectures=list(handler.architectures),
             code=args.code,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=self.environment),

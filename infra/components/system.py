@@ -173,6 +173,8 @@ class FleetSystem(pulumi.ComponentResource, Generic[SettingsT]):
         )
         if failed_events is not None:
             failed_events.seal()
+        # What else the system schedules (a state machine) keeps its undelivered events here.
+        self.failed_events = failed_events
         if app.api is not None:
             self.exports[f"{self.system}_api_url"] = app.api.url
             self.exports[f"{self.system}_api_key_id"] = app.api.api_key.id

@@ -1,13 +1,15 @@
 """The local console in a real browser (Debian's chromium, driven by Playwright), against the
-shared local stack, as an operator uses it: the systems with their APIs; the comms
-conversations table and the item a request just created; a poison message in the WhatsApp
-DLQ, its alarm's mail in the inbox, the message redriven (it fails again and comes back)
-and deleted; the mentions schedule fired and its log lines; a function invoked with an
-event; a fake's fault armed and cleared. No system declares a state machine yet, so the
-state machines view is tried on a console of its own over a moto server holding one.
+shared local stack, as an operator uses it: the systems with their APIs and a route tried
+from its form; the comms conversations table and the item a request just created; a poison
+message in the WhatsApp DLQ seen arriving (the live views refresh on their own), its
+alarm's mail in the inbox, the message redriven (it fails again and comes back) and
+deleted; the mentions schedule fired and its log lines; a function invoked with an event;
+a fake's fault armed and cleared. No system declares a state machine yet, so the state
+machines view is tried on a console of its own over the fixture app ``pipeline``'s program
+(as tests/e2e/test_local_state_machines.py runs it).
 
-Each test leaves the shared stack as it found it. A screenshot of each view is kept under
-the test's tmp directory (``console-<view>.png``)."""
+Each test leaves the shared stack as it found it. A screenshot of each view is kept as
+``build/console-screenshots/<view>.png``."""
 
 from __future__ import annotations
 
@@ -23,14 +25,20 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
-from pulumi.runtime.mocks import MockResourceArgs
 
+from devstack.aws_server import LocalAwsServer
 from devstack.console import start_console
-from devstack.fake_arns import ACCOUNT_ID
+from devstack.declared import declared_functions
+from devstack.lambda_service import FunctionHosts
+from devstack.moto_mocks import MotoMocks
+from devstack.processes import free_port
 from devstack.profiles.comms import DEMO_COMPANY_ID, DEMO_PROJECT_ID
-from devstack.program import DeclaredResource, RecordingMocks
+from devstack.program import run_pulumi
+from infra.components.chalice_package import load_package
+from infra.packaging import package_app
+from tests.conftest import REGION
 from tests.e2e.support import CHROMIUM, aws, wait_for
+from tests.e2e.test_local_state_machines import FIXTURE_APPS, pipeline_program
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -48,6 +56,7 @@ DLQ_ALARM = f"{WHATSAPP_DLQ}-not-empty"
 MENTIONS_FUNCTION = "mentions-ingest-mentions-dev"
 # How long the page may take to show what the stack does in the background.
 SLOW = 60_000
+SCREENSHOTS = Path(__file__).parents[2] / "build" / "console-screenshots"
 
 
 @pytest.fixture
@@ -64,12 +73,13 @@ def page(browser: Browser, local_stack: dict[str, Any]) -> Iterator[Page]:
         context.close()
 
 
-def screenshot(page: Page, tmp_path: Path, view: str) -> None:
-    page.screenshot(path=str(tmp_path / f"console-{view}.png"), full_page=True)
+def screenshot(page: Page, view: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{view}.png"), full_page=True)
 
 
 def test_the_systems_view_gives_each_api_with_its_key(
-    page: Page, local_stack: dict[str, Any], tmp_path: Path
+    page: Page, local_stack: dict[str, Any]
 ) -> None:
     from playwright.sync_api import expect
 
@@ -81,7 +91,41 @@ def test_the_systems_view_gives_each_api_with_its_key(
     expect(comms.locator("a", has_text="conversations-dev")).to_be_visible()
     for system in local_stack["apps"]:
         expect(page.locator(f"#system-{system}")).to_be_visible()
-    screenshot(page, tmp_path, "systems")
+    screenshot(page, "systems")
+
+
+def test_a_route_is_tried_from_its_form_with_the_key_it_needs(
+    page: Page, local_stack: dict[str, Any]
+) -> None:
+    from playwright.sync_api import expect
+
+    mentions = page.locator('#system-mentions .try[data-route="GET /mentions"]')
+    mentions.locator("summary").click()
+    mentions.locator('input[name="query"]').fill("source=twitter&limit=2")
+    mentions.locator("button.send").click()
+    config = page.locator('#system-trends .try[data-route="PUT /config"]')
+    config.locator("summary").click()
+    patch = page.locator('#system-patches .try[data-route="GET /patches/{patch_id}"]')
+    patch.locator("summary").click()
+    patch.locator('input[name="patch_id"]').fill("no-such-patch")
+    patch.locator("button.send").click()
+
+    expect(mentions.locator(".response .status")).to_have_text("200 OK", timeout=SLOW)
+    listed = json.loads(mentions.locator(".response .body").text_content() or "{}")
+    assert isinstance(listed["mentions"], list)
+    expect(mentions.locator(".response small")).to_contain_text("/mentions?source=twitter&limit=2")
+    expect(mentions.locator(".response .headers")).to_contain_text("application/json")
+    expect(patch.locator(".response small")).to_contain_text("/patches/no-such-patch")
+    # The app's own refusal, in the shared error shape.
+    expect(patch.locator(".response .status")).to_have_text(re.compile(r"^4\d\d "), timeout=SLOW)
+    expect(patch.locator(".response .body")).to_contain_text('"error_code"')
+    # Behind a Cognito authorizer: the form asks for a token; without one, API Gateway's 401.
+    expect(config).to_contain_text("Cognito authorizer TrendsUsers")
+    expect(config.locator('textarea[name="token"]')).to_be_visible()
+    expect(config.locator('textarea[name="body"]')).to_be_visible()
+    config.locator("button.send").click()
+    expect(config.locator(".response .status")).to_have_text(re.compile(r"^401 "), timeout=SLOW)
+    screenshot(page, "try-it")
 
 
 def _request_email(local_stack: dict[str, Any], address: str) -> str:
@@ -109,7 +153,7 @@ def _request_email(local_stack: dict[str, Any], address: str) -> str:
 
 
 def test_the_conversations_table_shows_the_item_a_request_just_created(
-    page: Page, local_stack: dict[str, Any], tmp_path: Path
+    page: Page, local_stack: dict[str, Any]
 ) -> None:
     from playwright.sync_api import expect
 
@@ -149,7 +193,7 @@ def test_the_conversations_table_shows_the_item_a_request_just_created(
     expect(page.locator("#hash-label")).to_have_text("primary_channel")
     expect(page.locator("#items tr.item")).to_have_count(1)
     expect(page.locator("#items tr.item")).to_contain_text(conversation_id[:20])
-    screenshot(page, tmp_path, "tables")
+    screenshot(page, "tables")
 
 
 def _dlq_alarm_state(local_stack: dict[str, Any]) -> str:
@@ -170,7 +214,7 @@ def _empty(sqs: Any, url: str) -> None:
 
 
 def test_a_poison_message_in_the_whatsapp_dlq_is_redriven_deleted_and_its_alarm_mailed(
-    page: Page, local_stack: dict[str, Any], tmp_path: Path
+    page: Page, local_stack: dict[str, Any]
 ) -> None:
     """The message fails again once redriven (it is poison), so it comes back to the DLQ with
     a new id; that one is deleted from the page."""
@@ -184,25 +228,28 @@ def test_a_poison_message_in_the_whatsapp_dlq_is_redriven_deleted_and_its_alarm_
     wait_for(lambda: _dlq_alarm_state(local_stack) != "ALARM")
     mail_before = _dlq_mail(inbox)
     body = json.dumps({"not": "a context object", "mark": uuid.uuid4().hex})
+    page.goto(f"{local_stack['console']}/#queues")
+    dlq_depth = page.locator(f'#queues tr[data-queue="{WHATSAPP_QUEUE}"] .dlq-depth')
+    expect(dlq_depth).to_have_text("0")
     sqs.send_message(QueueUrl=queue, MessageBody=body)
     try:
-        wait_for(lambda: [p for p in _dlq_mail(inbox) - mail_before if "-ALARM-" in p.name])
-
+        # Seen arriving without a reload, then the alarm's mail likewise.
+        expect(dlq_depth).to_have_text("1", timeout=SLOW)
         page.goto(f"{local_stack['console']}/#alarms")
         mail = page.locator("#inbox .mail", has_text=f'ALARM: "{DLQ_ALARM}"')
-        expect(mail.first).to_be_visible()
+        expect(mail.first).to_be_visible(timeout=SLOW)
         expect(page.locator(f'#alarms tr[data-alarm="{DLQ_ALARM}"] .state')).to_have_text("ALARM")
-        screenshot(page, tmp_path, "alarms")
+        expect(page.locator("#updated")).to_have_text(re.compile(r"^updated \d\d:\d\d:\d\d$"))
+        screenshot(page, "alarms")
 
         page.goto(f"{local_stack['console']}/#queues")
-        dlq_depth = page.locator(f'#queues tr[data-queue="{WHATSAPP_QUEUE}"] .dlq-depth')
         expect(dlq_depth).to_have_text("1")
         page.locator(f'#queues tr[data-queue="{WHATSAPP_QUEUE}"] a', has_text=WHATSAPP_DLQ).click()
         poisoned = page.locator("#messages .message", has_text=body)
         expect(poisoned).to_have_count(1)
         expect(poisoned.locator(".attributes")).to_contain_text("not_a_context")
         first_id = poisoned.get_attribute("data-id")
-        screenshot(page, tmp_path, "queues")
+        screenshot(page, "queues")
 
         page.click("#redrive")
         expect(page.locator("#queue-status")).to_have_text("1 moved to the source queue")
@@ -225,8 +272,31 @@ def test_a_poison_message_in_the_whatsapp_dlq_is_redriven_deleted_and_its_alarm_
             path.unlink()
 
 
+def test_a_live_view_refreshes_on_its_own_until_paused(
+    page: Page, local_stack: dict[str, Any]
+) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{local_stack['console']}/#alarms")
+    updated = page.locator("#updated")
+    expect(updated).to_have_attribute("data-runs", re.compile(r"\d+"))
+    first = updated.get_attribute("data-runs")
+    expect(updated).not_to_have_attribute("data-runs", first or "", timeout=SLOW)
+
+    page.check("#pause")
+    page.wait_for_function("() => !live.busy")  # a refresh under way when paused ends
+    paused = updated.get_attribute("data-runs")
+    page.wait_for_timeout(page.evaluate("REFRESH_MS") * 1.5)  # a refresh would have run
+    assert updated.get_attribute("data-runs") == paused
+    page.uncheck("#pause")
+    expect(updated).not_to_have_attribute("data-runs", paused or "", timeout=SLOW)
+
+    page.goto(f"{local_stack['console']}/#schedules")
+    expect(page.locator("#live")).to_be_hidden()  # not a live view
+
+
 def test_firing_the_mentions_schedule_shows_its_log_lines(
-    page: Page, local_stack: dict[str, Any], tmp_path: Path
+    page: Page, local_stack: dict[str, Any]
 ) -> None:
     from playwright.sync_api import expect
 
@@ -236,7 +306,7 @@ def test_firing_the_mentions_schedule_shows_its_log_lines(
     row = page.locator("#schedules tr", has_text=f"function:{MENTIONS_FUNCTION}")
     expect(row).to_have_count(1)
     next_fire = datetime.fromisoformat(row.locator(".next").text_content() or "")
-    screenshot(page, tmp_path, "schedules")
+    screenshot(page, "schedules")
 
     row.locator("button.fire").click()
 
@@ -244,11 +314,11 @@ def test_firing_the_mentions_schedule_shows_its_log_lines(
     expect(page.locator("#function-log")).to_contain_text('"message":"project done"', timeout=SLOW)
     assert next_fire > datetime.now(UTC)
     assert wait_for(lambda: log.read_text().count("platform.report") > runs_before)
-    screenshot(page, tmp_path, "functions")
+    screenshot(page, "functions")
 
 
 def test_a_function_is_invoked_with_an_event_from_the_page(
-    page: Page, local_stack: dict[str, Any], tmp_path: Path
+    page: Page, local_stack: dict[str, Any]
 ) -> None:
     from playwright.sync_api import expect
 
@@ -259,11 +329,11 @@ def test_a_function_is_invoked_with_an_event_from_the_page(
     # The handler reads the scheduled event's fields: this one fails, and says why.
     expect(page.locator("#invoke-result")).to_contain_text("failed:", timeout=SLOW)
     expect(page.locator("#invoke-result")).to_contain_text("errorType")
-    screenshot(page, tmp_path, "invoke")
+    screenshot(page, "invoke")
 
 
 def test_a_fakes_fault_is_armed_and_cleared_from_the_page(
-    page: Page, local_stack: dict[str, Any], tmp_path: Path
+    page: Page, local_stack: dict[str, Any]
 ) -> None:
     from playwright.sync_api import expect
 
@@ -277,7 +347,7 @@ def test_a_fakes_fault_is_armed_and_cleared_from_the_page(
         twilio.locator('button[type="submit"]').click()
         expect(twilio.locator(".armed li")).to_have_text('503 on "/Messages" (2 left)')
         armed = requests.get(control, timeout=10).json()["faults"]
-        screenshot(page, tmp_path, "faults")
+        screenshot(page, "faults")
         twilio.locator("button.clear").click()
         expect(twilio.locator(".armed li")).to_have_count(0)
     finally:
@@ -289,110 +359,133 @@ def test_a_fakes_fault_is_armed_and_cleared_from_the_page(
     assert requests.get(control, timeout=10).json()["faults"] == []
 
 
-PIPELINE = "demo-pipeline-dev"
-PIPELINE_DEFINITION = {
-    "StartAt": "Check",
-    "States": {
-        "Check": {
-            "Type": "Choice",
-            "Choices": [{"Variable": "$.go", "BooleanEquals": True, "Next": "Work"}],
-            "Default": "Stop",
-        },
-        "Work": {"Type": "Pass", "End": True},
-        "Stop": {"Type": "Fail", "Error": "NotToday", "Cause": "go was false"},
-    },
-}
+def _states(definition: dict[str, Any]) -> list[str]:
+    """Every state of a definition, those in a Map's or a Parallel's too."""
+    found = []
+    for name, state in definition["States"].items():
+        found.append(name)
+        inner = [state.get("ItemProcessor"), state.get("Iterator"), *state.get("Branches", [])]
+        found += [n for scope in inner if scope for n in _states(scope)]
+    return found
 
 
-class _Record(RecordingMocks):
-    """The program's record for a machine created by hand in the moto server."""
+def test_each_state_machine_the_program_declares_is_drawn_with_every_state(
+    page: Page, local_stack: dict[str, Any]
+) -> None:
+    """Whatever the systems declare (the trends pipeline, once it lands), from the
+    definition the local stack created."""
+    from playwright.sync_api import expect
 
-    def create(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        raise AssertionError("not run as a program")
+    sfn = aws(local_stack, "stepfunctions")
+    machines = sfn.list_state_machines()["stateMachines"]
+    if not machines:
+        pytest.skip("no system declares a state machine yet")
+    for machine in machines:
+        described = sfn.describe_state_machine(stateMachineArn=machine["stateMachineArn"])
+        page.goto(f"{local_stack['console']}/#machines/{machine['name']}")
+        expect(page.locator("#machine-name")).to_have_text(machine["name"])
+        for state in _states(json.loads(described["definition"])):
+            expect(page.locator(f"#graph .state[data-state={json.dumps(state)}]")).to_have_count(1)
+        screenshot(page, f"machine-{machine['name']}")
 
 
-@pytest.fixture
-def machine_console(tmp_path: Path) -> Iterator[tuple[str, Any]]:
-    """A console over a moto server (executions run, as on the local stack) whose program
-    declares one state machine."""
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    requests.post(
-        f"{endpoint}/moto-api/config",
-        json={"stepfunctions": {"execute_state_machine": True}},
-        timeout=10,
-    ).raise_for_status()
+@pytest.fixture(scope="module")
+def pipeline_console(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, Any]]:
+    """A console over the fixture app ``pipeline``'s program (its state machines run their
+    Lambda tasks in the local Lambda service), as the local stack starts one."""
+    build = tmp_path_factory.mktemp("build")
+    package_app("pipeline", build_dir=build, apps_dir=FIXTURE_APPS)
+    log_dir = tmp_path_factory.mktemp("logs")
+    functions = FunctionHosts("127.0.0.1", log_dir, apps_dir=FIXTURE_APPS, report=print)
+    server = LocalAwsServer("127.0.0.1", free_port(), functions)
     session = boto3.session.Session(
-        region_name="eu-north-1", aws_access_key_id="local", aws_secret_access_key="local"
+        region_name=REGION, aws_access_key_id="local", aws_secret_access_key="local"
     )
-    sfn = session.client("stepfunctions", endpoint_url=endpoint)
-    arn = sfn.create_state_machine(
-        name=PIPELINE,
-        definition=json.dumps(PIPELINE_DEFINITION),
-        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/demo",
-    )["stateMachineArn"]
-    record = _Record("eu-north-1")
-    record.resources = [
-        DeclaredResource(
-            "aws:sfn/stateMachine:StateMachine",
-            PIPELINE,
-            {
-                "name": PIPELINE,
-                "definition": json.dumps(PIPELINE_DEFINITION),
-                "tags": {"system": "demo"},
-            },
-            PIPELINE,
-            {"arn": arn},
-        )
-    ]
-    description = {
-        "apps": {},
-        "api_keys": {},
-        "aws_endpoint": endpoint,
-        "logs": str(tmp_path / "logs"),
-        "inbox": str(tmp_path / "inbox"),
-        "fault_controls": {},
-    }
+    with pytest.MonkeyPatch.context() as patch, ExitStack() as exits:
+        patch.delenv("MOTO_PORT", raising=False)  # the server sets it: put back afterwards
+        server.start()
+        exits.callback(server.stop)
+        patch.setenv("AWS_ENDPOINT_URL", server.url)
+        program = pipeline_program(load_package("pipeline", build_dir=build))
+        mocks = run_pulumi(program, "dev", MotoMocks(REGION))
+        local = {"AWS_ENDPOINT_URL": server.url, "AWS_DEFAULT_REGION": REGION}
+        functions.declare(declared_functions(mocks).values(), lambda f: {**f.environment, **local})
+        exits.callback(functions.stop)
+        description = {
+            "apps": {},
+            "api_keys": {},
+            "aws_endpoint": server.url,
+            "logs": str(log_dir),
+            "inbox": str(tmp_path_factory.mktemp("inbox")),
+            "fault_controls": {},
+        }
+        url = start_console(mocks, description, session, [], lambda _: None, exits)
+        yield url, session.client("stepfunctions", endpoint_url=server.url)
+
+
+def test_an_execution_is_followed_on_the_machines_graph(
+    browser: Browser, pipeline_console: tuple[str, Any]
+) -> None:
+    """The failing task is retried, then caught: it is drawn failed (and caught), the
+    error on click; the catch edge is dashed and taken."""
+    from playwright.sync_api import expect
+
+    url, sfn = pipeline_console
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
     try:
-        with ExitStack() as exits:
-            yield start_console(record, description, session, [], lambda _: None, exits), sfn
+        page.goto(f"{url}/#machines/pipeline-recovering-dev")
+        expect(page.locator("#graph svg")).to_be_visible()
+        page.fill("#execution-input", '{"value": 7}')
+        page.click("#start-execution")
+        expect(page.locator("#executions li.chosen")).to_have_attribute(
+            "data-status", "SUCCEEDED", timeout=SLOW
+        )
+        fails = page.locator('#graph .state[data-state="Fails"]')
+        recovered = page.locator('#graph .state[data-state="Recovered"]')
+        expect(recovered).to_have_class(re.compile(r"\bvisited\b"))
+        expect(recovered).not_to_have_class(re.compile(r"\bfailed\b"))
+        expect(fails).to_have_class(re.compile(r"\bfailed\b.*\bcaught\b"))
+        expect(fails).to_have_attribute("data-steps", "1")
+        catch = page.locator('#graph .edge.kind-catch[data-from="Fails"][data-to="Recovered"]')
+        expect(catch).to_have_class(re.compile(r"\btaken\b"))
+        assert catch.evaluate("e => getComputedStyle(e).strokeDasharray") not in ("", "none")
+        fails.click()
+        expect(page.locator("#state-detail")).to_contain_text("StepFailedError")
+        expect(fails.locator("title")).to_contain_text("cannot handle 7")
+        screenshot(page, "machines")
+
+        machine = sfn.list_state_machines()["stateMachines"]
+        arn = next(m for m in machine if m["name"] == "pipeline-recovering-dev")
+        (started,) = sfn.list_executions(stateMachineArn=arn["stateMachineArn"])["executions"]
+        assert json.loads(
+            sfn.describe_execution(executionArn=started["executionArn"])["input"]
+        ) == {"value": 7}
     finally:
-        requests.post(f"{endpoint}/moto-api/reset", timeout=10)
-        moto.stop()
+        context.close()
 
 
-def test_an_executions_path_is_drawn_on_the_machines_graph(
-    browser: Browser, machine_console: tuple[str, Any], tmp_path: Path
+def test_a_task_that_times_out_is_drawn_failed_with_its_error(
+    browser: Browser, pipeline_console: tuple[str, Any]
 ) -> None:
     from playwright.sync_api import expect
 
-    url, sfn = machine_console
-    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    url, _ = pipeline_console
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
     try:
-        page.goto(f"{url}/#machines/{PIPELINE}")
-        page.fill("#execution-input", '{"go": false}')
+        page.goto(f"{url}/#machines/pipeline-timing-out-dev")
+        page.fill("#execution-input", '{"seconds": 3}')
         page.click("#start-execution")
-        expect(page.locator("#executions li")).to_have_attribute(
+        expect(page.locator("#executions li.chosen")).to_have_attribute(
             "data-status", "FAILED", timeout=SLOW
         )
-        machine = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
-        (started,) = sfn.list_executions(stateMachineArn=machine)["executions"]
-        assert json.loads(
-            sfn.describe_execution(executionArn=started["executionArn"])["input"]
-        ) == {"go": False}
-
-        graph = page.locator("#graph .state")
-        expect(graph).to_have_count(3)
-        expect(page.locator('#graph .state[data-state="Check"]')).to_have_class("state visited")
-        expect(page.locator('#graph .state[data-state="Stop"]')).to_have_class(
-            "state visited failed"
-        )
-        expect(page.locator('#graph .state[data-state="Work"]')).to_have_class("state")
-        expect(page.locator('#graph .state[data-state="Check"] .goes')).to_have_text("→ Work, Stop")
-        expect(page.locator("#history .error").last).to_contain_text("NotToday")
-        screenshot(page, tmp_path, "machines")
+        sleeps = page.locator('#graph .state[data-state="Sleeps"]')
+        expect(sleeps).to_have_class(re.compile(r"\bfailed\b"))
+        expect(sleeps).not_to_have_class(re.compile(r"\bcaught\b"))
+        expect(sleeps).to_have_attribute("data-error", re.compile("Sandbox.Timedout"))
+        expect(page.locator("#history .error").last).to_contain_text("Sandbox.Timedout")
     finally:
         context.close()

@@ -31,7 +31,7 @@ from devstack.moto_mocks import MotoMocks
 from devstack.outside import RealServices
 from devstack.processes import free_port
 from devstack.profiles import SeedContext
-from devstack.profiles.csvchat import DEMO_USERS, create_user, pool_ids, seed
+from devstack.profiles.csvchat import DEMO_USERS, PROFILE, create_user, pool_ids, seed
 from devstack.program import RecordingMocks, run_program
 from shared import aws
 from shared.names import physical
@@ -66,7 +66,10 @@ class Stack:
 def stack(built_packages: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     port = free_port()
     server = LocalAwsServer(
-        "127.0.0.1", port, FunctionHosts("127.0.0.1", tmp_path_factory.mktemp("logs"))
+        "127.0.0.1",
+        port,
+        FunctionHosts("127.0.0.1", tmp_path_factory.mktemp("logs")),
+        models=PROFILE.models,
     )
     endpoint = server.url
     with pytest.MonkeyPatch.context() as patch:

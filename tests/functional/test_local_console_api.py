@@ -1,5 +1,6 @@
 """The local console's JSON API against a moto server: what the catalog takes from the
-program's record, a table paged with its token, a dead-letter queue looked at, redriven
+program's record, a "try it" request sent to an app with the key its route needs, a
+state machine's graph, a table paged with its token, a dead-letter queue looked at, redriven
 (only what it held when the move began, attributes kept) and a message deleted by id, a
 schedule fired, a log's tail and the inbox, a fake's faults armed and cleared, and the
 requests it refuses (not loopback, not JSON, a name the program does not declare)."""
@@ -8,10 +9,12 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +25,13 @@ from moto.server import ThreadedMotoServer
 from pulumi.runtime.mocks import MockResourceArgs
 
 from devstack.console import start_console
-from devstack.console.catalog import build_catalog
+from devstack.console.catalog import Catalog, Route, build_catalog
 from devstack.console.server import Console
 from devstack.fake_arns import ACCOUNT_ID, OfflineMocks
 from devstack.fakes.base import FakeServer
 from devstack.program import DeclaredResource, RecordingMocks, run_program
 from devstack.schedules import ScheduledTarget, parse_schedule
+from infra.registry import SYSTEMS
 from tests.e2e.support import wait_for
 
 REGION = "eu-north-1"
@@ -47,6 +51,36 @@ DEFINITION = {
             "Default": "Stop",
         },
         "Stop": {"Type": "Fail", "Error": "NotToday"},
+    },
+}
+SECURITY = {
+    "api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"},
+    "DemoHeader": {  # a Lambda authorizer reading a header: not the API key
+        "type": "apiKey",
+        "name": "x-api-key",
+        "in": "header",
+        "x-amazon-apigateway-authtype": "custom",
+    },
+    "DemoUsers": {
+        "type": "apiKey",
+        "name": "Authorization",
+        "in": "header",
+        "x-amazon-apigateway-authtype": "cognito_user_pools",
+    },
+}
+# The routes of the demo API, as `chalice package` writes them into its Swagger.
+SWAGGER = {
+    "swagger": "2.0",
+    "securityDefinitions": SECURITY,
+    "paths": {
+        "/things": {"post": {"security": [{"api_key": []}]}},
+        "/things/{thing_id}": {
+            "get": {"security": [{"api_key": []}]},
+            "delete": {"security": [{"DemoUsers": []}]},
+        },
+        "/things/mine": {"get": {"security": [{"DemoUsers": []}]}},
+        "/hooks": {"post": {}},
+        "/hooks/custom": {"post": {"security": [{"DemoHeader": []}]}},
     },
 }
 
@@ -86,8 +120,43 @@ def fake() -> Iterator[FakeServer]:
     server.stop()
 
 
+class EchoHandler(BaseHTTPRequestHandler):
+    """The demo app: answers each request with what it received, as JSON (201 for a
+    POST), with a header of its own."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+    def _echo(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        received = {
+            "method": self.command,
+            "path": self.path,
+            "headers": {k.lower(): v for k, v in self.headers.items()},
+            "body": self.rfile.read(length).decode() if length else None,
+        }
+        body = json.dumps(received).encode()
+        self.send_response(201 if self.command == "POST" else 200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Demo", "echo")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_DELETE = _echo
+
+
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, fake: FakeServer) -> Iterator[Stack]:
+def app() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, fake: FakeServer, app: str) -> Iterator[Stack]:
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()
@@ -166,6 +235,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake: FakeServer) -> Iterato
             {"name": FUNCTION, "handler": "app.work", "tags": {"system": "demo"}},
             arn=function_arn,
         ),
+        _resource("aws:apigateway/restApi:RestApi", "demo", {"body": json.dumps(SWAGGER)}),
     ]
     machine_arn = session.client("stepfunctions", endpoint_url=endpoint).create_state_machine(
         name=MACHINE, definition=json.dumps(DEFINITION), roleArn=ROLE
@@ -189,7 +259,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake: FakeServer) -> Iterato
     )
     state = tmp_path_factory.mktemp("console")
     description = {
-        "apps": {"demo": "http://127.0.0.1:8000"},
+        "apps": {"demo": app},
         "api_keys": {"demo": "the-key"},
         "aws_endpoint": endpoint,
         "logs": str(state / "logs"),
@@ -214,16 +284,32 @@ def _moto_config(endpoint: str, execute: bool) -> None:
     ).raise_for_status()
 
 
+def _routes(catalog: Catalog, system: str) -> list[Route]:
+    api = catalog.systems[system].api
+    assert api is not None, f"{system} has no API in the catalog"
+    return api.routes
+
+
 def test_the_catalog_is_what_the_program_declares_grouped_by_system() -> None:
     mocks = run_program("dev", OfflineMocks(REGION))
-    catalog = build_catalog(mocks, [], {"comms": "http://127.0.0.1:8000"}, {"comms": "k"})
+    apps = {name: f"http://127.0.0.1:{8000 + n}" for n, name in enumerate(SYSTEMS)}
+    catalog = build_catalog(mocks, [], apps, {"comms": "k"})
     comms = catalog.systems["comms"]
 
     assert "conversations-dev" in comms.tables
     assert "ai-multi-comms-whatsapp-dlq-dev" in comms.queues
     assert comms.api is not None
-    assert (comms.api.url, comms.api.key) == ("http://127.0.0.1:8000", "k")
-    assert "POST /initiate-conversation" in comms.api.routes
+    assert (comms.api.url, comms.api.key) == (apps["comms"], "k")
+    routes = {(r.method, r.path): r for r in comms.api.routes}
+    assert routes["POST", "/initiate-conversation"].api_key
+    assert routes["POST", "/initiate-conversation"].body
+    assert not routes["POST", "/twilio/status"].api_key  # Twilio signs it instead
+    patches = {(r.method, r.path): r for r in _routes(catalog, "patches")}
+    assert patches["GET", "/patches/{patch_id}/discussions"].params == ["patch_id"]
+    assert not patches["GET", "/patches/{patch_id}/discussions"].body
+    trends = {(r.method, r.path): r for r in _routes(catalog, "trends")}
+    assert trends["PUT", "/config"].authorizer == "TrendsUsers"
+    assert not trends["PUT", "/config"].api_key
     dlq = catalog.queues["ai-multi-comms-whatsapp-dlq-dev"]
     assert dlq.source == "ai-multi-comms-whatsapp-queue-dev"
     assert catalog.queues[dlq.source].dead_letter == dlq.name
@@ -235,12 +321,88 @@ def test_the_overview_gives_each_system_its_api_and_resources(stack: Stack) -> N
     (demo,) = requests.get(f"{stack.url}/api/overview", timeout=10).json()["systems"]
 
     assert demo["name"] == "demo"
-    assert demo["api"] is None  # the record declares no REST API for it
+    assert demo["api"]["key"] == "the-key"
+    assert [(r["method"], r["path"], r["api_key"]) for r in demo["api"]["routes"]] == [
+        ("POST", "/hooks", False),
+        ("POST", "/hooks/custom", False),
+        ("POST", "/things", True),
+        ("GET", "/things/mine", False),
+        ("GET", "/things/{thing_id}", True),
+        ("DELETE", "/things/{thing_id}", False),
+    ]
     assert demo["queues"] == [DLQ, QUEUE]
     assert demo["tables"] == [TABLE, PAIRS]
     assert demo["functions"] == [FUNCTION]
     assert demo["schedules"] == ["demo-every-quarter"]
     assert demo["state_machines"] == [MACHINE]
+
+
+def _try(stack: Stack, request: dict[str, Any], system: str = "demo") -> requests.Response:
+    return requests.post(f"{stack.url}/api/systems/{system}/request", json=request, timeout=30)
+
+
+def test_a_route_is_tried_with_its_path_query_body_and_the_api_key(stack: Stack) -> None:
+    answer = _try(
+        stack,
+        {"method": "POST", "path": "/things", "query": "dry=1&tag=a b", "body": {"n": 1}},
+    ).json()
+    received = json.loads(answer["body"])
+
+    assert answer["status"] == 201
+    assert answer["headers"]["X-Demo"] == "echo"
+    assert answer["route"] == "POST /things"
+    assert received["path"] == "/things?dry=1&tag=a+b"
+    assert json.loads(received["body"]) == {"n": 1}
+    assert received["headers"]["x-api-key"] == "the-key"
+    assert "authorization" not in received["headers"]
+
+
+def test_a_path_parameter_matches_and_a_literal_segment_wins(stack: Stack) -> None:
+    thing = json.loads(_try(stack, {"method": "GET", "path": "/things/t%2F1"}).json()["body"])
+    mine = _try(stack, {"method": "GET", "path": "/things/mine", "token": "id-token"}).json()
+
+    assert thing["path"] == "/things/t%2F1"
+    assert thing["headers"]["x-api-key"] == "the-key"
+    assert mine["route"] == "GET /things/mine"
+    assert json.loads(mine["body"])["headers"]["authorization"] == "id-token"
+
+
+def test_a_cognito_route_gets_the_token_given_and_not_the_key(stack: Stack) -> None:
+    received = json.loads(
+        _try(stack, {"method": "DELETE", "path": "/things/t-1", "token": " id-token\n"}).json()[
+            "body"
+        ]
+    )
+    open_route = json.loads(
+        _try(stack, {"method": "POST", "path": "/hooks", "token": "id-token"}).json()["body"]
+    )
+
+    assert received["method"] == "DELETE"
+    assert received["headers"]["authorization"] == "id-token"
+    assert "x-api-key" not in received["headers"]
+    assert "authorization" not in open_route["headers"]
+    assert "x-api-key" not in open_route["headers"]
+
+
+@pytest.mark.parametrize(
+    ("request_", "status"),
+    [
+        ({"method": "PUT", "path": "/things"}, 404),  # no such method
+        ({"method": "GET", "path": "/things/a/b"}, 404),  # a parameter is one segment
+        ({"method": "GET", "path": "/things/.."}, 400),
+        ({"method": "GET", "path": "things"}, 400),
+        ({"method": "GET", "path": "/things/x?admin=1"}, 400),
+        ({"method": "GET", "path": "/things/mine", "extra": 1}, 400),
+        ({"path": "/things"}, 400),
+    ],
+)
+def test_a_request_no_declared_route_takes_is_not_sent(
+    stack: Stack, request_: dict[str, Any], status: int
+) -> None:
+    answer = _try(stack, request_)
+
+    assert answer.status_code == status
+    assert answer.json()["status"] == "error"
 
 
 def test_a_table_is_paged_with_the_token_of_the_page_before(stack: Stack) -> None:
@@ -476,6 +638,7 @@ def _history(stack: Stack, execution: str) -> list[dict[str, Any]]:
 
 
 def test_a_state_machine_is_drawn_from_its_definition_with_its_executions(stack: Stack) -> None:
+    """The graph from the definition the service holds (DescribeStateMachine)."""
     sfn = stack.client("stepfunctions")
     machine = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
     went = sfn.start_execution(stateMachineArn=machine, name="went", input='{"go": true}')
@@ -490,9 +653,7 @@ def test_a_state_machine_is_drawn_from_its_definition_with_its_executions(stack:
     executions = {
         e["name"]: e["status"] for e in wait_for(lambda: len(finished()) == 2 and finished())
     }
-    states = requests.get(
-        f"{stack.url}/api/state-machines/{MACHINE}/executions", timeout=10
-    ).json()["states"]
+    graph = requests.get(f"{stack.url}/api/state-machines/{MACHINE}/graph", timeout=10).json()
     went_path = [
         e["state"]
         for e in _history(stack, went["executionArn"])
@@ -500,10 +661,17 @@ def test_a_state_machine_is_drawn_from_its_definition_with_its_executions(stack:
     ]
     failed = [e for e in _history(stack, stopped["executionArn"]) if e["error"]]
 
-    assert [(s["name"], s["next"], s["end"]) for s in states] == [
-        ("Check", ["Work", "Stop"], False),
-        ("Work", [], True),
-        ("Stop", [], True),
+    assert {n["state"]: n["type"] for n in graph["nodes"] if n["state"]} == {
+        "Check": "Choice",
+        "Work": "Pass",
+        "Stop": "Fail",
+    }
+    assert sorted((e["source"], e["target"], e["kind"]) for e in graph["edges"]) == [
+        ("Check", "Stop", "default"),
+        ("Check", "Work", "choice"),
+        ("Stop", "end:", "end"),
+        ("Work", "end:", "end"),
+        ("start:", "Check", "start"),
     ]
     assert executions == {"went": "SUCCEEDED", "stopped": "FAILED"}
     assert went_path == ["Check", "Work"]

@@ -43,12 +43,15 @@ def test_bedrocks_async_invocations_and_converse_are_both_answered(endpoint: str
 
     with pytest.raises(ClientError) as missing:
         bedrock.get_async_invoke(invocationArn=arn)
-    answer = bedrock.converse(
-        modelId="local", messages=[{"role": "user", "content": [{"text": "how many rows?"}]}]
-    )
+    # No profile's model fake on this endpoint: the local Converse itself refuses it.
+    with pytest.raises(ClientError) as unanswered:
+        bedrock.converse(
+            modelId="local", messages=[{"role": "user", "content": [{"text": "how many rows?"}]}]
+        )
 
     assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
-    assert answer["stopReason"] == "end_turn"
+    refused = unanswered.value.response["Error"]
+    assert refused["Code"] == "ValidationException" and "no model" in refused["Message"]
 
 
 def test_mediaconvert_names_this_endpoint(endpoint: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from devstack.program import RecordingMocks
 from infra.components.chalice_app import kebab
 from infra.components.chalice_package import load_package
+from infra.components.function import WILDCARD_RESOURCE_REASONS
 from infra.packaging import app_names
 from infra.registry import SYSTEMS
 from infra.settings import stack_values, unknown_keys
@@ -85,10 +86,14 @@ def test_each_function_logs_to_its_own_group_kept_as_the_stack_says(stack: Recor
 
 
 def test_no_policy_statement_grants_a_wildcard(stack: RecordingMocks) -> None:
+    """Actions are named one by one; a resource is "*" only where the actions take none,
+    each such statement with its reason (``WILDCARD_RESOURCE_REASONS``), and then alone."""
     for policy, statement in policy_statements(stack):
         assert "*" not in as_list(statement["Action"]), urn(policy)
         assert not any(a.endswith(":*") for a in as_list(statement["Action"])), urn(policy)
-        assert "*" not in as_list(statement["Resource"]), urn(policy)
+        if "*" in as_list(statement["Resource"]):
+            assert statement["Sid"] in WILDCARD_RESOURCE_REASONS, urn(policy)
+            assert as_list(statement["Resource"]) == ["*"], urn(policy)
 
 
 def test_each_function_writes_only_to_its_own_log_group(stack: RecordingMocks) -> None:
@@ -320,7 +325,6 @@ def test_every_scheduled_event_is_retried_then_kept_with_an_alarm(stack: Recordi
         for r in stack.of_type("aws:cloudwatch/eventRule:EventRule")
         if r.inputs.get("scheduleExpression")
     }
-    # Rules on event patterns (EventQueue) feed queues of their own, tested with them.
     targets = [
         t
         for t in stack.of_type("aws:cloudwatch/eventTarget:EventTarget")

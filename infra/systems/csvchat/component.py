@@ -19,6 +19,7 @@ import pulumi_aws as aws
 
 from chalicelib.csvchat import env, names
 from chalicelib.csvchat.models import ChatLimits, QueryLimits, UploadLimits
+from infra.components.bedrock_access import invoke_model_statement
 from infra.components.data_bucket import DataBucket, DataBucketArgs
 from infra.components.function import FunctionAccess, Statement, policy_document
 from infra.components.query_engine import QueryEngine, QueryEngineArgs
@@ -29,7 +30,6 @@ from infra.systems.csvchat.settings import MIB, CsvchatSettings
 from shared.names import physical
 
 # Inference profile ids start with where they route: "global.", "eu.", "us.", "apac.", ...
-_PROFILE_PREFIXES = ("global.", "eu.", "us.", "apac.", "us-gov.", "ca.", "jp.", "au.")
 API_HANDLER = "APIHandler"
 PROCESSOR = "ProcessUploads"
 USAGE_TRACKER = "TrackUsageRecords"
@@ -303,20 +303,10 @@ class CsvchatSystem(FleetSystem[CsvchatSettings]):
         )
 
     def _model_statement(self) -> Statement:
-        """Converse on the configured model: its inference profile in this account and the
-        foundation model behind it. A cross-region profile may serve from any region, so
-        the foundation model's region is a wildcard (AWS's documented policy for them)."""
-        model_id = self.settings.model_id
-        base = model_id.split(".", 1)[1] if model_id.startswith(_PROFILE_PREFIXES) else model_id
-        account = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self)).account_id
-        profile = pulumi.Output.concat(
-            "arn:aws:bedrock:", self.platform.region, ":", account, ":inference-profile/", model_id
+        """Converse on the configured model (``bedrock_access``)."""
+        return invoke_model_statement(
+            "AskTheModel", self.settings.model_id, self.platform.region, self
         )
-        return {
-            "Sid": "AskTheModel",
-            "Action": ["bedrock:InvokeModel"],
-            "Resource": [profile, f"arn:aws:bedrock:*::foundation-model/{base}"],
-        }
 
     def _processor_access(self) -> FunctionAccess:
         return FunctionAccess(

@@ -24,6 +24,7 @@ from infra.components.system import AppRoutes, FleetSystem, SystemArgs
 from infra.components.user_pool import UserPool, UserPoolArgs
 from infra.systems.trends.monitoring import Watch, monthly_budget, videos_failed_alarm
 from infra.systems.trends.settings import TrendsSettings
+from infra.systems.trends.video_pipeline import VideoPipeline
 from infra.systems.trends.video_resources import VideoResources, VideoResourcesArgs
 from shared.env import SECRETS_CACHE_SECONDS
 from shared.names import physical
@@ -82,8 +83,14 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
             names.YOUTUBE_API_KEY_SECRET,
             'YouTube Data API v3 key for the trend analysis: {"api_key": "..."}',
         )
+        self.pipeline = VideoPipeline(self)
         self.app = self.chalice_app(
-            {ANALYZE: self._analysis_access(), API_HANDLER: self._api_access()},
+            {
+                ANALYZE: self._analysis_access(),
+                API_HANDLER: self._api_access(),
+                **self.pipeline.access(),
+            },
+            queues={names.RENDER_EVENTS_KEY: self.pipeline.render_events},
             routes=AppRoutes(
                 api_name=physical(names.TRENDS_API, self.stack),
                 authorizers={names.AUTHORIZER: self.users.arn},
@@ -103,6 +110,7 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
                 )
             },
         )
+        self.pipeline.declare(self.app)
         self._alarms()
         analysis = self.app.functions[ANALYZE].function.name
         self.dashboard = aws.cloudwatch.Dashboard(
@@ -115,7 +123,9 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
             {
                 "trend_analytics_table": self.trend_analytics.name,
                 "video_metadata_table": self.video_metadata.name,
+                "trends_videos_table": self.pipeline.videos.name,
                 "trends_videos_bucket": self.videos_bucket.name,
+                "trends_pipeline_arn": self.pipeline.machine.arn,
                 "trends_dashboard": self.dashboard.dashboard_name,
                 "trends_user_pool_id": self.users.id,
                 "trends_user_pool_client_id": self.users.client_id,

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import EmailStr, Field, field_validator
 
 from infra.settings import CamelModel, SystemSettings
+from infra.systems.trends.pipeline_settings import VideoPipelineSettings
 
 SCHEDULE = r"^(rate|cron)\(.+\)$"
 
@@ -90,6 +91,7 @@ class TrendsSettings(SystemSettings):
     schedule_timezone: str = "America/New_York"
     # The "no successful analysis" alarm fires after this many hours without one.
     stale_after_hours: int = Field(default=26, ge=2, le=72)
+    video_pipeline: VideoPipelineSettings = VideoPipelineSettings()
     # Part 2, the video pipeline. The month's AWS Budget (USD) for the stack's tagged spend;
     # its alerts always reach the alerts topic, and these addresses too (Budgets allows ten
     # e-mail subscribers per notification).

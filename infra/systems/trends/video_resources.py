@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from chalicelib.trends import names
 from infra.components.bucket import PrivateBucket, PrivateBucketArgs
 from infra.components.data_bucket import ABORT_INCOMPLETE_UPLOADS_DAYS
 from shared.names import physical
@@ -83,7 +84,7 @@ class VideoResources(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.bucket = PrivateBucket(
             f"{name}-videos",
-            PrivateBucketArgs("trends-videos", args.stack, args.tags, args.protect),
+            PrivateBucketArgs(names.VIDEOS_BUCKET, args.stack, args.tags, args.protect),
             opts=child,
         )
         aws.s3.BucketLifecycleConfiguration(

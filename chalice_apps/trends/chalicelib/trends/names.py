@@ -69,3 +69,25 @@ TRENDS_ALERTS_TOPIC: Final = "trends-alerts"
 # EMF metrics of every trends function: code, alarms and the dashboard name them from here.
 TRENDS_METRICS_NAMESPACE: Final = "ServerlessFleet/Trends"
 TRENDS_METRICS_SERVICE: Final = "trends-analysis"
+
+# Part 2, the videos the pipeline makes: one item per video (PK ``video_id`` =
+# ``<night>-<topic>-<n>``, the night its New York date), holding its status, each stage's
+# output, its cost and its failure. NightIndex lists a night's videos (PK the night).
+VIDEOS_TABLE: Final = TableSchema(
+    base_name="trends-videos",
+    hash_key="video_id",
+    attributes={"video_id": "S", "night": "S"},
+    global_indexes=(Index("NightIndex", "night", "video_id"),),
+)
+NIGHT_INDEX: Final = VIDEOS_TABLE.index("NightIndex")
+# Secrets Manager: the OAuth2 credentials uploads use (``credentials.OAUTH_FIELDS``).
+YOUTUBE_OAUTH_SECRET: Final = "trends/youtube-oauth"
+VIDEOS_BUCKET: Final = "trends-videos"
+PIPELINE_STATE_MACHINE: Final = "trends-video-pipeline"
+# The queue MediaConvert's job state changes reach the pipeline through: its key in the app
+# (``@app.on_sqs_message(queue=...)``) and its physical base name.
+RENDER_EVENTS_KEY: Final = "render-events"
+RENDER_EVENTS_QUEUE: Final = "trends-render-events"
+RENDER_EVENTS_DLQ: Final = "trends-render-events-dlq"
+# The pipeline's stages, as the StageDuration and StageFailures metrics' ``stage`` dimension.
+STAGES: Final = ("script", "narration", "clips", "render", "upload")

@@ -24,6 +24,9 @@ PRICES: Final[dict[str, float]] = {
     "polly_character_neural": 16.00 / 1_000_000,
     "polly_character_long-form": 100.00 / 1_000_000,
     "polly_character_generative": 30.00 / 1_000_000,
+    # Bedrock text (the script writer, a Nova Lite class model), per 1,000 tokens.
+    "bedrock_text_input_1k_tokens": 0.00006,
+    "bedrock_text_output_1k_tokens": 0.00024,
     # MediaConvert basic tier, per minute of HD (720p-1080p) output.
     "mediaconvert_hd_minute": 0.0150,
 }

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -140,6 +140,123 @@ def error_reason(response: requests.Response) -> tuple[str | None, str]:
     return (str(reason) if reason else None), str(error.get("message", ""))[:300]
 
 
+def refuse_for_good(method: str, status: int, reason: str | None, message: str) -> None:
+    """Raise for an answer no retry can change; return for one worth retrying (5xx, 429,
+    the rate limits).
+
+    Raises:
+        QuotaExceededError: ``quotaExceeded`` or ``dailyLimitExceeded``.
+        ChartNotFoundError: ``videoChartNotFound``.
+        RequestRejectedError: any other 4xx.
+    """
+    if reason in QUOTA_REASONS:
+        raise QuotaExceededError(
+            f"YouTube's quota is spent until midnight Pacific ({method}: {message})",
+            status,
+            reason,
+        )
+    if status >= 500 or status == 429 or reason in RATE_REASONS:
+        return
+    if reason == CHART_NOT_FOUND:
+        raise ChartNotFoundError(f"{method}: no such chart ({message})", status, reason)
+    raise RequestRejectedError(
+        f"{method} was rejected ({status} {reason}): {message}", status, reason
+    )
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """The seconds a ``Retry-After`` header asks for, if it gives a number."""
+    value = response.headers.get("Retry-After")
+    try:
+        return max(float(str(value)), 0.0) if value is not None else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How many attempts a call gets and how long to wait between them: exponential backoff
+    with jitter (half of each wait random), or what the server asked; capped either way."""
+
+    max_attempts: int = 4
+    backoff_seconds: float = 1.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def wait(self, attempt: int, asked: float | None) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        if asked is not None:
+            return min(asked, MAX_WAIT_SECONDS)
+        ceiling = self.backoff_seconds * 2.0 ** (attempt - 1)
+        return min(ceiling / 2 + random.uniform(0, ceiling / 2), MAX_WAIT_SECONDS)
+
+    def pause(self, attempt: int, asked: float | None = None) -> None:
+        self.sleep(self.wait(attempt, asked))
+
+
+@dataclass
+class Attempts:
+    """What the attempts of one call saw so far; kept by the caller, so it can report them
+    (``ApiCall``) when the call raises too."""
+
+    count: int = 0
+    status: int | None = None
+    reason: str | None = None
+    message: str = ""
+
+
+def send_with_retries(
+    method: str,
+    send: Callable[[dict[str, str]], requests.Response],
+    *,
+    auth: Auth,
+    policy: RetryPolicy,
+    accepted: Container[int],
+    before_each: Callable[[], object] = lambda: None,
+    attempts: Attempts | None = None,
+) -> requests.Response:
+    """Send one call until YouTube answers a status of ``accepted``: ``send`` makes one
+    attempt with the auth headers it is given; ``before_each`` runs before every attempt
+    (the quota keeper pays for it). A 401 renews the auth once; 5xx, 429, the rate limits
+    and network errors are retried (``policy``); anything else raises at once.
+
+    Raises:
+        QuotaExceededError, ChartNotFoundError, RequestRejectedError: see
+            ``refuse_for_good``.
+        YouTubeUnavailableError: 5xx, rate limits or network errors after the retries.
+        Whatever ``before_each`` raises (QuotaBudgetExceededError: the attempt is not sent).
+    """
+    tally = attempts if attempts is not None else Attempts()
+    renewed = False
+    while tally.count < policy.max_attempts:
+        tally.count += 1
+        headers = auth.headers()
+        before_each()
+        asked: float | None = None
+        try:
+            response = send(headers)
+        except requests.RequestException as err:
+            tally.status, tally.reason, tally.message = None, None, type(err).__name__
+        else:
+            tally.status = response.status_code
+            if response.status_code in accepted:
+                tally.reason = None
+                return response
+            tally.reason, tally.message = error_reason(response)
+            if response.status_code == 401 and not renewed and auth.refresh():
+                renewed = True  # an access token revoked early: renewed, once
+                continue
+            refuse_for_good(method, response.status_code, tally.reason, tally.message)
+            asked = retry_after(response)
+        if tally.count < policy.max_attempts:
+            policy.pause(tally.count, asked)
+    raise YouTubeUnavailableError(
+        f"{method} failed after {tally.count} attempts ({tally.status} {tally.reason}): "
+        f"{tally.message}",
+        tally.status,
+        tally.reason,
+    )
+
+
 class YouTubeClient:
     def __init__(
         self,
@@ -157,10 +274,8 @@ class YouTubeClient:
         self.quota = quota
         self.base_url = base_url.rstrip("/")
         self._session = session or requests.Session()
-        self._max_attempts = max_attempts
-        self._backoff = backoff_seconds
+        self._retry = RetryPolicy(max_attempts, backoff_seconds, sleep)
         self._observe = observe
-        self._sleep = sleep
 
     def __repr__(self) -> str:  # never the key
         return f"YouTubeClient({self.base_url!r})"
@@ -215,82 +330,37 @@ class YouTubeClient:
         """
         url = f"{self.base_url}{path}"
         started = time.perf_counter()
-        status: int | None = None
-        reason: str | None = None
-        message = ""
-        attempt = 0
-        renewed = False
+        tally = Attempts()
         try:
-            while attempt < self._max_attempts:
-                attempt += 1
-                headers = {**self._auth.headers(), "User-Agent": USER_AGENT}
-                self.quota.spend(method)
-                retry_after: float | None = None
-                try:
-                    response = self._session.get(
-                        url, params=params, headers=headers, timeout=TIMEOUTS
-                    )
-                except requests.RequestException as err:
-                    status, reason, message = None, None, type(err).__name__
-                else:
-                    status = response.status_code
-                    if status == 200:
-                        reason = None
-                        try:
-                            body: dict[str, Any] = response.json()
-                        except ValueError as err:
-                            raise YouTubeUnavailableError(
-                                f"{method} answered 200 without JSON", status
-                            ) from err
-                        return body
-                    reason, message = error_reason(response)
-                    if status == 401 and not renewed and self._auth.refresh():
-                        renewed = True  # an access token revoked early: renewed, once
-                        continue
-                    self._refuse_for_good(method, status, reason, message)
-                    retry_after = _retry_after(response)
-                if attempt < self._max_attempts:
-                    self._sleep(self._wait(attempt, retry_after))
-            raise YouTubeUnavailableError(
-                f"{method} failed after {attempt} attempts ({status} {reason}): {message}",
-                status,
-                reason,
+            response = send_with_retries(
+                method,
+                lambda headers: self._session.get(
+                    url,
+                    params=params,
+                    headers={**headers, "User-Agent": USER_AGENT},
+                    timeout=TIMEOUTS,
+                ),
+                auth=self._auth,
+                policy=self._retry,
+                accepted={200},
+                before_each=lambda: self.quota.spend(method),
+                attempts=tally,
             )
+            try:
+                body: dict[str, Any] = response.json()
+            except ValueError as err:
+                raise YouTubeUnavailableError(
+                    f"{method} answered 200 without JSON", response.status_code
+                ) from err
+            return body
         finally:
-            if self._observe is not None and attempt:
+            if self._observe is not None and tally.count:
                 self._observe(
-                    ApiCall(method, time.perf_counter() - started, attempt, status, reason)
+                    ApiCall(
+                        method,
+                        time.perf_counter() - started,
+                        tally.count,
+                        tally.status,
+                        tally.reason,
+                    )
                 )
-
-    @staticmethod
-    def _refuse_for_good(method: str, status: int, reason: str | None, message: str) -> None:
-        """Raise for an answer no retry can change; return for one worth retrying."""
-        if reason in QUOTA_REASONS:
-            raise QuotaExceededError(
-                f"YouTube's quota is spent until midnight Pacific ({method}: {message})",
-                status,
-                reason,
-            )
-        if status >= 500 or status == 429 or reason in RATE_REASONS:
-            return
-        if reason == CHART_NOT_FOUND:
-            raise ChartNotFoundError(f"{method}: no such chart ({message})", status, reason)
-        raise RequestRejectedError(
-            f"{method} was rejected ({status} {reason}): {message}", status, reason
-        )
-
-    def _wait(self, attempt: int, retry_after: float | None) -> float:
-        """Exponential backoff with jitter (half of each wait random), or what the server
-        asked; capped either way."""
-        if retry_after is not None:
-            return min(retry_after, MAX_WAIT_SECONDS)
-        ceiling = self._backoff * 2.0 ** (attempt - 1)
-        return min(ceiling / 2 + random.uniform(0, ceiling / 2), MAX_WAIT_SECONDS)
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    try:
-        return max(float(str(value)), 0.0) if value is not None else None
-    except ValueError:
-        return None
