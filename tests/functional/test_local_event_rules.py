@@ -11,34 +11,31 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
-import pulumi
 import pytest
 from moto import mock_aws
 
+from chalicelib.trends import names
 from devstack.fake_arns import ACCOUNT_ID
 from devstack.moto_mocks import MotoMocks
-from devstack.program import RecordingMocks, run_pulumi
-from infra.systems.trends.monitoring import Watch, failed_executions
+from devstack.program import RecordingMocks
 from shared.names import physical
 from tests.conftest import REGION
 from tests.trends_support import STACK, declare_trends
 
-MACHINE = f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{physical('trends-pipeline', STACK)}"
 OTHER_MACHINE = f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:someone-elses"
 
 
-def _program() -> None:
-    """The failed-executions queue of a stand-in state machine."""
-    parent = pulumi.ComponentResource("test:trends:StandIn", "trends")
-    tags = {"project": "serverless-fleet", "stack": STACK, "system": "trends"}
-    topic = f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:trends-alerts-{STACK}"
-    failed_executions("trends-failed-executions", Watch(STACK, tags, topic, False, parent), MACHINE)
-
-
-@pytest.fixture
-def in_moto() -> Iterator[RecordingMocks]:
+@pytest.fixture(scope="module")
+def trends_in_moto(built_packages: Any) -> Iterator[RecordingMocks]:
     with mock_aws():
-        yield run_pulumi(_program, STACK, MotoMocks(REGION))
+        yield declare_trends(STACK, MotoMocks(REGION))
+
+
+def pipeline_arn(mocks: RecordingMocks) -> str:
+    machine = mocks.named(
+        "aws:sfn/stateMachine:StateMachine", physical(names.PIPELINE_STATE_MACHINE, STACK)
+    )
+    return str(machine.outputs["arn"])
 
 
 def status_change(machine: str, status: str) -> dict[str, Any]:
@@ -60,18 +57,19 @@ def drain(url: str) -> list[dict[str, Any]]:
 
 
 def test_a_failed_execution_of_the_pipeline_reaches_the_queue_and_others_do_not(
-    in_moto: RecordingMocks,
+    trends_in_moto: RecordingMocks,
 ) -> None:
-    # GIVEN the declared rule and queue in moto
-    queue = in_moto.named("aws:sqs/queue:Queue", physical("trends-failed-executions", STACK))
+    # GIVEN the trends program's rule and queue in moto
+    machine = pipeline_arn(trends_in_moto)
+    queue = trends_in_moto.named("aws:sqs/queue:Queue", physical("trends-failed-executions", STACK))
     events = boto3.client("events", region_name=REGION)
 
     # WHEN one execution of the pipeline fails, one succeeds and another machine's fails
     result = events.put_events(
         Entries=[
-            status_change(MACHINE, "SUCCEEDED"),
+            status_change(machine, "SUCCEEDED"),
             status_change(OTHER_MACHINE, "FAILED"),
-            status_change(MACHINE, "TIMED_OUT"),
+            status_change(machine, "TIMED_OUT"),
         ]
     )
 
@@ -79,16 +77,18 @@ def test_a_failed_execution_of_the_pipeline_reaches_the_queue_and_others_do_not(
     assert result["FailedEntryCount"] == 0
     (kept,) = drain(queue.outputs["url"])
     assert kept["detail"]["status"] == "TIMED_OUT"
-    assert kept["detail"]["stateMachineArn"] == MACHINE
+    assert kept["detail"]["stateMachineArn"] == machine
     assert kept["detail-type"] == "Step Functions Execution Status Change"
 
 
-def test_the_rule_and_its_target_are_held_as_declared(in_moto: RecordingMocks) -> None:
+def test_the_rule_and_its_target_are_held_as_declared(trends_in_moto: RecordingMocks) -> None:
     events = boto3.client("events", region_name=REGION)
-    rule = in_moto.named(
+    rule = trends_in_moto.named(
         "aws:cloudwatch/eventRule:EventRule", physical("trends-failed-executions", STACK)
     )
-    dlq = in_moto.named("aws:sqs/queue:Queue", physical("trends-failed-executions-dlq", STACK))
+    dlq = trends_in_moto.named(
+        "aws:sqs/queue:Queue", physical("trends-failed-executions-dlq", STACK)
+    )
 
     described = events.describe_rule(Name=rule.outputs["name"])
     (target,) = events.list_targets_by_rule(Rule=rule.outputs["name"])["Targets"]
@@ -101,12 +101,6 @@ def test_the_rule_and_its_target_are_held_as_declared(in_moto: RecordingMocks) -
     )["Attributes"]["Policy"]
     (statement,) = json.loads(policy)["Statement"]
     assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": rule.outputs["arn"]}}
-
-
-@pytest.fixture(scope="module")
-def trends_in_moto(built_packages: Any) -> Iterator[RecordingMocks]:
-    with mock_aws():
-        yield declare_trends(STACK, MotoMocks(REGION))
 
 
 def test_the_budget_role_topic_policy_and_lifecycle_are_in_moto(

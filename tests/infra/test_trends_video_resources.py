@@ -16,7 +16,6 @@ from devstack.fake_arns import ACCOUNT_ID, OfflineMocks
 from devstack.program import DeclaredResource, RecordingMocks, run_pulumi
 from infra.components.dashboards import MetricGrid
 from infra.systems.trends.monitoring import (
-    STAGES,
     Watch,
     failed_executions,
     pipeline_widgets,
@@ -347,7 +346,47 @@ def test_the_pipeline_widgets_name_its_state_machine_and_its_metrics() -> None:
     )
     for metric in ("StageFailures", "StageDuration"):
         stages = {m[5] for m in own if m[1] == metric and m[4] == "stage"}
-        assert stages == set(STAGES), metric
+        assert stages == set(names.STAGES), metric
     assert all(w["y"] >= 18 for w in widgets)
     (spend,) = (w for w in widgets if "annotations" in w["properties"])
     assert spend["properties"]["annotations"]["horizontal"][0]["value"] == 100
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_the_pipelines_failed_executions_reach_their_queue_and_its_alarm(
+    declared: dict[str, RecordingMocks], name: str
+) -> None:
+    stack = declared[name]
+    machine = stack.named(
+        "aws:sfn/stateMachine:StateMachine", physical(names.PIPELINE_STATE_MACHINE, name)
+    )
+    rule = stack.named(RULE, physical("trends-failed-executions", name))
+    queue = stack.named(QUEUE, physical("trends-failed-executions", name))
+    topic = stack.named(TOPIC, physical("trends-alerts", name)).outputs["arn"]
+
+    pattern = json.loads(rule.inputs["eventPattern"])
+    assert pattern["detail"]["stateMachineArn"] == [machine.outputs["arn"]], urn(rule)
+    (target,) = (t for t in stack.of_type(TARGET) if t.inputs["rule"] == rule.outputs["name"])
+    assert target.inputs["arn"] == queue.outputs["arn"]
+    waiting = stack.named(ALARM, f"{physical('trends-failed-executions', name)}-not-empty")
+    assert waiting.inputs["dimensions"] == {"QueueName": queue.outputs["name"]}
+    assert waiting.inputs["alarmActions"] == [topic]
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_the_trends_dashboard_shows_the_pipeline_below_the_analysis(
+    declared: dict[str, RecordingMocks], name: str
+) -> None:
+    stack = declared[name]
+    machine = stack.named(
+        "aws:sfn/stateMachine:StateMachine", physical(names.PIPELINE_STATE_MACHINE, name)
+    )
+    (dashboard,) = stack.of_type("aws:cloudwatch/dashboard:Dashboard")
+    widgets = json.loads(dashboard.inputs["dashboardBody"])["widgets"]
+
+    metrics = [m for w in widgets for m in w["properties"]["metrics"]]
+    assert ["AWS/States", "ExecutionsFailed", "StateMachineArn", machine.outputs["arn"]] in metrics
+    shown = {m[1] for m in metrics}
+    assert {"VideosScanned", "VideosPublished", "MonthSpendUsd", "StageDuration"} <= shown
+    cells = {(w["x"], y) for w in widgets for y in range(w["y"], w["y"] + w["height"])}
+    assert len(cells) == sum(w["height"] for w in widgets), "widgets overlap"

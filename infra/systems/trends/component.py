@@ -22,7 +22,13 @@ from infra.components.function import FunctionAccess, Statement
 from infra.components.scheduler import TimedRun
 from infra.components.system import AppRoutes, FleetSystem, SystemArgs
 from infra.components.user_pool import UserPool, UserPoolArgs
-from infra.systems.trends.monitoring import Watch, monthly_budget, videos_failed_alarm
+from infra.systems.trends.monitoring import (
+    Watch,
+    failed_executions,
+    monthly_budget,
+    pipeline_widgets,
+    videos_failed_alarm,
+)
 from infra.systems.trends.settings import TrendsSettings
 from infra.systems.trends.video_pipeline import VideoPipeline
 from infra.systems.trends.video_resources import VideoResources, VideoResourcesArgs
@@ -111,12 +117,15 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
             },
         )
         self.pipeline.declare(self.app)
+        failed_executions(f"{name}-failed-executions", self.watch, self.pipeline.machine.arn)
         self._alarms()
         analysis = self.app.functions[ANALYZE].function.name
         self.dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
             dashboard_name=physical("trends", self.stack),
-            dashboard_body=analysis.apply(lambda fn: json.dumps(self._dashboard(fn))),
+            dashboard_body=pulumi.Output.all(analysis, self.pipeline.machine.arn).apply(
+                lambda values: json.dumps(self._dashboard(*values))
+            ),
             opts=self.child,
         )
         self.exports.update(
@@ -232,12 +241,13 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
             parent=self,
         )
 
-    def _dashboard(self, analysis_function: str) -> dict[str, Any]:
+    def _dashboard(self, analysis_function: str, pipeline_arn: str) -> dict[str, Any]:
         """One screen for the on-call: what each run found, the quota, YouTube's health and
-        the function's."""
+        the function's; then the video pipeline (``monitoring.pipeline_widgets``)."""
         namespace = names.TRENDS_METRICS_NAMESPACE
         service = ["service", names.TRENDS_METRICS_SERVICE]
-        widget = MetricGrid(self.platform.region, period_seconds=3600).widget
+        grid = MetricGrid(self.platform.region, period_seconds=3600)
+        widget = grid.widget
         return {
             "widgets": [
                 widget(
@@ -289,6 +299,7 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
                     0,
                     12,
                 ),
+                *pipeline_widgets(grid, pipeline_arn, self.settings.monthly_budget_usd, top=18),
             ]
         }
 

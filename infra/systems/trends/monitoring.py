@@ -20,9 +20,6 @@ from infra.components.event_queue import EventQueue, EventQueueArgs
 from infra.settings import QueueSettings
 from shared.names import physical
 
-# What the pipeline's functions write (EMF, ``service`` dimension; the stage ones with a
-# ``stage`` dimension too).
-STAGES = ("script", "narration", "clips", "render", "upload")
 EXECUTION_METRICS = (
     "ExecutionsStarted",
     "ExecutionsSucceeded",
@@ -194,13 +191,13 @@ def pipeline_widgets(
         spend,
         grid.widget(
             "Stage failures",
-            [[namespace, "StageFailures", *service, "stage", stage] for stage in STAGES],
+            [[namespace, "StageFailures", *service, "stage", stage] for stage in names.STAGES],
             0,
             top + 12,
         ),
         grid.widget(
             "Stage duration (ms, max)",
-            [[namespace, "StageDuration", *service, "stage", stage] for stage in STAGES],
+            [[namespace, "StageDuration", *service, "stage", stage] for stage in names.STAGES],
             12,
             top + 12,
             stat="Maximum",
