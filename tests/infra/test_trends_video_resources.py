@@ -173,7 +173,7 @@ def test_the_budget_alerts_the_topic_at_80_and_100_percent_of_the_stacks_spend(
         "MONTHLY",
         "USD",
     )
-    assert float(inputs["limitAmount"]) == settings["monthlyBudgetUsd"]
+    assert float(inputs["limitAmount"]) == settings["videoPipeline"]["monthlyBudgetUsd"]
     assert inputs["costFilters"] == [{"name": "TagKeyValue", "values": [f"user:stack${name}"]}]
     notifications = {(n["notificationType"], n["threshold"]): n for n in inputs["notifications"]}
     assert {("ACTUAL", 80), ("ACTUAL", 100)} <= set(notifications)

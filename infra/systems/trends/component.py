@@ -72,7 +72,10 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
         self.watch = Watch(self.stack, self.tags, self.alerts.arn, self.platform.protect_data, self)
         videos_failed_alarm(f"{name}-videos-failed", self.watch)
         monthly_budget(
-            f"{name}-budget", self.watch, settings.monthly_budget_usd, settings.budget_alert_emails
+            f"{name}-budget",
+            self.watch,
+            settings.video_pipeline.monthly_budget_usd,
+            settings.budget_alert_emails,
         )
         self.users = UserPool(
             f"{name}-users",
@@ -299,7 +302,9 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
                     0,
                     12,
                 ),
-                *pipeline_widgets(grid, pipeline_arn, self.settings.monthly_budget_usd, top=18),
+                *pipeline_widgets(
+                    grid, pipeline_arn, self.settings.video_pipeline.monthly_budget_usd, top=18
+                ),
             ]
         }
 

@@ -105,7 +105,7 @@ def videos_failed_alarm(name: str, watch: Watch) -> aws.cloudwatch.MetricAlarm:
 
 
 def monthly_budget(
-    name: str, watch: Watch, amount_usd: int, emails: list[str]
+    name: str, watch: Watch, amount_usd: float, emails: list[str]
 ) -> aws.budgets.Budget:
     """The month's COST budget of the spend tagged ``stack=<stack>``, notifying the alerts
     topic (and ``emails``) at 80 % and 100 % of actual spend, and when the month's forecast
@@ -146,7 +146,7 @@ def monthly_budget(
 
 
 def pipeline_widgets(
-    grid: MetricGrid, state_machine_arn: str, budget_usd: int, top: int
+    grid: MetricGrid, state_machine_arn: str, budget_usd: float, top: int
 ) -> list[dict[str, Any]]:
     """The pipeline's rows of trends' dashboard, from row ``top``: executions, videos,
     spend against the budget, each stage's failures and duration."""

@@ -92,10 +92,9 @@ class TrendsSettings(SystemSettings):
     # The "no successful analysis" alarm fires after this many hours without one.
     stale_after_hours: int = Field(default=26, ge=2, le=72)
     video_pipeline: VideoPipelineSettings = VideoPipelineSettings()
-    # Part 2, the video pipeline. The month's AWS Budget (USD) for the stack's tagged spend;
-    # its alerts always reach the alerts topic, and these addresses too (Budgets allows ten
-    # e-mail subscribers per notification).
-    monthly_budget_usd: int = Field(default=100, ge=1, le=100_000)
+    # Part 2, the video pipeline. The AWS Budget of ``videoPipeline.monthlyBudgetUsd``
+    # alerts the alerts topic, and these addresses too (Budgets allows ten e-mail
+    # subscribers per notification).
     budget_alert_emails: list[EmailStr] = Field(default_factory=list, max_length=10)
     # Clips, narration and render intermediates (``work/``) are only needed for a night's
     # retries; finished videos (``videos/``) move to Standard-IA, which S3 allows after 30
