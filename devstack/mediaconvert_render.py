@@ -186,7 +186,11 @@ def render(
         if given.audio:
             args += ["-i", str(fetch(given.audio))]
             offset = given.audio_offset_ms
-            shift = f"atrim=start={-offset / 1000}," if offset < 0 else f"adelay={offset}:all=1,"
+            # Padded before it is cut, so an input that starts after the narration ends
+            # hears silence (as MediaConvert's) instead of an empty stream ffmpeg refuses.
+            shift = (
+                f"apad,atrim=start={-offset / 1000}," if offset < 0 else f"adelay={offset}:all=1,"
+            )
             source = f"[{count}:a:0]{shape},{shift}asetpts=PTS-STARTPTS"
             count += 1
         elif given.own_audio and fact and fact.audio_codec and given.video:

@@ -256,6 +256,7 @@ class FakeYouTube(FakeServer):
         self.app.add_url_rule(f"{API_PREFIX}/videoCategories", view_func=self._categories)
         self.app.add_url_rule("/token", view_func=self._token, methods=["POST"])
         self.uploads_dir = uploads_dir or Path(tempfile.mkdtemp(prefix="fake-youtube-"))
+        self.uploads_dir.mkdir(parents=True, exist_ok=True)
         self.uploads: dict[str, FakeUpload] = {}
         self._uploads_lock = threading.Lock()
         self.app.add_url_rule(UPLOAD_PATH, view_func=self._start_upload, methods=["POST"])

@@ -272,3 +272,37 @@ def test_an_unknown_job_is_not_found(mediaconvert: Any) -> None:
         mediaconvert.get_job(Id="1700000000000-nojob")
 
     assert missing.value.response["Error"]["Code"] == "NotFoundException"
+
+
+def test_inputs_after_the_narration_ends_are_silent_not_an_error(
+    endpoint: str, mediaconvert: Any, bucket: str, tmp_path: Path
+) -> None:
+    """The clips repeated under a narration too short for them (a script's length is an
+    estimate): the inputs that start after it ends hear silence, as in MediaConvert."""
+    settings = _settings(bucket, f"s3://{bucket}/narration/topic-1.mp3")
+    first, second = settings["Inputs"]
+    later = [
+        {**given, "AudioSelectors": {"Audio Selector 1": {**selector, "Offset": offset}}}
+        for given, selector, offset in (
+            (first, first["AudioSelectors"]["Audio Selector 1"], -10000),
+            (second, second["AudioSelectors"]["Audio Selector 1"], -12000),
+        )
+    ]
+    settings["Inputs"] = [first, second, *later]
+    settings["OutputGroups"][0]["OutputGroupSettings"]["FileGroupSettings"]["Destination"] = (
+        f"s3://{bucket}/final/past-the-end"
+    )
+
+    job = _finished(
+        mediaconvert, mediaconvert.create_job(Role=ROLE, Settings=settings)["Job"]["Id"]
+    )
+
+    assert job["Status"] == "COMPLETE", job.get("ErrorMessage")
+    data = (
+        client("s3", endpoint)
+        .get_object(Bucket=bucket, Key="final/past-the-end-youtube.mp4")["Body"]
+        .read()
+    )
+    assert facts_of(data, tmp_path, "long.mp4").duration == pytest.approx(
+        2 * sum(CLIP_SECONDS), abs=0.2
+    )
