@@ -101,6 +101,9 @@ def fake_outputs(
             group = str(inputs.get("groupName") or "default")
             arn = f"arn:aws:scheduler:{region}:{acct}:schedule/{group}/{physical}"
             return f"{group}/{physical}", out | {"arn": arn, "groupName": group}
+        case "aws:budgets/budget:Budget":
+            arn = f"arn:aws:budgets::{acct}:budget/{physical}"
+            return f"{acct}:{physical}", out | {"arn": arn, "accountId": acct}
         case "aws:athena/workgroup:Workgroup":
             return physical, out | {"arn": f"arn:aws:athena:{region}:{acct}:workgroup/{physical}"}
         case _:

@@ -1,7 +1,9 @@
 """What ``MotoMocks`` creates for data and identity: a bucket's configuration resources
 (encryption, public access block, versioning, CORS, lifecycle, notifications to a queue), a
-queue's policy, Cognito user pools and their app clients, Glue databases and Athena
-workgroups, each as the program declares it. Each function takes the boto3 session (pointed
+queue's policy, a topic's policy, Cognito user pools and their app clients, Glue databases
+and Athena workgroups, EventBridge rules and their targets (moto's events then delivers a
+matching ``PutEvents`` to a queue target), IAM roles and their inline policies, and AWS
+Budgets, each as the program declares it. Each function takes the boto3 session (pointed
 at moto) and the resource's inputs, and returns its physical id and outputs."""
 
 from __future__ import annotations
@@ -229,6 +231,108 @@ def scheduler_schedule(session: Session, inputs: dict[str, Any]) -> Created:
     )
 
 
+def topic_policy(session: Session, inputs: dict[str, Any]) -> Created:
+    _client(session, "sns").set_topic_attributes(
+        TopicArn=inputs["arn"], AttributeName="Policy", AttributeValue=inputs["policy"]
+    )
+    return inputs["arn"], inputs
+
+
+def event_rule(session: Session, name: str, inputs: dict[str, Any]) -> Created:
+    """The rule on the default bus, with its pattern or schedule. The local stack fires
+    schedules itself (``schedules.py``); moto's events matches ``PutEvents`` against
+    patterns."""
+    rule_id, outputs = fake_outputs(
+        "aws:cloudwatch/eventRule:EventRule", name, inputs, str(session.region_name)
+    )
+    request: dict[str, Any] = {"Name": outputs["name"], "State": inputs.get("state") or "ENABLED"}
+    for key, parameter in (
+        ("eventPattern", "EventPattern"),
+        ("scheduleExpression", "ScheduleExpression"),
+        ("description", "Description"),
+    ):
+        if inputs.get(key):
+            request[parameter] = inputs[key]
+    if inputs.get("tags"):
+        request["Tags"] = [{"Key": k, "Value": v} for k, v in inputs["tags"].items()]
+    arn = _client(session, "events").put_rule(**request)["RuleArn"]
+    return rule_id, outputs | {"arn": arn}
+
+
+def event_target(session: Session, inputs: dict[str, Any]) -> Created:
+    target: dict[str, Any] = {
+        "Id": inputs.get("targetId") or inputs["rule"],
+        "Arn": inputs["arn"],
+    }
+    for key, parameter in (
+        ("input", "Input"),
+        ("retryPolicy", "RetryPolicy"),
+        ("deadLetterConfig", "DeadLetterConfig"),
+    ):
+        if inputs.get(key):
+            target[parameter] = _camel_to_pascal(inputs[key])
+    _client(session, "events").put_targets(Rule=inputs["rule"], Targets=[target])
+    return f"{inputs['rule']}-{target['Id']}", inputs | {"targetId": target["Id"]}
+
+
+def role(session: Session, name: str, inputs: dict[str, Any]) -> Created:
+    role_id, outputs = fake_outputs("aws:iam/role:Role", name, inputs, str(session.region_name))
+    request: dict[str, Any] = {
+        "RoleName": outputs["name"],
+        "AssumeRolePolicyDocument": inputs["assumeRolePolicy"],
+    }
+    if inputs.get("description"):
+        request["Description"] = inputs["description"]
+    if inputs.get("tags"):
+        request["Tags"] = [{"Key": k, "Value": v} for k, v in inputs["tags"].items()]
+    created = _client(session, "iam").create_role(**request)["Role"]
+    return role_id, outputs | {"arn": created["Arn"], "uniqueId": created["RoleId"]}
+
+
+def role_policy(session: Session, inputs: dict[str, Any]) -> Created:
+    _client(session, "iam").put_role_policy(
+        RoleName=inputs["role"], PolicyName=inputs["name"], PolicyDocument=inputs["policy"]
+    )
+    return f"{inputs['role']}:{inputs['name']}", inputs
+
+
+def budget(session: Session, inputs: dict[str, Any]) -> Created:
+    """The budget with its limit, cost filters and notifications (each with its topic and
+    e-mail subscribers), in the account the program runs in."""
+    account = _client(session, "sts").get_caller_identity()["Account"]
+    request: dict[str, Any] = {
+        "BudgetName": inputs["name"],
+        "BudgetType": inputs["budgetType"],
+        "TimeUnit": inputs["timeUnit"],
+        "BudgetLimit": {"Amount": str(inputs["limitAmount"]), "Unit": inputs["limitUnit"]},
+        "CostFilters": {f["name"]: f["values"] for f in inputs.get("costFilters") or []},
+    }
+    notifications = [
+        {
+            "Notification": {
+                "NotificationType": n["notificationType"],
+                "ComparisonOperator": n["comparisonOperator"],
+                "Threshold": float(n["threshold"]),
+                "ThresholdType": n["thresholdType"],
+            },
+            "Subscribers": [
+                {"SubscriptionType": "SNS", "Address": arn}
+                for arn in n.get("subscriberSnsTopicArns") or []
+            ]
+            + [
+                {"SubscriptionType": "EMAIL", "Address": address}
+                for address in n.get("subscriberEmailAddresses") or []
+            ],
+        }
+        for n in inputs.get("notifications") or []
+    ]
+    _client(session, "budgets").create_budget(
+        AccountId=account, Budget=request, NotificationsWithSubscribers=notifications
+    )
+    arn = f"arn:aws:budgets::{account}:budget/{inputs['name']}"
+    return f"{account}:{inputs['name']}", inputs | {"arn": arn, "accountId": account}
+
+
 _ENCRYPTION = "BucketServerSideEncryptionConfiguration"
 CREATORS: dict[str, Callable[[Session, dict[str, Any]], Created]] = {
     f"aws:s3/bucketServerSideEncryptionConfiguration:{_ENCRYPTION}": encryption,
@@ -243,4 +347,14 @@ CREATORS: dict[str, Callable[[Session, dict[str, Any]], Created]] = {
     "aws:glue/catalogDatabase:CatalogDatabase": glue_database,
     "aws:athena/workgroup:Workgroup": athena_workgroup,
     "aws:scheduler/schedule:Schedule": scheduler_schedule,
+    "aws:sns/topicPolicy:TopicPolicy": topic_policy,
+    "aws:cloudwatch/eventTarget:EventTarget": event_target,
+    "aws:iam/rolePolicy:RolePolicy": role_policy,
+    "aws:budgets/budget:Budget": budget,
+}
+# Types whose physical name Pulumi makes up from the logical one when the program gives none
+# (a Chalice schedule's rule): their creators take the logical name too.
+NAMED_CREATORS: dict[str, Callable[[Session, str, dict[str, Any]], Created]] = {
+    "aws:cloudwatch/eventRule:EventRule": event_rule,
+    "aws:iam/role:Role": role,
 }

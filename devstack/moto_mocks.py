@@ -6,9 +6,10 @@ with their metric filters, and metric alarms become real moto resources (and, th
 pools and clients, Glue databases and Athena workgroups) with the declared
 keys, indexes, TTL, redrive, attributes, definitions, patterns and thresholds; their outputs
 (ARN, URL) are moto's or AWS's format. The local stack evaluates the alarms and filters it
-finds there (``alarm_watch.py``). Resources that only matter to AWS itself (roles, policies,
-functions, the API) get realistic made-up outputs, and the local runtime reads their inputs
-(a function's handler and environment).
+finds there (``alarm_watch.py``). EventBridge rules and targets, roles and their inline
+policies, topic policies and budgets are created in moto too (``moto_data.py``). Resources
+that only matter to AWS itself (functions, the API) get realistic made-up outputs, and the
+local runtime reads their inputs (a function's handler and environment).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from botocore.exceptions import ClientError
 from pulumi.runtime.mocks import MockResourceArgs
 
 from devstack.fake_arns import fake_outputs
-from devstack.moto_data import CREATORS
+from devstack.moto_data import CREATORS, NAMED_CREATORS
 from devstack.program import RecordingMocks
 
 if TYPE_CHECKING:
@@ -197,6 +198,8 @@ class MotoMocks(RecordingMocks):
                 return self._alarm(args.name, inputs)
             case typ if typ in CREATORS:
                 return CREATORS[typ](self._session, inputs)
+            case typ if typ in NAMED_CREATORS:
+                return NAMED_CREATORS[typ](self._session, args.name, inputs)
             case _:
                 return fake_outputs(args.typ, args.name, inputs, self.region)
 

@@ -7,7 +7,11 @@ gets a customer-managed key (rotation on) whose policy lets the account administ
 the publishing services encrypt with it: CloudWatch scoped to this account's alarms
 (``aws:SourceAccount`` and ``aws:SourceArn``, which CloudWatch sends), EventBridge without
 such a condition, since AWS documents that its deliveries carry neither and a condition would
-silently drop every event.
+silently drop every event; AWS Budgets scoped to this account's budgets.
+
+The topic's own policy lets the same services publish, with the same conditions, and the
+account's principals use the topic as SNS's default policy lets them (a topic policy
+replaces that default, so it is restated).
 """
 
 from __future__ import annotations
@@ -20,6 +24,40 @@ import pulumi_aws as aws
 
 # What a publishing service needs of the topic's key to put an encrypted message on it.
 PUBLISHER_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"]
+# What SNS's default topic policy lets the account's own principals do.
+ACCOUNT_TOPIC_ACTIONS = [
+    "SNS:AddPermission",
+    "SNS:DeleteTopic",
+    "SNS:GetTopicAttributes",
+    "SNS:ListSubscriptionsByTopic",
+    "SNS:Publish",
+    "SNS:RemovePermission",
+    "SNS:SetTopicAttributes",
+    "SNS:Subscribe",
+]
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """A service that publishes alerts. ``source_arn`` (``{region}`` and ``{account}``
+    filled in) scopes it to this account's resources; None for a service whose deliveries
+    carry no source, where a condition would drop every message."""
+
+    sid: str
+    service: str
+    source_arn: str | None
+
+
+PUBLISHERS = (
+    Publisher(
+        "CloudWatchAlarmsPublish",
+        "cloudwatch.amazonaws.com",
+        "arn:aws:cloudwatch:{region}:{account}:alarm:*",
+    ),
+    Publisher("EventBridgePublishes", "events.amazonaws.com", None),
+    # Budgets are global: their ARNs have no region.
+    Publisher("BudgetsPublish", "budgets.amazonaws.com", "arn:aws:budgets::{account}:*"),
+)
 
 
 @dataclass
@@ -30,9 +68,29 @@ class AlertTopicArgs:
     tags: dict[str, str]
 
 
+def _publisher_statement(
+    publisher: Publisher, account_id: str, region: str, actions: list[str], resource: str
+) -> dict[str, Any]:
+    statement: dict[str, Any] = {
+        "Sid": publisher.sid,
+        "Effect": "Allow",
+        "Principal": {"Service": publisher.service},
+        "Action": actions,
+        "Resource": resource,
+    }
+    if publisher.source_arn is not None:
+        statement["Condition"] = {
+            "StringEquals": {"aws:SourceAccount": account_id},
+            "ArnLike": {
+                "aws:SourceArn": publisher.source_arn.format(region=region, account=account_id)
+            },
+        }
+    return statement
+
+
 def alert_key_policy(account_id: str, region: str) -> dict[str, Any]:
     """The key policy: the account administers the key (IAM policies then apply, as with
-    every key); CloudWatch alarms of this account and EventBridge may encrypt with it."""
+    every key); each of ``PUBLISHERS`` may encrypt with it."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -45,26 +103,32 @@ def alert_key_policy(account_id: str, region: str) -> dict[str, Any]:
                 "Action": "kms:*",
                 "Resource": "*",  # in a key policy, "*" is this key
             },
+            *(
+                # in a key policy, "*" is this key
+                _publisher_statement(p, account_id, region, PUBLISHER_KEY_ACTIONS, "*")
+                for p in PUBLISHERS
+            ),
+        ],
+    }
+
+
+def alert_topic_policy(topic_arn: str, account_id: str, region: str) -> dict[str, Any]:
+    """The topic policy: the account's principals as SNS's default policy allows, and each
+    of ``PUBLISHERS`` may publish."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
             {
-                "Sid": "CloudWatchAlarmsPublish",
+                "Sid": "AccountUsesTheTopic",
                 "Effect": "Allow",
-                "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                "Action": PUBLISHER_KEY_ACTIONS,
-                "Resource": "*",  # in a key policy, "*" is this key
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                    "ArnLike": {
-                        "aws:SourceArn": f"arn:aws:cloudwatch:{region}:{account_id}:alarm:*"
-                    },
-                },
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": ACCOUNT_TOPIC_ACTIONS,
+                "Resource": topic_arn,
             },
-            {
-                "Sid": "EventBridgePublishes",
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": PUBLISHER_KEY_ACTIONS,
-                "Resource": "*",  # in a key policy, "*" is this key
-            },
+            *(
+                _publisher_statement(p, account_id, region, ["SNS:Publish"], topic_arn)
+                for p in PUBLISHERS
+            ),
         ],
     }
 
@@ -99,6 +163,16 @@ class AlertTopic(pulumi.ComponentResource):
             name=args.topic_name,
             kms_master_key_id=self.key.arn,
             tags=args.tags,
+            opts=child,
+        )
+        self.policy = aws.sns.TopicPolicy(
+            f"{name}-policy",
+            arn=self.topic.arn,
+            policy=pulumi.Output.json_dumps(
+                pulumi.Output.all(self.topic.arn, account_id).apply(
+                    lambda values: alert_topic_policy(values[0], values[1], args.region)
+                )
+            ),
             opts=child,
         )
         self.subscription = aws.sns.TopicSubscription(

@@ -17,14 +17,21 @@ import pulumi_aws as aws
 
 from chalicelib.trends import env, names
 from infra.components.alarms import any_occurrence_alarm, no_success_alarm
-from infra.components.bucket import PrivateBucket, PrivateBucketArgs
 from infra.components.dashboards import MetricGrid
-from infra.components.function import FunctionAccess, Statement, policy_document
+from infra.components.function import FunctionAccess, Statement
 from infra.components.scheduler import TimedRun
 from infra.components.system import AppRoutes, FleetSystem, SystemArgs
 from infra.components.user_pool import UserPool, UserPoolArgs
+from infra.systems.trends.monitoring import (
+    Watch,
+    failed_executions,
+    monthly_budget,
+    pipeline_widgets,
+    videos_failed_alarm,
+)
 from infra.systems.trends.settings import TrendsSettings
 from infra.systems.trends.video_pipeline import VideoPipeline
+from infra.systems.trends.video_resources import VideoResources, VideoResourcesArgs
 from shared.env import SECRETS_CACHE_SECONDS
 from shared.names import physical
 
@@ -49,6 +56,27 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
         self.video_metadata = self.table("video-metadata", names.VIDEO_METADATA_TABLE)
         self.state = self.table("state", names.TRENDS_STATE_TABLE)
         self.config = self.table("config", names.CONFIG_TABLE)
+        self.video = VideoResources(
+            f"{name}-video",
+            VideoResourcesArgs(
+                stack=self.stack,
+                tags=self.tags,
+                protect=self.platform.protect_data,
+                intermediate_retention_days=settings.intermediate_retention_days,
+                finals_infrequent_access_days=settings.finals_infrequent_access_days,
+            ),
+            opts=self.child,
+        )
+        self.videos_bucket = self.video.bucket
+        self.mediaconvert_role = self.video.mediaconvert_role
+        self.watch = Watch(self.stack, self.tags, self.alerts.arn, self.platform.protect_data, self)
+        videos_failed_alarm(f"{name}-videos-failed", self.watch)
+        monthly_budget(
+            f"{name}-budget",
+            self.watch,
+            settings.video_pipeline.monthly_budget_usd,
+            settings.budget_alert_emails,
+        )
         self.users = UserPool(
             f"{name}-users",
             UserPoolArgs(
@@ -64,7 +92,6 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
             names.YOUTUBE_API_KEY_SECRET,
             'YouTube Data API v3 key for the trend analysis: {"api_key": "..."}',
         )
-        self._video_storage()
         self.pipeline = VideoPipeline(self)
         self.app = self.chalice_app(
             {
@@ -93,12 +120,15 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
             },
         )
         self.pipeline.declare(self.app)
+        failed_executions(f"{name}-failed-executions", self.watch, self.pipeline.machine.arn)
         self._alarms()
         analysis = self.app.functions[ANALYZE].function.name
         self.dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
             dashboard_name=physical("trends", self.stack),
-            dashboard_body=analysis.apply(lambda fn: json.dumps(self._dashboard(fn))),
+            dashboard_body=pulumi.Output.all(analysis, self.pipeline.machine.arn).apply(
+                lambda values: json.dumps(self._dashboard(*values))
+            ),
             opts=self.child,
         )
         self.exports.update(
@@ -114,58 +144,6 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
             }
         )
         self.finish()
-
-    def _video_storage(self) -> None:
-        """The videos bucket and MediaConvert's role on it."""
-        self.videos_bucket = PrivateBucket(
-            f"{self.name}-videos",
-            PrivateBucketArgs(
-                base_name=names.VIDEOS_BUCKET,
-                stack=self.stack,
-                tags=self.tags,
-                protect=self.platform.protect_data,
-            ),
-            opts=self.child,
-        )
-        self.mediaconvert_role = aws.iam.Role(
-            f"{self.name}-mediaconvert",
-            name=physical("trends-mediaconvert", self.stack),
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "mediaconvert.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
-            tags=self.tags,
-            opts=self.child,
-        )
-        bucket = self.videos_bucket.arn
-        aws.iam.RolePolicy(
-            f"{self.name}-mediaconvert-policy",
-            name=physical("trends-mediaconvert", self.stack),
-            role=self.mediaconvert_role.id,
-            policy=policy_document(
-                [
-                    {
-                        "Sid": "ReadMedia",
-                        "Action": ["s3:GetObject"],
-                        "Resource": [pulumi.Output.concat(bucket, "/work/*")],
-                    },
-                    {
-                        "Sid": "WriteVideos",
-                        "Action": ["s3:PutObject"],
-                        "Resource": [pulumi.Output.concat(bucket, "/videos/*")],
-                    },
-                ]
-            ),
-            opts=self.child,
-        )
 
     def _config(self) -> str:
         """The analysis' settings, as ``analysis_config.AnalysisConfig`` reads them
@@ -266,12 +244,13 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
             parent=self,
         )
 
-    def _dashboard(self, analysis_function: str) -> dict[str, Any]:
+    def _dashboard(self, analysis_function: str, pipeline_arn: str) -> dict[str, Any]:
         """One screen for the on-call: what each run found, the quota, YouTube's health and
-        the function's."""
+        the function's; then the video pipeline (``monitoring.pipeline_widgets``)."""
         namespace = names.TRENDS_METRICS_NAMESPACE
         service = ["service", names.TRENDS_METRICS_SERVICE]
-        widget = MetricGrid(self.platform.region, period_seconds=3600).widget
+        grid = MetricGrid(self.platform.region, period_seconds=3600)
+        widget = grid.widget
         return {
             "widgets": [
                 widget(
@@ -322,6 +301,9 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
                     ],
                     0,
                     12,
+                ),
+                *pipeline_widgets(
+                    grid, pipeline_arn, self.settings.video_pipeline.monthly_budget_usd, top=18
                 ),
             ]
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import EmailStr, Field, field_validator
 
 from infra.settings import CamelModel, SystemSettings
 from infra.systems.trends.pipeline_settings import VideoPipelineSettings
@@ -92,6 +92,15 @@ class TrendsSettings(SystemSettings):
     # The "no successful analysis" alarm fires after this many hours without one.
     stale_after_hours: int = Field(default=26, ge=2, le=72)
     video_pipeline: VideoPipelineSettings = VideoPipelineSettings()
+    # Part 2, the video pipeline. The AWS Budget of ``videoPipeline.monthlyBudgetUsd``
+    # alerts the alerts topic, and these addresses too (Budgets allows ten e-mail
+    # subscribers per notification).
+    budget_alert_emails: list[EmailStr] = Field(default_factory=list, max_length=10)
+    # Clips, narration and render intermediates (``work/``) are only needed for a night's
+    # retries; finished videos (``videos/``) move to Standard-IA, which S3 allows after 30
+    # days at the earliest.
+    intermediate_retention_days: int = Field(default=7, ge=1, le=90)
+    finals_infrequent_access_days: int = Field(default=30, ge=30, le=3650)
 
     @field_validator("schedule_timezone")
     @classmethod
