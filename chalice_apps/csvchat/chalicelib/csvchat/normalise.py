@@ -157,12 +157,14 @@ def records(text: TextIO, schema: CsvSchema) -> Iterator[list[str]]:
         NormaliseError: a record cannot be read as CSV (with its line).
     """
     reader = csv.reader(text, delimiter=schema.delimiter, quotechar=schema.quotechar)
+    line = 1  # where the next record starts
     try:
         for fields in reader:
             if reader.line_num > schema.header_line and any(f.strip(BLANK) for f in fields):
                 yield fields
+            line = reader.line_num + 1
     except csv.Error as err:
-        raise NormaliseError(f"line {reader.line_num + 1} cannot be read as CSV: {err}") from err
+        raise NormaliseError(f"line {line} cannot be read as CSV: {err}") from err
 
 
 def json_lines(rows: Iterable[list[str]], writer: RowWriter) -> Iterator[bytes]:
