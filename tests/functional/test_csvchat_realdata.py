@@ -4,8 +4,9 @@ Athena engine: what inference finds, compared with DuckDB's sniffer on every fil
 kept difference explained, and what queries then read.
 
 The stack is moto (S3, Glue, DynamoDB) with the local Athena's engine on top: an object is
-uploaded, ``process_object`` infers it and declares its Glue table, the engine reads the
-object as the table declares.
+uploaded, ``process_object`` infers it, writes its normalised copy and declares its Glue
+table over the copy, and the engine reads the copy as the table's SerDe says. Expected
+figures are computed from the raw files here, as a person reading them would.
 """
 
 from __future__ import annotations
