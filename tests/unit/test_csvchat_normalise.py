@@ -62,6 +62,7 @@ def test_every_spelling_of_missing_is_null_in_every_column(kind: str, missing: s
         ("double", "-2.", -2.0),
         ("double", "nan", None),  # not JSON, and not a number Athena's CSV types read
         ("double", "inf", None),
+        ("double", "1e400", None),  # past a double: no JSON number
         ("boolean", "TRUE", True),
         ("boolean", "False", False),
         ("boolean", "yes", None),
@@ -99,9 +100,15 @@ def test_timestamps_are_written_in_utc_to_the_millisecond(value: str, expected: 
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("97,4", 97.4), ("-1,472772241", -1.472772241), ("1,5e3", 1500.0), ("2.25", 2.25)],
+    [
+        ("97,4", 97.4),
+        ("-1,472772241", -1.472772241),
+        ("1,5e3", 1500.0),
+        ("2.25", 2.25),
+        ("1,5e400", None),
+    ],
 )
-def test_a_decimal_comma_column_reads_commas_and_points(value: str, expected: float) -> None:
+def test_a_decimal_comma_column_reads_commas_and_points(value: str, expected: float | None) -> None:
     assert normalised("double", value, comma=True) == expected
 
 

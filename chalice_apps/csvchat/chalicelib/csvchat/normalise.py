@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -67,13 +68,19 @@ def _bigint(text: str) -> str | None:
     return str(int(text)) if fits(text, "bigint") else None
 
 
+def _number(text: str) -> str | None:
+    """A JSON number; None past a double's range (``1e400`` is no JSON number)."""
+    number = float(text)
+    return repr(number) if math.isfinite(number) else None
+
+
 def _double(text: str) -> str | None:
-    return repr(float(text)) if fits(text, "double") else None
+    return _number(text) if fits(text, "double") else None
 
 
 def _comma_double(text: str) -> str | None:
     if is_comma_double(text):
-        return repr(float(text.replace(",", ".")))
+        return _number(text.replace(",", "."))
     return _double(text)
 
 
