@@ -2,11 +2,18 @@
 the Glue tables it names, whose data is read from their S3 location in the local AWS
 endpoint (moto) through the S3 API.
 
-Each table becomes a DuckDB view over ``read_csv`` of the objects under its location, with
-the dialect, encoding and header lines its table declares, every column read as text and
-cast to the Glue type with ``TRY_CAST`` (a value that does not fit is NULL, as Athena's CSV
-SerDe reads it with ``use.null.for.invalid.data``; ``_read_as`` for the declared column
-formats). sqlglot translates the query to DuckDB's dialect. What Athena would scan (every object
+Each table becomes a DuckDB view over the objects under its location, read the way its
+SerDe reads them in Athena:
+
+- ``org.openx.data.jsonserde.JsonSerDe`` (JSON Lines): ``read_json`` with exactly the
+  declared columns and types, so a value the SerDe could not read as its type fails the
+  query here too, rather than being read generously;
+- a CSV SerDe: ``read_csv`` with the dialect, encoding and header lines the table declares,
+  every column read as text and cast to the Glue type with ``TRY_CAST`` (a value that does
+  not fit is NULL, as with ``use.null.for.invalid.data``).
+
+An object whose key ends in ``.gz`` is decompressed, as Athena decides by the extension.
+sqlglot translates the query to DuckDB's dialect. What Athena would scan (every object
 of every table) is measured before anything runs, so the workgroup's cutoff is honoured.
 Objects are downloaded once per ETag into a cache folder.
 
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import shutil
 import threading
 from collections.abc import Callable
@@ -72,6 +80,11 @@ _ATHENA_TYPES = {
     "VARCHAR": "varchar",
 }
 _ENCODINGS = {"ISO-8859-1": "latin-1", "UTF-16": "utf-16", "UTF-8": "utf-8"}
+# The SerDes whose tables are JSON Lines (the OpenX one and Hive's own).
+JSON_SERDES = frozenset(
+    {"org.openx.data.jsonserde.JsonSerDe", "org.apache.hive.hcatalog.data.JsonSerDe"}
+)
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,8}$")
 
 
 class QueryError(Exception):
@@ -132,20 +145,20 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _duck_type(column: dict[str, Any]) -> str:
+    return _DUCK_TYPES.get(str(column["Type"]).lower(), "VARCHAR")
+
+
 def _read_as(field: str, column: dict[str, Any]) -> str:
-    """The SQL reading text ``field`` as the Glue ``column`` declares it, NULL where it does
-    not parse (the tables declare ``use.null.for.invalid.data``): a ``decimal.separator``
-    column parameter (not one of Athena's: the local reading of a declared choice) turns
-    ``97,4`` into 97.4; ISO timestamps with ``Z`` or an offset become their UTC time."""
-    duck_type = _DUCK_TYPES.get(str(column["Type"]).lower(), "VARCHAR")
+    """The SQL reading CSV text ``field`` as the Glue ``column`` declares it, NULL where it
+    does not parse (``use.null.for.invalid.data``); ISO timestamps with ``Z`` or an offset
+    become their UTC time."""
+    duck_type = _duck_type(column)
     if duck_type == "VARCHAR":
         return field
     # Never a bare TRY_CAST of the column: DuckDB pushes that into read_csv as a strict
     # conversion, and a view then fails on the first "NA" instead of reading NULL.
     text = f"trim({field})"
-    separator = (column.get("Parameters") or {}).get("decimal.separator")
-    if duck_type in ("DOUBLE", "FLOAT") and separator and separator != ".":
-        return f"TRY_CAST(replace({text}, {_literal(separator)}, '.') AS {duck_type})"
     if duck_type == "TIMESTAMP":
         return f"TRY_CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP)"
     return f"TRY_CAST({text} AS {duck_type})"
@@ -162,6 +175,51 @@ def _denied(reader: Reader, action: str, resource: str) -> QueryError:
         "ACCESS_DENIED",
         f"User: {reader.principal} is not authorized to perform: {action} on resource: {resource}",
     )
+
+
+def _extension(key: str) -> str:
+    """The key's last extension (``.gz``, ``.csv``), or nothing for an unusual one."""
+    found = _EXTENSION.search(key.rsplit("/", 1)[-1])
+    return found.group(0).lower() if found else ""
+
+
+def _files(paths: list[Path]) -> str:
+    return "[" + ", ".join(_literal(str(p)) for p in paths) + "]"
+
+
+def _json_source(paths: list[Path], columns: list[dict[str, Any]]) -> str:
+    """The SELECT of a JSON SerDe table: each line an object, read by its keys (the column
+    names) with the declared types."""
+    declared = ", ".join(f"{_literal(c['Name'])}: {_literal(_duck_type(c))}" for c in columns)
+    names = ", ".join(f'"{c["Name"]}"' for c in columns)
+    if not paths:  # an empty location: an empty table
+        nulls = ", ".join(f'NULL::{_duck_type(c)} AS "{c["Name"]}"' for c in columns)
+        return f"SELECT {nulls} LIMIT 0"
+    return (
+        f"SELECT {names} FROM read_json({_files(paths)}, format='newline_delimited', "
+        f"columns={{{declared}}}, auto_detect=false)"
+    )
+
+
+def _csv_source(data: TableData, columns: list[dict[str, Any]], serde: dict[str, str]) -> str:
+    """The SELECT of a CSV SerDe table (OpenCSVSerde's ``separatorChar`` and ``quoteChar``,
+    or LazySimpleSerDe's ``field.delim`` without quoting)."""
+    skip = int(data.glue.get("Parameters", {}).get("skip.header.line.count", "0"))
+    quote = serde.get("quoteChar", '"') if "separatorChar" in serde else ""
+    delimiter = serde.get("separatorChar") or serde.get("field.delim") or ","
+    encoding = _ENCODINGS.get(serde.get("serialization.encoding", "UTF-8"), "utf-8")
+    positional = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(columns)))
+    options = (
+        f"delim={_literal(delimiter)}, quote={_literal(quote)}, escape={_literal(quote)}, "
+        f"header=false, skip={skip}, columns={{{positional}}}, auto_detect=false, "
+        f"null_padding=true, strict_mode=false, encoding={_literal(encoding)}"
+    )
+    casts = ", ".join(f'{_read_as(f"c{i}", c)} AS "{c["Name"]}"' for i, c in enumerate(columns))
+    source = f"read_csv({_files(data.files)}, {options})"
+    if not data.files:  # an empty location: an empty table
+        nulls = ", ".join(f"NULL::VARCHAR AS c{i}" for i in range(len(columns)))
+        source = f"(SELECT {nulls} LIMIT 0)"
+    return f"SELECT {casts} FROM {source}"
 
 
 def tables_read(query: exp.Query) -> list[exp.Table]:
@@ -244,9 +302,9 @@ class Engine:
                     raise QueryError(
                         "PERMISSION_DENIED", f"Permission denied on S3 path: s3://{bucket}/{key}"
                     )
-                path = (
-                    self.cache_dir / hashlib.sha256(f"{bucket}/{key}/{etag}".encode()).hexdigest()
-                )
+                # The key's extension kept: DuckDB, as Athena, decompresses ``.gz`` by it.
+                digest = hashlib.sha256(f"{bucket}/{key}/{etag}".encode()).hexdigest()
+                path = self.cache_dir / (digest + _extension(key))
                 if not path.exists():
                     partial = path.with_suffix(".part")
                     # One GET: moto answers each ranged GET by reading the whole object,
@@ -261,27 +319,15 @@ class Engine:
     def _view(self, con: duckdb.DuckDBPyConnection, data: TableData) -> None:
         storage = data.glue["StorageDescriptor"]
         columns = storage.get("Columns", [])
-        serde = storage.get("SerdeInfo", {}).get("Parameters", {})
-        skip = int(data.glue.get("Parameters", {}).get("skip.header.line.count", "0"))
-        quote = serde.get("quoteChar", '"') if "separatorChar" in serde else ""
-        delimiter = serde.get("separatorChar") or serde.get("field.delim") or ","
-        encoding = _ENCODINGS.get(serde.get("serialization.encoding", "UTF-8"), "utf-8")
-        positional = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(columns)))
-        files = ", ".join(_literal(str(p)) for p in data.files)
-        options = (
-            f"delim={_literal(delimiter)}, quote={_literal(quote)}, escape={_literal(quote)}, "
-            f"header=false, skip={skip}, columns={{{positional}}}, auto_detect=false, "
-            f"null_padding=true, strict_mode=false, encoding={_literal(encoding)}"
-        )
-        casts = ", ".join(f'{_read_as(f"c{i}", c)} AS "{c["Name"]}"' for i, c in enumerate(columns))
         # Timestamps written with an offset are read as the UTC instant they name.
         con.execute("SET TimeZone = 'UTC'")
         con.execute(f'CREATE SCHEMA IF NOT EXISTS "{data.database}"')
-        source = f"read_csv([{files}], {options})"
-        if not data.files:  # an empty location: an empty table
-            nulls = ", ".join(f"NULL::VARCHAR AS c{i}" for i in range(len(columns)))
-            source = f"(SELECT {nulls} LIMIT 0)"
-        con.execute(f'CREATE VIEW "{data.database}"."{data.name}" AS SELECT {casts} FROM {source}')
+        serde = storage.get("SerdeInfo", {})
+        if serde.get("SerializationLibrary") in JSON_SERDES:
+            source = _json_source(data.files, columns)
+        else:
+            source = _csv_source(data, columns, serde.get("Parameters", {}))
+        con.execute(f'CREATE VIEW "{data.database}"."{data.name}" AS {source}')
 
     def run(self, sql: str, database: str, cutoff: int | None, timeout: float) -> Outcome:
         """Run one query; ``cutoff`` is the workgroup's bytes-scanned limit, ``timeout``

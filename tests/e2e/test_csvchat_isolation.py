@@ -244,7 +244,8 @@ def test_the_local_athena_refuses_a_session_scoped_to_another_dataset(
 
 
 def _owner(local_stack: dict[str, Any], dataset: dict[str, Any]) -> str:
-    """The dataset's owner (the Cognito ``sub``): the first part of its object's prefix."""
+    """The dataset's owner (the Cognito ``sub``): the first part of its objects' prefix
+    (the upload and the table's copy)."""
     s3 = aws(local_stack, "s3")
     bucket = next(
         b["Name"]
@@ -254,10 +255,10 @@ def _owner(local_stack: dict[str, Any], dataset: dict[str, Any]) -> str:
     pages = s3.get_paginator("list_objects_v2").paginate(
         Bucket=bucket, Prefix=names.DATASETS_PREFIX
     )
-    (key,) = [
-        o["Key"]
+    (owner,) = {
+        str(o["Key"]).split("/")[1]
         for page in pages
         for o in page.get("Contents", [])
         if f"/{dataset['dataset_id']}/" in o["Key"]
-    ]
-    return str(key).split("/")[1]
+    }
+    return owner

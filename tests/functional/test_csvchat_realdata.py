@@ -4,31 +4,36 @@ Athena engine: what inference finds, compared with DuckDB's sniffer on every fil
 kept difference explained, and what queries then read.
 
 The stack is moto (S3, Glue, DynamoDB) with the local Athena's engine on top: an object is
-uploaded, ``process_object`` infers it and declares its Glue table, the engine reads the
-object as the table declares.
+uploaded, ``process_object`` infers it, writes its normalised copy and declares its Glue
+table over the copy, and the engine reads the copy as the table's SerDe says. Expected
+figures are computed from the raw files here, as a person reading them would.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import importlib.metadata
 import io
 import uuid
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from statistics import mean
+from typing import Any
 
 import boto3
 import duckdb
 import pytest
 from moto import mock_aws
 
-from chalicelib.csvchat.catalog import table_name
+from chalicelib.csvchat.catalog import JSON_SERDE, table_name
 from chalicelib.csvchat.datasets import DatasetRepository
-from chalicelib.csvchat.inference import InferenceError, infer_schema
+from chalicelib.csvchat.inference import HEAD_BYTES, InferenceError, infer_schema
 from chalicelib.csvchat.processing import ProcessingDeps, process_object
 from devstack.athena_sql import Engine
+from shared.errors import TransientError
 from tests.conftest import REGION
 
 REALDATA = Path(__file__).resolve().parents[2].parent / "shared" / "realdata" / "csv"
@@ -152,8 +157,8 @@ class Stack:
     deps: ProcessingDeps
     engine: Engine
 
-    def load(self, name: str, content: bytes) -> str:
-        """Upload ``content`` as a new dataset and process it; its table, or the reason."""
+    def upload(self, name: str, content: bytes) -> str:
+        """Store ``content`` as a new dataset's upload, not processed yet; its key."""
         dataset_id = uuid.uuid4().hex
         key = f"datasets/{OWNER}/{dataset_id}/{name}"
         self.deps.datasets.create(
@@ -167,10 +172,15 @@ class Stack:
             }
         )
         self.deps.s3.put_object(Bucket=BUCKET, Key=key, Body=content)
+        return key
+
+    def load(self, name: str, content: bytes) -> str:
+        """Upload ``content`` as a new dataset and process it; its table."""
+        key = self.upload(name, content)
         outcome = process_object(self.deps, key, len(content))
-        item = self.deps.datasets.get(OWNER, dataset_id) or {}
+        item = self.deps.datasets.get(OWNER, key.split("/")[2]) or {}
         assert outcome == "ready", item.get("reason")
-        return table_name(dataset_id)
+        return table_name(key.split("/")[2])
 
     def query(self, sql: str) -> list[list[str | None]]:
         return self.engine.run(sql, DATABASE, None, 60).rows
@@ -286,3 +296,156 @@ def test_french_exports_read_their_numbers_codes_and_nul_bytes(stack: Stack) -> 
     assert float(total or 0) > 0 and float(first or 0) == 242.9
     assert (int(passengers or 0), int(rows or 0)) == (21, 7)
     assert "31600\x00" in [c[0] for c in codes]  # the NUL kept, a postcode as text
+
+
+def raw_rows(name: str, encoding: str = "utf-8", delimiter: str = ",") -> list[dict[str, str]]:
+    """The file's records by header name, as the csv module reads them (quoted line
+    breaks inside a record)."""
+    with (REALDATA / name).open(encoding=encoding, newline="") as text:
+        return list(csv.DictReader(text, delimiter=delimiter))
+
+
+def test_the_table_is_json_over_a_copy_and_the_upload_is_kept_as_it_was(stack: Stack) -> None:
+    # GIVEN a French export with decimal commas under ';'
+    content = (REALDATA / "cartolavage.csv").read_bytes()
+    # WHEN it is processed
+    table = stack.load("cartolavage.csv", content)
+    # THEN its table reads JSON Lines in the dataset's table folder, nothing else there
+    declared = stack.deps.glue.get_table(DatabaseName=DATABASE, Name=table)["Table"]
+    storage = declared["StorageDescriptor"]
+    assert storage["SerdeInfo"]["SerializationLibrary"] == JSON_SERDE
+    dataset_id = table.removeprefix("ds_")
+    assert storage["Location"] == f"s3://{BUCKET}/datasets/{OWNER}/{dataset_id}/table/"
+    listed = stack.deps.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"datasets/{OWNER}/{dataset_id}/")
+    keys = sorted(
+        o["Key"].removeprefix(f"datasets/{OWNER}/{dataset_id}/") for o in listed["Contents"]
+    )
+    assert keys == ["cartolavage.csv", "table/rows.json.gz"]
+    # AND the upload is byte for byte what was sent
+    kept = stack.deps.s3.get_object(
+        Bucket=BUCKET, Key=f"datasets/{OWNER}/{dataset_id}/cartolavage.csv"
+    )
+    assert kept["Body"].read() == content
+
+
+def test_decimal_comma_columns_sum_as_the_raw_numbers_do(stack: Stack) -> None:
+    # GIVEN the raw coordinates, written 2,236558914
+    rows = raw_rows("cartolavage.csv", "utf-8-sig", ";")
+    longitudes = [float(r["Longitude"].replace(",", ".")) for r in rows if r["Longitude"]]
+    latitudes = [float(r["Latitude"].replace(",", ".")) for r in rows if r["Latitude"]]
+    # WHEN they are summed through the table
+    table = stack.load("cartolavage.csv", (REALDATA / "cartolavage.csv").read_bytes())
+    [[lon_sum, lon_count, lat_sum, rows_read]] = stack.query(
+        f"SELECT sum(longitude), count(longitude), sum(latitude), count(*) FROM {table}"
+    )
+    # THEN the sums are the raw numbers' (none read as NULL)
+    assert float(lon_sum or "nan") == pytest.approx(sum(longitudes), rel=1e-12)
+    assert float(lat_sum or "nan") == pytest.approx(sum(latitudes), rel=1e-12)
+    assert (int(lon_count or 0), int(rows_read or 0)) == (len(longitudes), len(rows))
+    assert len(longitudes) > 0
+
+
+def test_latin1_amounts_with_decimal_commas_sum_as_the_raw_numbers_do(stack: Stack) -> None:
+    raw = raw_rows("formatting-issues.csv", "latin-1", ";")
+    header = list(raw[0])
+    volumes = [float(r[header[2]].replace(",", ".")) for r in raw if r[header[2]].strip()]
+    amounts = [float(r[header[5]].replace(",", ".")) for r in raw if r[header[5]].strip()]
+
+    table = stack.load("formatting.csv", (REALDATA / "formatting-issues.csv").read_bytes())
+    [[volume, amount]] = stack.query(f"SELECT sum(volume_m3), sum(montant) FROM {table}")
+
+    assert float(volume or "nan") == pytest.approx(sum(volumes), rel=1e-12)
+    assert float(amount or "nan") == pytest.approx(sum(amounts), rel=1e-12)
+
+
+def test_a_z_timestamp_compares_as_the_utc_instant_it_names(stack: Stack) -> None:
+    # GIVEN an iCalendar export: DTSTART 2008-02-11T23:00:00.000Z, and a description
+    # whose quoted line breaks span several lines
+    [raw] = raw_rows("calendar.csv")
+    start = dt.datetime.fromisoformat(raw["DTSTART"]).astimezone(dt.UTC).replace(tzinfo=None)
+    end = dt.datetime.fromisoformat(raw["DTEND"]).astimezone(dt.UTC).replace(tzinfo=None)
+    table = stack.load("calendar.csv", (REALDATA / "calendar.csv").read_bytes())
+    # WHEN the timestamps are compared with literals of the same instants in UTC
+    [[starts, same, before, hours, description, rows]] = stack.query(
+        f"SELECT dtstart, dtstart = TIMESTAMP '{start:%Y-%m-%d %H:%M:%S}', "
+        f"count_if(dtstart < TIMESTAMP '{end:%Y-%m-%d %H:%M:%S}') OVER (), "
+        "date_diff('hour', dtstart, dtend), description, count(*) OVER () "
+        f"FROM {table}"
+    )
+    # THEN they are the instants the file wrote, and the record is one row
+    assert starts == start.isoformat(sep=" ", timespec="milliseconds")
+    assert (same, before) == ("true", "1")
+    assert int(hours or 0) == (end - start) // dt.timedelta(hours=1)
+    assert (description, rows) == (raw["DESCRIPTION"], "1")
+
+
+def test_iso_dates_filter_and_group_as_the_raw_dates_do(stack: Stack) -> None:
+    # GIVEN flights with ISO dates and French records with NUL bytes and ISO dates
+    flights = raw_rows("ontime-sample.csv")
+    middle = sorted(r["FlightDate"] for r in flights)[len(flights) // 2]
+    firms = raw_rows("rge-null-chars.csv")
+    ends = sorted(r["date_fin"] for r in firms if r["date_fin"])
+    ontime = stack.load("ontime.csv", (REALDATA / "ontime-sample.csv").read_bytes())
+    rge = stack.load("rge.csv", (REALDATA / "rge-null-chars.csv").read_bytes())
+    # WHEN they are filtered by a date literal and grouped by year
+    [[later]] = stack.query(f"SELECT count(*) FROM {ontime} WHERE flightdate >= DATE '{middle}'")
+    years = stack.query(
+        f"SELECT year(date_fin), count(*) FROM {rge} WHERE date_fin IS NOT NULL "
+        "GROUP BY 1 ORDER BY 1"
+    )
+    [[first, last]] = stack.query(f"SELECT min(date_fin), max(date_fin) FROM {rge}")
+    # THEN the counts are the raw file's
+    assert int(later or 0) == sum(r["FlightDate"] >= middle for r in flights)
+    expected = sorted(Counter(int(d[:4]) for d in ends).items())
+    assert [(int(y or 0), int(n or 0)) for y, n in years] == expected
+    assert (first, last) == (ends[0], ends[-1])
+
+
+def table_objects(stack: Stack, table: str) -> list[dict[str, Any]]:
+    prefix = f"datasets/{OWNER}/{table.removeprefix('ds_')}/table/"
+    listed = stack.deps.s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix)
+    return list(listed.get("Contents", []))
+
+
+def test_a_retried_message_writes_the_same_copy_and_table(stack: Stack) -> None:
+    # GIVEN an upload whose first processing fails after its copy is written (Glue is
+    # unreachable: here, a database that does not exist)
+    content = (REALDATA / "decimal-separators.csv").read_bytes()
+    key = stack.upload("retried.csv", content)
+    failing = replace(stack.deps, database="no_such_database")
+    with pytest.raises(TransientError):
+        process_object(failing, key, len(content))
+    [first] = table_objects(stack, table_name(key.split("/")[2]))
+    # WHEN the message comes back and is processed again
+    outcome = process_object(stack.deps, key, len(content))
+    # THEN the dataset is ready over one copy, the same bytes as the first attempt's
+    table = table_name(key.split("/")[2])
+    [again] = table_objects(stack, table)
+    assert (outcome, again["Key"], again["ETag"]) == ("ready", first["Key"], first["ETag"])
+    rows = len(raw_rows("decimal-separators.csv", delimiter=";"))
+    assert stack.query(f"SELECT count(*) FROM {table}") == [[str(rows)]]
+    # AND a third delivery (the dataset is ready) changes nothing
+    assert process_object(stack.deps, key, len(content)) == "already processed"
+
+
+def test_the_copys_own_event_is_dropped(stack: Stack) -> None:
+    table = stack.load("sep.csv", (REALDATA / "decimal-separators.csv").read_bytes())
+    [copy] = table_objects(stack, table)
+
+    assert process_object(stack.deps, copy["Key"], copy["Size"]) == "copy"
+
+
+def test_a_file_that_stops_being_csv_past_its_head_fails_with_the_line(stack: Stack) -> None:
+    # GIVEN a file whose first megabyte is fine and whose last line holds a field longer
+    # than any CSV reader takes
+    rows = b"".join(b"%d,ok\n" % i for i in range(HEAD_BYTES // 6))
+    content = b"n,text\n" + rows + b"1," + b"x" * (1 << 20) + b"\n"
+    key = stack.upload("long.csv", content)
+    # WHEN it is processed
+    outcome = process_object(stack.deps, key, len(content))
+    # THEN the dataset failed, naming the line, and no copy or table is left
+    item = stack.deps.datasets.get(OWNER, key.split("/")[2]) or {}
+    assert (outcome, item["status"]) == ("failed", "failed")
+    last_line = content.count(b"\n")
+    assert f"line {last_line} " in item["reason"]
+    assert table_objects(stack, table_name(key.split("/")[2])) == []

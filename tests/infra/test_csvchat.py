@@ -235,7 +235,12 @@ def statements_of(stack: RecordingMocks, function: str) -> list[dict[str, Any]]:
 
 
 # The only wildcards: a log group's streams, and objects or tables under one prefix.
-WILDCARD_SUFFIXES = (":*", "/datasets/*", "/query-results/*")
+WILDCARD_SUFFIXES = (
+    ":*",
+    "/datasets/*",
+    f"/datasets/*/*/{names.TABLE_FOLDER}*",
+    "/query-results/*",
+)
 FOUNDATION_MODELS = "arn:aws:bedrock:*::foundation-model/"
 
 
@@ -294,6 +299,14 @@ def test_each_function_may_use_only_its_workgroup_database_buckets_and_tables(
                     assert resource.endswith(csvchat_model(name).split(".", 1)[1]), resource
     processor = statements_of(stack, physical("csvchat-process-uploads", name))
     assert not any(a.startswith("athena:") for s in processor for a in s["Action"])
+    uploads = bucket_named(stack, names.UPLOADS_BUCKET, name).outputs["arn"]
+    # The processor writes a dataset's table copy and nothing else: never an upload.
+    copy = f"{uploads}/datasets/alice-sub/d1/{names.TABLE_FOLDER}rows.json.gz"
+    for action in ("s3:PutObject", "s3:AbortMultipartUpload"):
+        assert _allows(processor, action, copy), action
+    for key in ("datasets/alice-sub/d1/data.csv", "elsewhere/table/rows.json.gz"):
+        assert not _allows(processor, "s3:PutObject", f"{uploads}/{key}"), key
+    assert not any("s3:DeleteObject" in s["Action"] for s in processor)
     api_env = stack.function_environment(physical("csvchat-api-handler", name))
     limits = json.loads(api_env[env.UPLOAD_LIMITS])
     assert limits["max_bytes"] == csvchat(name)["uploads"]["maxMb"] * MIB

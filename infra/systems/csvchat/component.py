@@ -318,9 +318,19 @@ class CsvchatSystem(FleetSystem[CsvchatSettings]):
                     "Resource": [self.datasets.arn],
                 },
                 {
-                    "Sid": "ReadUploadHeads",
+                    # The head for inference, then the whole upload for its copy.
+                    "Sid": "ReadUploads",
                     "Action": ["s3:GetObject"],
                     "Resource": [self._dataset_objects()],
+                },
+                {
+                    # The table's normalised copy, a multipart upload (aborted on failure),
+                    # only into a dataset's table folder: never over an upload.
+                    "Sid": "WriteTableCopies",
+                    "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
+                    "Resource": [
+                        self.uploads.objects_arn(f"{names.DATASETS_PREFIX}*/*/{names.TABLE_FOLDER}")
+                    ],
                 },
                 self.engine.table_statement(
                     "DeclareDatasetTables",

@@ -39,9 +39,11 @@ class CsvchatSettings(SystemSettings):
     uploads: UploadSettings = UploadSettings()
     # Per user, enforced at upload from the usage the datasets stream keeps.
     quota: QuotaSettings = QuotaSettings()
-    # The uploads bucket's queue (one message per new object) and its DLQ.
+    # The uploads bucket's queue (one message per new object) and its DLQ. Its consumer
+    # rewrites a whole upload into the table's copy, so it may run Lambda's 15 minutes;
+    # the visibility timeout is six times that, as AWS advises for a queue's consumer.
     upload_events_queue: QueueSettings = QueueSettings(
-        visibility_timeout_seconds=360, max_receive_count=3, dlq_retention_days=14
+        visibility_timeout_seconds=5400, max_receive_count=3, dlq_retention_days=14
     )
     # Seed §6: Athena's cost control, per query (Athena's minimum is 10 MB).
     bytes_scanned_cutoff_mb: int = Field(default=10 * 1024, ge=10)

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.csvchat.inference import HEAD_BYTES
 from shared.dynamo import conditional_write
 from shared.errors import TransientError
 
@@ -36,14 +35,15 @@ PUBLIC_FIELDS = (
 def public(item: dict[str, Any]) -> dict[str, Any]:
     """The item as the API shows it (numbers as ints, internal fields left out).
 
-    With ``row_estimate``, ``rows_counted`` says whether it is a count (inference read the
-    whole file) or an extrapolation from the head, so a page can say "about"."""
+    With ``row_estimate``, ``rows_counted`` says whether it is a count or an extrapolation,
+    so a page can say "about": processing counts the rows as it writes the table's copy,
+    so a ready dataset's is a count."""
     shown = {k: item[k] for k in PUBLIC_FIELDS if k in item}
     for key in ("size", "row_estimate"):
         if key in shown:
             shown[key] = int(shown[key])
-    if "row_estimate" in shown and "size" in shown:
-        shown["rows_counted"] = shown["size"] <= HEAD_BYTES
+    if "row_estimate" in shown:
+        shown["rows_counted"] = True
     return shown
 
 

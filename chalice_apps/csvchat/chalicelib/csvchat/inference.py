@@ -8,22 +8,21 @@ Read as people's files are written, not as RFC 4180 says:
 - the dialect is found with ``csv.Sniffer``, checked against every candidate delimiter by
   how consistently each splits the sample (the sniffer alone is easily fooled by a comma
   inside text); the encoding is UTF-8 (with or without a BOM), UTF-16 with a BOM, or else
-  Latin-1, the three that both Athena's SerDe and the local engine read;
-- a NUL or another stray control byte in text is kept (Athena reads it as a character); only
-  a file whose share of them says "binary" is refused;
+  Latin-1 (the copy Athena reads is rewritten in UTF-8: ``normalise``);
+- a NUL or another stray control byte in text is kept (a character of its value); only a
+  file whose share of them says "binary" is refused;
 - lines before the header (an export's title, a date, blank lines) are skipped: the header
   is the first row the rows below agree with (as wide, and nothing past it);
-  ``header_line`` says how many lines the table skips (Glue's ``skip.header.line.count``);
+  ``header_line`` says how many lines the copy skips;
 - a separator at the end of every line adds no column: trailing columns with no name and no
-  value are dropped (Athena's SerDe ignores fields past the declared columns);
+  value are dropped (the copy ignores fields past the declared columns);
 - ``NA``, ``N/A``, ``null``, ``NULL``, ``-`` and empty values are missing: they do not decide
-  a column's type, and a typed column reads them as NULL (the table declares
-  ``use.null.for.invalid.data``), so aggregates skip them;
+  a column's type, and the copy writes them as null, so aggregates skip them;
 - numbers with leading zeros (``063``, ``000009113186``) are codes: their column is text;
 - ISO 8601 timestamps with ``Z`` or an offset are timestamps (read in UTC);
 - decimal commas (``97,4``) make a ``double`` where the separator is not a comma; the
-  column's ``decimal_comma`` says so and the table declares it per column (see
-  ``catalog``).
+  schema's ``decimal_comma`` names those columns, whose values the copy rewrites with a
+  point.
 
 DuckDB's sniffer does much the same with a 20 MB wheel in the zip and on every cold start;
 the head is small enough that the standard library is fast (bench/csvchat_bench.py).
@@ -62,7 +61,7 @@ AGREEMENT = 0.9
 MISSING = frozenset({"", "na", "n/a", "null", "-"})
 _MAGIC = (b"PK\x03\x04", b"%PDF", b"\x89PNG", b"\x1f\x8b", b"\xd0\xcf\x11\xe0", b"BZh", b"\x7fELF")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_BLANK = " \t\ufeff"
+BLANK = " \t\ufeff"
 # Numbers as Athena parses them; an integer part with a leading zero (063) is a code.
 _BIGINT = re.compile(r"[+-]?(0|[1-9]\d{0,18})")
 _DOUBLE = re.compile(r"[+-]?((0|[1-9]\d*)(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -96,9 +95,7 @@ class CsvSchema:
     quotechar: str
     columns: tuple[Column, ...]
     row_estimate: int
-    # Quoted fields hold line breaks (Athena's CSV SerDe would read them as new rows).
-    multiline_fields: bool = False
-    # The header's last line (1-based): the table skips this many lines of each object.
+    # The header's last line (1-based): the copy skips this many lines of the file.
     header_line: int = 1
     # Names of the double columns written with a decimal comma.
     decimal_comma: frozenset[str] = frozenset()
@@ -112,10 +109,10 @@ class _Record:
 
 
 def is_missing(value: str) -> bool:
-    return value.strip(_BLANK).lower() in MISSING
+    return value.strip(BLANK).lower() in MISSING
 
 
-def _fits(value: str, kind: str) -> bool:
+def fits(value: str, kind: str) -> bool:
     if kind == "boolean":
         return value.lower() in _BOOLEAN
     if kind == "bigint":
@@ -142,7 +139,7 @@ def _valid_date(value: str) -> bool:
     return True
 
 
-def _comma_double(value: str) -> bool:
+def is_comma_double(value: str) -> bool:
     return bool(_COMMA_DOUBLE.fullmatch(value))
 
 
@@ -152,14 +149,14 @@ def column_type(values: list[str], *, comma_decimals: bool = False) -> tuple[str
     ``comma_decimals``: the separator is not a comma)."""
     # Each distinct value once: most columns repeat theirs (codes, categories, flags).
     present = {
-        stripped for stripped in {v.strip(_BLANK) for v in values} if not is_missing(stripped)
+        stripped for stripped in {v.strip(BLANK) for v in values} if not is_missing(stripped)
     }
     if not present:
         return "string", False
     for kind in TYPES[:-1]:
-        if all(_fits(v, kind) for v in present):
+        if all(fits(v, kind) for v in present):
             return kind, False
-    if comma_decimals and all(_fits(v, "double") or _comma_double(v) for v in present):
+    if comma_decimals and all(fits(v, "double") or is_comma_double(v) for v in present):
         return "double", True
     return "string", False
 
@@ -192,7 +189,7 @@ def _records(text: str, delimiter: str, quotechar: str) -> list[_Record]:
     line = 1
     try:
         for fields in reader:
-            if any(f.strip(_BLANK) for f in fields):  # a blank line, or a stray BOM alone
+            if any(f.strip(BLANK) for f in fields):  # a blank line, or a stray BOM alone
                 records.append(_Record(line, reader.line_num, fields))
             line = reader.line_num + 1
     except csv.Error as err:
@@ -202,7 +199,7 @@ def _records(text: str, delimiter: str, quotechar: str) -> list[_Record]:
 
 def _trimmed_width(fields: list[str]) -> int:
     width = len(fields)
-    while width and not fields[width - 1].strip(_BLANK):
+    while width and not fields[width - 1].strip(BLANK):
         width -= 1
     return width
 
@@ -242,7 +239,7 @@ def _dialect(sample: str) -> tuple[str, str]:
 def _agrees(record: _Record, width: int) -> bool:
     """The record fits under a header of ``width`` names: at least as wide, and nothing
     but empty fields (trailing separators) past it."""
-    return len(record.fields) >= width and not any(f.strip(_BLANK) for f in record.fields[width:])
+    return len(record.fields) >= width and not any(f.strip(BLANK) for f in record.fields[width:])
 
 
 def _header_index(records: list[_Record]) -> int:
@@ -283,9 +280,9 @@ def _ragged(rows: list[_Record], width: int, header: _Record) -> str | None:
 def _kept_width(header: list[str], rows: list[_Record]) -> int:
     """The header's width less trailing columns that have neither a name nor a value."""
     width = len(header)
-    while width > 1 and not header[width - 1].strip(_BLANK):
+    while width > 1 and not header[width - 1].strip(BLANK):
         column = width - 1
-        if any(column < len(r.fields) and r.fields[column].strip(_BLANK) for r in rows):
+        if any(column < len(r.fields) and r.fields[column].strip(BLANK) for r in rows):
             break
         width -= 1
     return width
@@ -297,7 +294,7 @@ def _has_header(first: list[str], types: list[str]) -> bool:
     if all(kind == "string" for kind in types):
         return True
     return any(
-        not is_missing(value) and not _fits(value.strip(_BLANK), kind)
+        not is_missing(value) and not fits(value.strip(BLANK), kind)
         for value, kind in zip(first, types, strict=True)
     )
 
@@ -371,11 +368,10 @@ def infer_schema(head: bytes, size: int) -> CsvSchema:
         delimiter=delimiter,
         quotechar=quotechar,
         columns=tuple(
-            Column(name, kind, source.strip(_BLANK))
+            Column(name, kind, source.strip(BLANK))
             for name, kind, source in zip(names, types, names_written, strict=True)
         ),
         row_estimate=max(estimate, len(rows)),
-        multiline_fields=any("\n" in value for row in rows for value in row.fields),
         header_line=header.end,
         decimal_comma=frozenset(
             name for name, (_, comma) in zip(names, found, strict=True) if comma

@@ -37,13 +37,17 @@ USAGE_TABLE: Final = TableSchema(
     base_name="csvchat-usage", hash_key="owner", attributes={"owner": "S"}
 )
 
-# Seed §3: where files are uploaded (each dataset under its own prefix, the Glue table's
-# location) and where Athena writes query results. The account id is appended to both.
+# Seed §3: where files are uploaded (each dataset under its own prefix, its Glue table's
+# location below it) and where Athena writes query results. The account id is appended to
+# both.
 UPLOADS_BUCKET: Final = "csvchat-uploads"
 RESULTS_BUCKET: Final = "csvchat-results"
 # An uploaded file's key: datasets/<owner>/<dataset_id>/<file name>. Only keys under this
 # prefix notify the processing queue.
 DATASETS_PREFIX: Final = "datasets/"
+# Under a dataset's prefix, the folder of its normalised copy: the Glue table's location
+# (datasets/<owner>/<dataset_id>/table/), which holds nothing else.
+TABLE_FOLDER: Final = "table/"
 # Athena writes each query's result under this prefix of the results bucket.
 QUERY_RESULTS_PREFIX: Final = "query-results/"
 # The queue the uploads bucket notifies (ObjectCreated), and its DLQ.

@@ -2,11 +2,14 @@
 table, and its dataset ``ready``, or ``failed`` with a reason the uploader can act on.
 
 S3 notifies the queue (``chalice package`` cannot wire S3 events; the Pulumi program
-does), one message per event with the key URL-encoded. Only the head of the object is read
-(a Range GET of ``HEAD_BYTES``): inference costs the same for any size. A message S3 sends
-once to check the queue (``s3:TestEvent``) and an object no dataset expects are dropped; a
-redelivered message finds the dataset past ``inferring`` and does nothing. Only transient
-failures (S3, Glue or DynamoDB after retries) send a message back to the queue.
+does), one message per event with the key URL-encoded. The schema is inferred from the
+head of the object (a Range GET of ``HEAD_BYTES``); then the whole object is streamed once
+into its normalised copy (``table_copy``), which the table is declared over. A message S3
+sends once to check the queue (``s3:TestEvent``), the copy's own creation and an object no
+dataset expects are dropped; a redelivered message finds the dataset past ``inferring`` and
+does nothing, and a retried one (still ``inferring``) writes the same copy and table again.
+Only transient failures (S3, Glue or DynamoDB after retries) send a message back to the
+queue.
 """
 
 from __future__ import annotations
@@ -25,9 +28,18 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.csvchat.catalog import location, put_table, table_input, table_name
+from chalicelib.csvchat.catalog import (
+    copy_key,
+    is_copy,
+    location,
+    put_table,
+    table_input,
+    table_name,
+)
 from chalicelib.csvchat.datasets import DatasetRepository
 from chalicelib.csvchat.inference import HEAD_BYTES, CsvSchema, InferenceError, infer_schema
+from chalicelib.csvchat.normalise import NormaliseError
+from chalicelib.csvchat.table_copy import write_copy
 from chalicelib.csvchat.uploads import parse_key
 from shared.errors import TransientError
 from shared.observability import logger
@@ -37,10 +49,6 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 log = logger("csvchat-processing")
-MULTILINE_WARNING = (
-    "some quoted fields hold line breaks: Athena's CSV reader takes each line as a row, so "
-    "those rows read wrongly in AWS"
-)
 
 
 @dataclass(frozen=True)
@@ -65,19 +73,19 @@ def _head(deps: ProcessingDeps, key: str, size: int) -> bytes:
         raise TransientError(f"reading the head of {key} failed: {err}") from err
 
 
-def _ready(deps: ProcessingDeps, owner: str, dataset_id: str, schema: CsvSchema) -> None:
+def _ready(deps: ProcessingDeps, owner: str, dataset_id: str, schema: CsvSchema, rows: int) -> None:
     name = table_name(dataset_id)
     put_table(
         deps.glue,
         deps.database,
-        table_input(name, location(deps.bucket, owner, dataset_id), schema),
+        table_input(name, location(deps.bucket, owner, dataset_id), schema, rows),
     )
     deps.datasets.ready(
         owner,
         dataset_id,
         deps.now(),
         columns=[asdict(c) for c in schema.columns],
-        row_estimate=schema.row_estimate,
+        row_estimate=rows,
         table=name,
         format={
             "encoding": schema.encoding,
@@ -86,12 +94,15 @@ def _ready(deps: ProcessingDeps, owner: str, dataset_id: str, schema: CsvSchema)
             "header_line": schema.header_line,
             "decimal_comma": sorted(schema.decimal_comma),
         },
-        warnings=[MULTILINE_WARNING] if schema.multiline_fields else [],
+        warnings=[],
     )
 
 
 def process_object(deps: ProcessingDeps, key: str, size: int) -> str:
-    """Infer one uploaded object's schema and create its table; returns what happened."""
+    """Infer one uploaded object's schema, write its copy and create its table; returns
+    what happened."""
+    if is_copy(key):
+        return "copy"
     found = parse_key(key)
     item = deps.datasets.get(*found) if found else None
     if found is None or item is None or item.get("key") != key:
@@ -107,11 +118,12 @@ def process_object(deps: ProcessingDeps, key: str, size: int) -> str:
         return "failed"
     try:
         schema = infer_schema(_head(deps, key, size), size)
-    except InferenceError as err:
+        rows = write_copy(deps.s3, deps.bucket, key, copy_key(owner, dataset_id), schema)
+    except (InferenceError, NormaliseError) as err:
         deps.datasets.fail(owner, dataset_id, str(err), deps.now())
         log.info("dataset failed", extra={"dataset_id": dataset_id, "reason": str(err)})
         return "failed"
-    _ready(deps, owner, dataset_id, schema)
+    _ready(deps, owner, dataset_id, schema, rows)
     log.info("dataset ready", extra={"dataset_id": dataset_id, "columns": len(schema.columns)})
     return "ready"
 
