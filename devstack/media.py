@@ -112,6 +112,6 @@ def make_clip(prompt: str, seconds: float, width: int, height: int, target: Path
     source = f"testsrc2=size={width}x{height}:rate=24:duration={seconds}"
     ffmpeg(
         *("-f", "lavfi", "-i", source, "-vf", f"hue=h={hue}"),
-        *("-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"),
+        *("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"),
         *("-movflags", "+faststart", str(target)),
     )
