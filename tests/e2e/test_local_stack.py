@@ -326,7 +326,11 @@ def test_a_queue_setting_changed_in_stack_config_is_what_the_local_stack_creates
 ) -> None:
     setting = {"visibilityTimeoutSeconds": 900, "maxReceiveCount": 5, "dlqRetentionDays": 7}
     launched, stack = start_stack(
-        tmp_path, "--set", f"serverless-fleet:comms={json.dumps({'channelQueue': setting})}"
+        tmp_path,
+        "--systems",
+        "comms",
+        "--set",
+        f"serverless-fleet:comms={json.dumps({'channelQueue': setting})}",
     )
     try:
         sqs = aws(stack, "sqs")
@@ -384,8 +388,9 @@ def test_a_schedule_fired_on_demand_fills_the_table_and_the_read_route_returns_i
 
 
 def test_ctrl_c_stops_everything_and_frees_the_ports(built_packages: Path, tmp_path: Path) -> None:
-    """A stack of its own, since the shared one serves other tests until the session ends."""
-    launched, local_stack = start_stack(tmp_path)
+    """A stack of its own, since the shared one serves other tests until the session ends
+    (one system's: stopping does not depend on how many there are, and it starts faster)."""
+    launched, local_stack = start_stack(tmp_path, "--systems", "mentions")
     rule = "arn:aws:events:eu-north-1:123456789012:rule/manual-invoke"
     aws(local_stack, "lambda").invoke(  # a function process of the Lambda service too
         FunctionName="mentions-ingest-mentions-dev",
