@@ -20,8 +20,10 @@ class VideoPipelineSettings(CamelModel):
     max_concurrency: int = Field(default=3, ge=1, le=40)
     videos_per_night: int = Field(default=3, ge=1, le=50)
     # Seed 002 §7.2, §8.2: the month's spend the pipeline keeps within (US dollars); AWS
-    # Budgets alerts at 80 % and 100 % of it.
-    monthly_budget_usd: float = Field(default=100.0, gt=0, le=1_000_000)
+    # Budgets alerts at 80 % and 100 % of it. A video of the configuration's defaults (7.5
+    # minutes, 75 s of 720p clips) is estimated at about $113, nearly all of it the clips:
+    # the default pays for about eight a month; raise it on purpose.
+    monthly_budget_usd: float = Field(default=1000.0, gt=0, le=1_000_000)
     text_model_id: str = Field(default="global.amazon.nova-2-lite-v1:0", min_length=1)
     # Nova Reel reached its end of life on 2026-09-30; Luma Ray2 is the default.
     video_model_id: str = Field(default="luma.ray-v2:0", min_length=1)
