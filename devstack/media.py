@@ -50,15 +50,13 @@ class MediaFacts:
     channels: str | None = None
 
 
-def ffmpeg(*args: str) -> None:
+def ffmpeg(*args: str, timeout: float = FFMPEG_TIMEOUT_SECONDS) -> None:
     """Run ffmpeg quietly; :class:`MediaError` with its complaint when it fails."""
     command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", *args]
     try:
-        done = subprocess.run(
-            command, capture_output=True, timeout=FFMPEG_TIMEOUT_SECONDS, check=False
-        )
+        done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired as err:
-        raise MediaError(f"ffmpeg took longer than {FFMPEG_TIMEOUT_SECONDS:.0f} s") from err
+        raise MediaError(f"ffmpeg took longer than {timeout:.0f} s") from err
     if done.returncode != 0:
         tail = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
         raise MediaError(" / ".join(tail) or f"ffmpeg exited with {done.returncode}")

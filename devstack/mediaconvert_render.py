@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devstack.media import MediaFacts, ffmpeg, probe
+from devstack.media import FFMPEG_TIMEOUT_SECONDS, MediaFacts, ffmpeg, probe
 from devstack.rest_service import ServiceError, split_s3_uri
 
 _REFUSED_INPUT = ("inputClippings", "imageInserter", "videoOverlays", "crop", "position")
@@ -200,6 +200,11 @@ def render(
         else:
             source = f"anullsrc=r={output.sample_rate}:cl={layout}"
         chains.append(f"{source},apad,atrim=duration={seconds},asetpts=PTS-STARTPTS[a{n}]")
+    # A long video takes a while on a laptop: a second of encoding per second of output,
+    # on top of the usual limit, before the job is called stuck.
+    total = sum(
+        f.duration if f else i.generated_ms / 1000 for i, f in zip(inputs, facts, strict=True)
+    )
     joined = "".join(f"[v{n}][a{n}]" for n in range(len(inputs)))
     chains.append(f"{joined}concat=n={len(inputs)}:v=1:a=1[v][a]")
     ffmpeg(
@@ -208,5 +213,6 @@ def render(
         *("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"),
         *("-c:a", "aac", "-b:a", str(output.audio_bitrate), "-ar", str(output.sample_rate)),
         *("-ac", str(output.channels), "-movflags", "+faststart", "-f", "mp4", str(target)),
+        timeout=FFMPEG_TIMEOUT_SECONDS + total,
     )
     return probe(target)
