@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -37,6 +38,9 @@ from devstack.profiles.trends import UPLOADS_FOLDER
 from shared.names import physical
 from tests.e2e.support import aws, start_stack
 from tests.trends_support import rank_one
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 pytestmark = pytest.mark.e2e
 
@@ -244,6 +248,34 @@ def test_the_cut_upload_resumed_without_sending_a_byte_twice(night: dict[str, An
         for (_, last), (first, _) in itertools.pairwise(ranges):
             assert first == last + 1, upload["video_id"]  # contiguous, never overlapping
     assert any(len(u["received"]) > 1 for u in night["uploads"]["uploads"])
+
+
+def test_the_console_draws_the_night_on_the_machines_graph(
+    night: dict[str, Any], trends_stack: dict[str, Any], browser: Browser
+) -> None:
+    """Followed as a person would: the night's execution picked in the console, its path
+    drawn: the fallback taken, every video rendered, uploads and the failure handler
+    reached, the budget's refusal not."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(f"{trends_stack['console']}/#machines/{MACHINE}")
+        expect(page.locator("#graph svg")).to_be_visible()
+        page.locator("#executions button", has_text=night["execution"]["name"]).click()
+        expect(page.locator("#executions li.chosen")).to_have_attribute("data-status", "SUCCEEDED")
+        visited = re.compile(r"\bvisited\b")
+        for state in ("Plan", "BudgetGate", "MakeVideos", "UseFallback", "Upload", "MarkFailed"):
+            expect(page.locator(f'#graph .state[data-state="{state}"]')).to_have_class(visited)
+        expect(page.locator('#graph .state[data-state="BudgetExhausted"]')).not_to_have_class(
+            visited
+        )
+        # One visit per video: the four renders, one of them the failed one.
+        render = page.locator('#graph .state[data-state="Render"]')
+        expect(render).to_have_attribute("data-steps", re.compile(r"^\d+(,\d+){3}$"))
+    finally:
+        context.close()
 
 
 def test_the_2_am_schedule_starts_a_night(
