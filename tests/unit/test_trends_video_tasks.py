@@ -1,16 +1,19 @@
 """The pipeline tasks' own logic: the render's inputs (clips repeated under the narration,
 each taking it from where the previous ones end; the fallback's generated picture), what a
-MediaConvert event says, and how the clip jobs move on (a failed job started again while
-attempts remain, then the fallback; a cap on the looks)."""
+MediaConvert event says, how the clip jobs move on (a failed job started again while
+attempts remain, then the fallback; a cap on the looks), and which service errors are
+retried."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from chalicelib.trends import clips
 from chalicelib.trends.render import AUDIO_SELECTOR, job_outcome, job_settings, render_cost
+from chalicelib.trends.service_errors import mapped_call
 
 
 def test_clips_repeat_until_the_narration_is_covered_and_each_takes_it_from_its_start() -> None:
@@ -139,3 +142,42 @@ def test_clips_still_running_after_the_last_look_fail() -> None:
 
     assert state["status"] == clips.FAILED
     assert state["reason"] == "clips still running after 3 looks"
+
+
+class Refused(Exception):
+    pass
+
+
+class Unavailable(Exception):
+    pass
+
+
+def _failing(error: Exception) -> Any:
+    def call() -> None:
+        raise error
+
+    return call
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow"}}, "Op"),
+            Unavailable,
+        ),
+        (ClientError({"Error": {"Code": "ValidationException", "Message": "bad"}}, "Op"), Refused),
+        (EndpointConnectionError(endpoint_url="https://bedrock"), Unavailable),
+    ],
+)
+def test_a_service_error_is_retried_only_when_retrying_can_help(
+    error: Exception, expected: type[Exception]
+) -> None:
+    with pytest.raises(expected, match=r"^Bedrock Converse: "):
+        mapped_call(
+            "Bedrock Converse",
+            _failing(error),
+            transient={"ThrottlingException"},
+            refused=Refused,
+            unavailable=Unavailable,
+        )

@@ -13,12 +13,13 @@ folder per invocation, ``<s3Uri>/<invocation id>/output.mp4``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
-
-from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.trends.exceptions import TrendsError
 from chalicelib.trends.pricing import PRICES
+from chalicelib.trends.service_errors import mapped_call
 from shared.errors import TransientError
 
 IN_PROGRESS, COMPLETED, FAILED = "InProgress", "Completed", "Failed"
@@ -44,17 +45,14 @@ def luma_body(prompt: str, seconds: int, resolution: str) -> dict[str, Any]:
     }
 
 
-def _call(what: str, call: Any) -> Any:
-    try:
-        return call()
-    except ClientError as err:
-        code = err.response["Error"]["Code"]
-        message = f"Bedrock {what}: {code}: {err.response['Error'].get('Message', '')}"
-        if code in _TRANSIENT:
-            raise ClipServiceUnavailableError(message) from err
-        raise ClipRequestRefusedError(message) from err
-    except BotoCoreError as err:
-        raise ClipServiceUnavailableError(f"Bedrock {what}: {err}") from err
+def _call(what: str, call: Callable[[], Any]) -> Any:
+    return mapped_call(
+        f"Bedrock {what}",
+        call,
+        transient=_TRANSIENT,
+        refused=ClipRequestRefusedError,
+        unavailable=ClipServiceUnavailableError,
+    )
 
 
 def start_clip(
@@ -136,7 +134,7 @@ def check_clips(
             jobs.append(job)
             continue
         answer = _call(
-            "GetAsyncInvoke", lambda j=job: bedrock.get_async_invoke(invocationArn=j["invocation"])
+            "GetAsyncInvoke", partial(bedrock.get_async_invoke, invocationArn=job["invocation"])
         )
         status = answer["status"]
         if status == COMPLETED:

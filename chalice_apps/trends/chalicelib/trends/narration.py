@@ -13,10 +13,9 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from chalicelib.trends.exceptions import TrendsError
 from chalicelib.trends.pricing import PRICES
+from chalicelib.trends.service_errors import mapped_call
 from shared.errors import TransientError
 
 _TRANSIENT = {"ThrottlingException", "ServiceFailureException"}
@@ -32,16 +31,13 @@ class SpeechUnavailableError(TrendsError, TransientError):
 
 
 def _call(what: str, call: Callable[[], Any]) -> Any:
-    try:
-        return call()
-    except ClientError as err:
-        code = err.response["Error"]["Code"]
-        message = f"Polly {what}: {code}: {err.response['Error'].get('Message', '')}"
-        if code in _TRANSIENT:
-            raise SpeechUnavailableError(message) from err
-        raise NarrationFailedError(message) from err
-    except BotoCoreError as err:
-        raise SpeechUnavailableError(f"Polly {what}: {err}") from err
+    return mapped_call(
+        f"Polly {what}",
+        call,
+        transient=_TRANSIENT,
+        refused=NarrationFailedError,
+        unavailable=SpeechUnavailableError,
+    )
 
 
 def narrate(

@@ -19,10 +19,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from chalicelib.trends.exceptions import TrendsError
 from chalicelib.trends.pricing import PRICES
+from chalicelib.trends.service_errors import mapped_call
 from shared.errors import TransientError
 
 AUDIO_SELECTOR = "Narration"
@@ -153,22 +152,19 @@ def start_render(
     """
     seconds = narration_seconds(narration_text)
     destination = f"s3://{bucket}/videos/{video_id}/video"
-    try:
-        job = mediaconvert.create_job(
+    job = mapped_call(
+        "MediaConvert CreateJob",
+        lambda: mediaconvert.create_job(
             Role=role_arn,
             Settings=job_settings(clips, narration_uri, seconds, destination),
             UserMetadata={**metadata, "video_id": video_id},
             StatusUpdateInterval="SECONDS_60",
             ClientRequestToken=video_id,
-        )["Job"]
-    except ClientError as err:
-        code = err.response["Error"]["Code"]
-        message = f"MediaConvert CreateJob: {code}: {err.response['Error'].get('Message', '')}"
-        if code in _TRANSIENT:
-            raise RenderUnavailableError(message) from err
-        raise RenderRefusedError(message) from err
-    except BotoCoreError as err:
-        raise RenderUnavailableError(f"MediaConvert CreateJob: {err}") from err
+        )["Job"],
+        transient=_TRANSIENT,
+        refused=RenderRefusedError,
+        unavailable=RenderUnavailableError,
+    )
     return str(job["Id"]), f"{destination}{NAME_MODIFIER}.mp4"
 
 

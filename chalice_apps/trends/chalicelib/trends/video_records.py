@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.trends.exceptions import DatabaseError
 from chalicelib.trends.names import NIGHT_INDEX
+from shared.dynamo import conditional_write
 from shared.timestamps import utc_iso
 
 if TYPE_CHECKING:
@@ -105,15 +106,12 @@ class VideoStore:
             "updated_at": utc_iso(now.isoformat()),
             "cost_usd": {},
         }
-        try:
-            self._videos.put_item(Item=item, ConditionExpression="attribute_not_exists(video_id)")
-        except ClientError as err:
-            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise DatabaseError(f"planning video {video['video_id']} failed: {err}") from err
-        except BotoCoreError as err:
-            raise DatabaseError(f"planning video {video['video_id']} failed: {err}") from err
-        return True
+        return conditional_write(
+            lambda: self._videos.put_item(
+                Item=item, ConditionExpression="attribute_not_exists(video_id)"
+            ),
+            f"planning video {video['video_id']}",
+        )
 
     def update(self, video_id: str, now: datetime, **fields: Any) -> None:
         """Set fields of a video (never its cost: ``record_stage`` does that)."""

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, Field, ValidationError
 
 from chalicelib.trends.exceptions import TrendsError
 from chalicelib.trends.pricing import PRICES
+from chalicelib.trends.service_errors import mapped_call
 from shared.errors import TransientError
 
 TOOL = "write_video_script"
@@ -93,8 +93,9 @@ def write_script(
         ModelUnavailableError: throttled or a Bedrock fault (retry).
         ScriptRefusedError: a refusal of the request, or an answer that is not a script.
     """
-    try:
-        answer = bedrock.converse(
+    answer = mapped_call(
+        "Bedrock Converse",
+        lambda: bedrock.converse(
             modelId=model_id,
             system=[{"text": instructions(video["prompt"], video["style"])}],
             messages=[
@@ -102,15 +103,11 @@ def write_script(
             ],
             toolConfig={"tools": [TOOL_SPEC], "toolChoice": {"tool": {"name": TOOL}}},
             inferenceConfig={"maxTokens": 4096, "temperature": 0.7},
-        )
-    except ClientError as err:
-        code = err.response["Error"]["Code"]
-        message = err.response["Error"].get("Message", "")
-        if code in _TRANSIENT:
-            raise ModelUnavailableError(f"Bedrock {code}: {message}") from err
-        raise ScriptRefusedError(f"Bedrock refused the script request: {code}: {message}") from err
-    except BotoCoreError as err:
-        raise ModelUnavailableError(f"Bedrock could not be reached: {err}") from err
+        ),
+        transient=_TRANSIENT,
+        refused=ScriptRefusedError,
+        unavailable=ModelUnavailableError,
+    )
     tool_input = next(
         (
             block["toolUse"]["input"]
