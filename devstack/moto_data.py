@@ -8,6 +8,7 @@ at moto) and the resource's inputs, and returns its physical id and outputs."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -275,6 +276,12 @@ def event_target(session: Session, inputs: dict[str, Any]) -> Created:
     return f"{inputs['rule']}-{target['Id']}", inputs | {"targetId": target["Id"]}
 
 
+# Pulumi's mock runtime creates resources on several threads, and moto's IAM backend reads
+# its roles while another thread adds one ("dictionary changed size during iteration"):
+# the program's IAM calls go one at a time.
+_IAM_CALLS = threading.Lock()
+
+
 def role(session: Session, name: str, inputs: dict[str, Any]) -> Created:
     role_id, outputs = fake_outputs("aws:iam/role:Role", name, inputs, str(session.region_name))
     request: dict[str, Any] = {
@@ -285,14 +292,16 @@ def role(session: Session, name: str, inputs: dict[str, Any]) -> Created:
         request["Description"] = inputs["description"]
     if inputs.get("tags"):
         request["Tags"] = [{"Key": k, "Value": v} for k, v in inputs["tags"].items()]
-    created = _client(session, "iam").create_role(**request)["Role"]
+    with _IAM_CALLS:
+        created = _client(session, "iam").create_role(**request)["Role"]
     return role_id, outputs | {"arn": created["Arn"], "uniqueId": created["RoleId"]}
 
 
 def role_policy(session: Session, inputs: dict[str, Any]) -> Created:
-    _client(session, "iam").put_role_policy(
-        RoleName=inputs["role"], PolicyName=inputs["name"], PolicyDocument=inputs["policy"]
-    )
+    with _IAM_CALLS:
+        _client(session, "iam").put_role_policy(
+            RoleName=inputs["role"], PolicyName=inputs["name"], PolicyDocument=inputs["policy"]
+        )
     return f"{inputs['role']}:{inputs['name']}", inputs
 
 

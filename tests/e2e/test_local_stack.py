@@ -324,6 +324,7 @@ def test_a_scheduled_function_that_always_fails_leaves_its_event_in_the_failed_e
 def test_a_queue_setting_changed_in_stack_config_is_what_the_local_stack_creates(
     built_packages: Path, tmp_path: Path
 ) -> None:
+    """comms alone: its API takes the first port, the one the launcher found free."""
     setting = {"visibilityTimeoutSeconds": 900, "maxReceiveCount": 5, "dlqRetentionDays": 7}
     launched, stack = start_stack(
         tmp_path,
@@ -388,9 +389,8 @@ def test_a_schedule_fired_on_demand_fills_the_table_and_the_read_route_returns_i
 
 
 def test_ctrl_c_stops_everything_and_frees_the_ports(built_packages: Path, tmp_path: Path) -> None:
-    """A stack of its own, since the shared one serves other tests until the session ends
-    (one system's: stopping does not depend on how many there are, and it starts faster)."""
-    launched, local_stack = start_stack(tmp_path, "--systems", "mentions")
+    """A stack of its own, since the shared one serves other tests until the session ends."""
+    launched, local_stack = start_stack(tmp_path)
     rule = "arn:aws:events:eu-north-1:123456789012:rule/manual-invoke"
     aws(local_stack, "lambda").invoke(  # a function process of the Lambda service too
         FunctionName="mentions-ingest-mentions-dev",
