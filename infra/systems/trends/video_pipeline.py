@@ -1,7 +1,7 @@
 """trends part 2's resources around the state machine (seed 002 §4-8): the videos table, the
-OAuth secret uploads use, the queue MediaConvert's job events come back through (with its
-EventBridge rule), each task function's access, the state machine with its role and logs,
-and its 2 AM New York schedule.
+OAuth secret uploads use, the queue MediaConvert's job events come back through (an
+``EventQueue``: its EventBridge rule), each task function's access, the state machine with
+its role and logs, and its 2 AM New York schedule.
 
 Least privilege: the state machine's role may invoke its nine functions and nothing else
 (Bedrock, Polly and MediaConvert jobs are started by the functions, each allowed only its
@@ -19,6 +19,7 @@ import pulumi_aws as aws
 from chalicelib.trends import env, names
 from chalicelib.trends.pipeline_config import PipelineConfig
 from infra.components.bedrock_access import invoke_model_statement, model_arns
+from infra.components.event_queue import EventQueue, EventQueueArgs
 from infra.components.function import FunctionAccess, Statement, policy_document
 from infra.components.scheduler import SchedulerSchedule, SchedulerScheduleArgs, TimedRun
 from infra.settings import QueueSettings
@@ -68,12 +69,31 @@ class VideoPipeline:
             "YouTube OAuth2 credentials for uploads: "
             '{"client_id": "...", "client_secret": "...", "refresh_token": "..."}',
         )
-        self.render_events = system.queue(
-            "render-events",
-            names.RENDER_EVENTS_QUEUE,
-            names.RENDER_EVENTS_DLQ,
-            RENDER_EVENTS,
+        # MediaConvert's job state changes of this account's trends renders -> the queue
+        # finish_render consumes (EventQueue: the rule, its retries into the DLQ, policies).
+        self.render_rule = EventQueue(
+            f"{system.name}-render-events",
+            EventQueueArgs(
+                rule_name=physical("trends-render-events", system.stack),
+                description="MediaConvert job state changes of the video pipeline's renders",
+                event_pattern={
+                    "source": ["aws.mediaconvert"],
+                    "detail-type": ["MediaConvert Job State Change"],
+                    "detail": {
+                        "status": ["COMPLETE", "ERROR", "CANCELED"],
+                        "userMetadata": {"system": ["trends"]},
+                    },
+                },
+                queue_name=physical(names.RENDER_EVENTS_QUEUE, system.stack),
+                dlq_name=physical(names.RENDER_EVENTS_DLQ, system.stack),
+                settings=RENDER_EVENTS,
+                alarm_topic_arn=system.alerts.arn,
+                tags=system.tags,
+                protect=system.platform.protect_data,
+            ),
+            opts=system.child,
         )
+        self.render_events = self.render_rule.queue
         self.account = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(parent=system)
         ).account_id
@@ -261,7 +281,6 @@ class VideoPipeline:
     # -- after the app: the rule, the machine, the schedule -------------------------------
 
     def declare(self, app: ChaliceApp) -> None:
-        self._render_events_rule()
         arns = [app.functions[logical_id].arn for logical_id in TASK_FUNCTIONS]
         self.machine = self._state_machine(arns)
         failed = self.system.failed_events
@@ -285,62 +304,6 @@ class VideoPipeline:
             ),
             opts=self.system.child,
         )
-
-    def _render_events_rule(self) -> None:
-        """MediaConvert's job state changes of this account's trends jobs -> the queue."""
-        system = self.system
-        rule = aws.cloudwatch.EventRule(
-            f"{system.name}-render-events",
-            name=physical("trends-render-events", system.stack),
-            description="MediaConvert job state changes of the video pipeline's renders",
-            event_pattern=json.dumps(
-                {
-                    "source": ["aws.mediaconvert"],
-                    "detail-type": ["MediaConvert Job State Change"],
-                    "detail": {
-                        "status": ["COMPLETE", "ERROR", "CANCELED"],
-                        "userMetadata": {"system": ["trends"]},
-                    },
-                }
-            ),
-            tags=system.tags,
-            opts=system.child,
-        )
-        queue = self.render_events
-        # What EventBridge cannot deliver after its retries waits in the queue's own DLQ
-        # (whose depth alarms), next to what the consumer could not process.
-        aws.cloudwatch.EventTarget(
-            f"{system.name}-render-events-target",
-            rule=rule.name,
-            arn=queue.arn,
-            retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
-                maximum_event_age_in_seconds=system.platform.failed_events.maximum_event_age_seconds,
-                maximum_retry_attempts=system.platform.failed_events.maximum_retry_attempts,
-            ),
-            dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=queue.dlq.arn),
-            opts=system.child,
-        )
-        for key, target in (("render-events", queue.queue), ("render-events-dlq", queue.dlq)):
-            aws.sqs.QueuePolicy(
-                f"{system.name}-{key}-policy",
-                queue_url=target.url,
-                policy=pulumi.Output.json_dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Sid": "RenderEventsRule",
-                                "Effect": "Allow",
-                                "Principal": {"Service": "events.amazonaws.com"},
-                                "Action": "sqs:SendMessage",
-                                "Resource": target.arn,
-                                "Condition": {"ArnEquals": {"aws:SourceArn": rule.arn}},
-                            }
-                        ],
-                    }
-                ),
-                opts=system.child,
-            )
 
     def _state_machine(self, arns: list[pulumi.Output[str]]) -> aws.sfn.StateMachine:
         system = self.system
