@@ -17,7 +17,7 @@ from chalicelib.trends.credentials import TOKEN_URI, youtube_oauth
 from chalicelib.trends.quota import QuotaKeeper
 from chalicelib.trends.upload import DEFAULT_UPLOAD_URL, VideoMetadata, upload_video
 from chalicelib.trends.video_script import VideoScript
-from chalicelib.trends.video_stages import VideoDeps, published, stage
+from chalicelib.trends.video_stages import VideoDeps, load_script, published, stage
 from shared.env import SECRETS_CACHE_SECONDS, require
 from shared.observability import logger
 
@@ -47,11 +47,7 @@ def publish(deps: VideoDeps, video: dict[str, Any]) -> dict[str, Any]:
     deps.store.update(video_id, deps.now(), stage="upload", status="uploading")
     bucket, key = video["render"]["uri"].removeprefix("s3://").split("/", 1)
     with stage(deps.metrics, "upload"):
-        script = VideoScript.model_validate_json(
-            deps.s3.get_object(Bucket=deps.bucket, Key=f"work/{video_id}/script.json")[
-                "Body"
-            ].read()
-        )
+        script = load_script(deps, video_id)
         size = int(deps.s3.head_object(Bucket=bucket, Key=key)["ContentLength"])
 
         def read(offset: int, length: int) -> bytes:

@@ -128,7 +128,8 @@ def _script_key(video_id: str) -> str:
     return f"work/{video_id}/script.json"
 
 
-def _load_script(deps: VideoDeps, video_id: str) -> VideoScript:
+def load_script(deps: VideoDeps, video_id: str) -> VideoScript:
+    """The script WriteScript kept in S3."""
     body = deps.s3.get_object(Bucket=deps.bucket, Key=_script_key(video_id))["Body"].read()
     return VideoScript.model_validate_json(body)
 
@@ -161,7 +162,7 @@ def narration(deps: VideoDeps, video: dict[str, Any], deadline: float) -> dict[s
     video_id = video["video_id"]
     deps.store.update(video_id, deps.now(), stage="narration")
     with stage(deps.metrics, "narration"):
-        text = _load_script(deps, video_id).narration
+        text = load_script(deps, video_id).narration
         uri, cost = narrate(
             deps.polly,
             deps.s3,
@@ -246,7 +247,7 @@ def render(deps: VideoDeps, video: dict[str, Any], token: str) -> dict[str, Any]
             video_id=video_id,
             clips=usable,
             narration_uri=video["narration"]["uri"],
-            narration_text=_load_script(deps, video_id).narration,
+            narration_text=load_script(deps, video_id).narration,
             bucket=deps.bucket,
             metadata={"system": "trends", "trend": str(video["keyword"])[:200]},
         )
