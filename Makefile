@@ -85,7 +85,7 @@ execute: $(STAMP)
 
 ## bench: performance figures against a baseline in the same run (every bench/*_bench.py)
 bench: package
-	for script in bench/*_bench.py; do $(BIN)/python $$script || exit 1; done
+	for script in bench/*_bench.py; do $(BIN)/python -m bench.$$(basename $$script .py) || exit 1; done
 
 clean:
 	rm -rf build .local .pytest_cache .mypy_cache .ruff_cache

@@ -42,6 +42,21 @@ if TYPE_CHECKING:
 _START_EXECUTION = "AWSStepFunctions.StartExecution"
 
 
+class HostDispatcher(DomainDispatcherApplication):
+    """moto's dispatcher, remembering which backend serves each host. moto's looks it up
+    again on every request, listing its package's folders on disk under a lock every
+    request takes (a fifth of the start's time); the answer for a host never changes."""
+
+    def __init__(self) -> None:
+        super().__init__(create_backend_app)
+        self._backends: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self, host: str | None) -> Any:
+        if host not in self._backends:  # called under the dispatcher's lock
+            self._backends[host] = super().get_backend_for_host(host)
+        return self._backends[host]
+
+
 class NamedExecutions:
     """WSGI middleware giving a StartExecution without ``name`` a UUID, as Step Functions
     does. moto's executor names such an execution ``None``, so a second one would clash."""
@@ -96,7 +111,7 @@ class LocalAwsServer:
     def start(self) -> None:
         """Listening, with state machine execution switched on, when this returns."""
         os.environ["MOTO_PORT"] = str(self.port)
-        moto = DomainDispatcherApplication(create_backend_app)
+        moto = HostDispatcher()
         # The stack sets the region once the server runs; the fronts read it then.
         self._athena = LocalAthena(moto, self.url, _region)
         front = with_media_services(LambdaInvokeFront(self._athena, self.functions), self.url)

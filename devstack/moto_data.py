@@ -3,7 +3,7 @@
 queue's policy, a topic's policy, Cognito user pools and their app clients, Glue databases
 and Athena workgroups, EventBridge rules and their targets (moto's events then delivers a
 matching ``PutEvents`` to a queue target), IAM roles and their inline policies, and AWS
-Budgets, each as the program declares it. Each function takes the boto3 session (pointed
+Budgets, each as the program declares it. Each function takes the clients (pointed
 at moto) and the resource's inputs, and returns its physical id and outputs."""
 
 from __future__ import annotations
@@ -17,13 +17,26 @@ import boto3
 from devstack.fake_arns import fake_outputs
 
 Created = tuple[str, dict[str, Any]]
-Session = boto3.session.Session
 
 
-def _client(session: Session, service: str) -> Any:
-    """An untyped client: the inputs are Pulumi's, checked by the service, not by mypy."""
-    client: Any = session.client(service)  # type: ignore[call-overload]
-    return client
+class Clients:
+    """One boto3 client per service, made on first use and shared by the threads Pulumi
+    registers resources on: making a client loads its service model (tens of milliseconds),
+    and a session may make clients on one thread at a time, while a client serves any
+    number."""
+
+    def __init__(self, session: boto3.session.Session) -> None:
+        self.session = session
+        self.region = str(session.region_name)
+        self._made: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, service: str) -> Any:
+        """An untyped client: the inputs are Pulumi's, checked by the service, not by mypy."""
+        with self._lock:
+            if service not in self._made:
+                self._made[service] = self.session.client(service)  # type: ignore[call-overload]
+            return self._made[service]
 
 
 def _int(value: Any) -> int:
@@ -41,21 +54,21 @@ def _camel_to_pascal(value: Any) -> Any:
     return value
 
 
-def encryption(session: Session, inputs: dict[str, Any]) -> Created:
+def encryption(clients: Clients, inputs: dict[str, Any]) -> Created:
     rules = _camel_to_pascal(inputs["rules"])
     for rule in rules:  # the API spells it SSEAlgorithm
         default = rule.get("ApplyServerSideEncryptionByDefault", {})
         if "SseAlgorithm" in default:
             default["SSEAlgorithm"] = default.pop("SseAlgorithm")
-    _client(session, "s3").put_bucket_encryption(
+    clients("s3").put_bucket_encryption(
         Bucket=inputs["bucket"], ServerSideEncryptionConfiguration={"Rules": rules}
     )
     return inputs["bucket"], inputs
 
 
-def public_access_block(session: Session, inputs: dict[str, Any]) -> Created:
+def public_access_block(clients: Clients, inputs: dict[str, Any]) -> Created:
     keys = ("blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets")
-    _client(session, "s3").put_public_access_block(
+    clients("s3").put_public_access_block(
         Bucket=inputs["bucket"],
         PublicAccessBlockConfiguration={
             key[:1].upper() + key[1:]: bool(inputs.get(key)) for key in keys
@@ -64,39 +77,37 @@ def public_access_block(session: Session, inputs: dict[str, Any]) -> Created:
     return inputs["bucket"], inputs
 
 
-def versioning(session: Session, inputs: dict[str, Any]) -> Created:
+def versioning(clients: Clients, inputs: dict[str, Any]) -> Created:
     status = inputs["versioningConfiguration"]["status"]
-    _client(session, "s3").put_bucket_versioning(
+    clients("s3").put_bucket_versioning(
         Bucket=inputs["bucket"], VersioningConfiguration={"Status": status}
     )
     return inputs["bucket"], inputs
 
 
-def cors(session: Session, inputs: dict[str, Any]) -> Created:
+def cors(clients: Clients, inputs: dict[str, Any]) -> Created:
     rules = [
         {k: v for k, v in rule.items() if k != "MaxAgeSeconds"}
         | {"MaxAgeSeconds": rule.get("MaxAgeSeconds", 0)}
         for rule in _camel_to_pascal(inputs["corsRules"])
     ]
-    _client(session, "s3").put_bucket_cors(
-        Bucket=inputs["bucket"], CORSConfiguration={"CORSRules": rules}
-    )
+    clients("s3").put_bucket_cors(Bucket=inputs["bucket"], CORSConfiguration={"CORSRules": rules})
     return inputs["bucket"], inputs
 
 
-def lifecycle(session: Session, inputs: dict[str, Any]) -> Created:
+def lifecycle(clients: Clients, inputs: dict[str, Any]) -> Created:
     rules = []
     for rule in _camel_to_pascal(inputs["rules"]):
         rule["ID"] = rule.pop("Id")
         rule["Filter"] = rule.get("Filter") or {"Prefix": ""}
         rules.append(rule)
-    _client(session, "s3").put_bucket_lifecycle_configuration(
+    clients("s3").put_bucket_lifecycle_configuration(
         Bucket=inputs["bucket"], LifecycleConfiguration={"Rules": rules}
     )
     return inputs["bucket"], inputs
 
 
-def notification(session: Session, inputs: dict[str, Any]) -> Created:
+def notification(clients: Clients, inputs: dict[str, Any]) -> Created:
     """Queue notifications as declared: moto's S3 then sends each matching event to the
     queue (and, as S3 does, an ``s3:TestEvent`` once, now)."""
     queues = []
@@ -110,20 +121,20 @@ def notification(session: Session, inputs: dict[str, Any]) -> Created:
         if rules:
             entry["Filter"] = {"Key": {"FilterRules": rules}}
         queues.append(entry)
-    _client(session, "s3").put_bucket_notification_configuration(
+    clients("s3").put_bucket_notification_configuration(
         Bucket=inputs["bucket"], NotificationConfiguration={"QueueConfigurations": queues}
     )
     return inputs["bucket"], inputs
 
 
-def queue_policy(session: Session, inputs: dict[str, Any]) -> Created:
-    _client(session, "sqs").set_queue_attributes(
+def queue_policy(clients: Clients, inputs: dict[str, Any]) -> Created:
+    clients("sqs").set_queue_attributes(
         QueueUrl=inputs["queueUrl"], Attributes={"Policy": inputs["policy"]}
     )
     return inputs["queueUrl"], inputs
 
 
-def user_pool(session: Session, inputs: dict[str, Any]) -> Created:
+def user_pool(clients: Clients, inputs: dict[str, Any]) -> Created:
     policy = inputs.get("passwordPolicy") or {}
     request: dict[str, Any] = {
         "PoolName": inputs["name"],
@@ -143,8 +154,8 @@ def user_pool(session: Session, inputs: dict[str, Any]) -> Created:
     }
     admin_only = (inputs.get("adminCreateUserConfig") or {}).get("allowAdminCreateUserOnly")
     request["AdminCreateUserConfig"] = {"AllowAdminCreateUserOnly": bool(admin_only)}
-    pool = _client(session, "cognito-idp").create_user_pool(**request)["UserPool"]
-    region = session.region_name
+    pool = clients("cognito-idp").create_user_pool(**request)["UserPool"]
+    region = clients.region
     return pool["Id"], {
         **inputs,
         "arn": pool["Arn"],
@@ -152,7 +163,7 @@ def user_pool(session: Session, inputs: dict[str, Any]) -> Created:
     }
 
 
-def user_pool_client(session: Session, inputs: dict[str, Any]) -> Created:
+def user_pool_client(clients: Clients, inputs: dict[str, Any]) -> Created:
     units = inputs.get("tokenValidityUnits") or {}
     request: dict[str, Any] = {
         "UserPoolId": inputs["userPoolId"],
@@ -171,21 +182,21 @@ def user_pool_client(session: Session, inputs: dict[str, Any]) -> Created:
                 request.setdefault("TokenValidityUnits", {})[parameter.removesuffix("Validity")] = (
                     units[unit]
                 )
-    client = _client(session, "cognito-idp").create_user_pool_client(**request)["UserPoolClient"]
+    client = clients("cognito-idp").create_user_pool_client(**request)["UserPoolClient"]
     return client["ClientId"], {**inputs, "id": client["ClientId"]}
 
 
-def glue_database(session: Session, inputs: dict[str, Any]) -> Created:
+def glue_database(clients: Clients, inputs: dict[str, Any]) -> Created:
     database: dict[str, Any] = {"Name": inputs["name"]}
     if inputs.get("description"):
         database["Description"] = inputs["description"]
-    _client(session, "glue").create_database(DatabaseInput=database)
+    clients("glue").create_database(DatabaseInput=database)
     return fake_outputs(
-        "aws:glue/catalogDatabase:CatalogDatabase", inputs["name"], inputs, str(session.region_name)
+        "aws:glue/catalogDatabase:CatalogDatabase", inputs["name"], inputs, clients.region
     )
 
 
-def athena_workgroup(session: Session, inputs: dict[str, Any]) -> Created:
+def athena_workgroup(clients: Clients, inputs: dict[str, Any]) -> Created:
     """The workgroup with its configuration, which the local Athena (``athena.py``) reads
     for each query: result location, encryption, bytes-scanned cutoff."""
     given = inputs.get("configuration") or {}
@@ -197,17 +208,15 @@ def athena_workgroup(session: Session, inputs: dict[str, Any]) -> Created:
     }
     if given.get("bytesScannedCutoffPerQuery"):
         configuration["BytesScannedCutoffPerQuery"] = _int(given["bytesScannedCutoffPerQuery"])
-    _client(session, "athena").create_work_group(
+    clients("athena").create_work_group(
         Name=inputs["name"],
         Configuration=configuration,
         Tags=[{"Key": k, "Value": v} for k, v in (inputs.get("tags") or {}).items()],
     )
-    return fake_outputs(
-        "aws:athena/workgroup:Workgroup", inputs["name"], inputs, str(session.region_name)
-    )
+    return fake_outputs("aws:athena/workgroup:Workgroup", inputs["name"], inputs, clients.region)
 
 
-def scheduler_schedule(session: Session, inputs: dict[str, Any]) -> Created:
+def scheduler_schedule(clients: Clients, inputs: dict[str, Any]) -> Created:
     """An EventBridge Scheduler schedule as declared (expression, time zone, target with its
     input, retry policy and dead-letter queue); the local stack fires it
     (``schedules.py``)."""
@@ -226,25 +235,23 @@ def scheduler_schedule(session: Session, inputs: dict[str, Any]) -> Created:
     ):
         if inputs.get(key):
             request[parameter] = inputs[key]
-    _client(session, "scheduler").create_schedule(**request)
-    return fake_outputs(
-        "aws:scheduler/schedule:Schedule", inputs["name"], inputs, str(session.region_name)
-    )
+    clients("scheduler").create_schedule(**request)
+    return fake_outputs("aws:scheduler/schedule:Schedule", inputs["name"], inputs, clients.region)
 
 
-def topic_policy(session: Session, inputs: dict[str, Any]) -> Created:
-    _client(session, "sns").set_topic_attributes(
+def topic_policy(clients: Clients, inputs: dict[str, Any]) -> Created:
+    clients("sns").set_topic_attributes(
         TopicArn=inputs["arn"], AttributeName="Policy", AttributeValue=inputs["policy"]
     )
     return inputs["arn"], inputs
 
 
-def event_rule(session: Session, name: str, inputs: dict[str, Any]) -> Created:
+def event_rule(clients: Clients, name: str, inputs: dict[str, Any]) -> Created:
     """The rule on the default bus, with its pattern or schedule. The local stack fires
     schedules itself (``schedules.py``); moto's events matches ``PutEvents`` against
     patterns."""
     rule_id, outputs = fake_outputs(
-        "aws:cloudwatch/eventRule:EventRule", name, inputs, str(session.region_name)
+        "aws:cloudwatch/eventRule:EventRule", name, inputs, clients.region
     )
     request: dict[str, Any] = {"Name": outputs["name"], "State": inputs.get("state") or "ENABLED"}
     for key, parameter in (
@@ -256,11 +263,11 @@ def event_rule(session: Session, name: str, inputs: dict[str, Any]) -> Created:
             request[parameter] = inputs[key]
     if inputs.get("tags"):
         request["Tags"] = [{"Key": k, "Value": v} for k, v in inputs["tags"].items()]
-    arn = _client(session, "events").put_rule(**request)["RuleArn"]
+    arn = clients("events").put_rule(**request)["RuleArn"]
     return rule_id, outputs | {"arn": arn}
 
 
-def event_target(session: Session, inputs: dict[str, Any]) -> Created:
+def event_target(clients: Clients, inputs: dict[str, Any]) -> Created:
     target: dict[str, Any] = {
         "Id": inputs.get("targetId") or inputs["rule"],
         "Arn": inputs["arn"],
@@ -272,7 +279,7 @@ def event_target(session: Session, inputs: dict[str, Any]) -> Created:
     ):
         if inputs.get(key):
             target[parameter] = _camel_to_pascal(inputs[key])
-    _client(session, "events").put_targets(Rule=inputs["rule"], Targets=[target])
+    clients("events").put_targets(Rule=inputs["rule"], Targets=[target])
     return f"{inputs['rule']}-{target['Id']}", inputs | {"targetId": target["Id"]}
 
 
@@ -282,8 +289,8 @@ def event_target(session: Session, inputs: dict[str, Any]) -> Created:
 _IAM_CALLS = threading.Lock()
 
 
-def role(session: Session, name: str, inputs: dict[str, Any]) -> Created:
-    role_id, outputs = fake_outputs("aws:iam/role:Role", name, inputs, str(session.region_name))
+def role(clients: Clients, name: str, inputs: dict[str, Any]) -> Created:
+    role_id, outputs = fake_outputs("aws:iam/role:Role", name, inputs, clients.region)
     request: dict[str, Any] = {
         "RoleName": outputs["name"],
         "AssumeRolePolicyDocument": inputs["assumeRolePolicy"],
@@ -293,22 +300,22 @@ def role(session: Session, name: str, inputs: dict[str, Any]) -> Created:
     if inputs.get("tags"):
         request["Tags"] = [{"Key": k, "Value": v} for k, v in inputs["tags"].items()]
     with _IAM_CALLS:
-        created = _client(session, "iam").create_role(**request)["Role"]
+        created = clients("iam").create_role(**request)["Role"]
     return role_id, outputs | {"arn": created["Arn"], "uniqueId": created["RoleId"]}
 
 
-def role_policy(session: Session, inputs: dict[str, Any]) -> Created:
+def role_policy(clients: Clients, inputs: dict[str, Any]) -> Created:
     with _IAM_CALLS:
-        _client(session, "iam").put_role_policy(
+        clients("iam").put_role_policy(
             RoleName=inputs["role"], PolicyName=inputs["name"], PolicyDocument=inputs["policy"]
         )
     return f"{inputs['role']}:{inputs['name']}", inputs
 
 
-def budget(session: Session, inputs: dict[str, Any]) -> Created:
+def budget(clients: Clients, inputs: dict[str, Any]) -> Created:
     """The budget with its limit, cost filters and notifications (each with its topic and
     e-mail subscribers), in the account the program runs in."""
-    account = _client(session, "sts").get_caller_identity()["Account"]
+    account = clients("sts").get_caller_identity()["Account"]
     request: dict[str, Any] = {
         "BudgetName": inputs["name"],
         "BudgetType": inputs["budgetType"],
@@ -335,7 +342,7 @@ def budget(session: Session, inputs: dict[str, Any]) -> Created:
         }
         for n in inputs.get("notifications") or []
     ]
-    _client(session, "budgets").create_budget(
+    clients("budgets").create_budget(
         AccountId=account, Budget=request, NotificationsWithSubscribers=notifications
     )
     arn = f"arn:aws:budgets::{account}:budget/{inputs['name']}"
@@ -343,7 +350,7 @@ def budget(session: Session, inputs: dict[str, Any]) -> Created:
 
 
 _ENCRYPTION = "BucketServerSideEncryptionConfiguration"
-CREATORS: dict[str, Callable[[Session, dict[str, Any]], Created]] = {
+CREATORS: dict[str, Callable[[Clients, dict[str, Any]], Created]] = {
     f"aws:s3/bucketServerSideEncryptionConfiguration:{_ENCRYPTION}": encryption,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": public_access_block,
     "aws:s3/bucketVersioning:BucketVersioning": versioning,
@@ -363,7 +370,7 @@ CREATORS: dict[str, Callable[[Session, dict[str, Any]], Created]] = {
 }
 # Types whose physical name Pulumi makes up from the logical one when the program gives none
 # (a Chalice schedule's rule): their creators take the logical name too.
-NAMED_CREATORS: dict[str, Callable[[Session, str, dict[str, Any]], Created]] = {
+NAMED_CREATORS: dict[str, Callable[[Clients, str, dict[str, Any]], Created]] = {
     "aws:cloudwatch/eventRule:EventRule": event_rule,
     "aws:iam/role:Role": role,
 }

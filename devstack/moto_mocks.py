@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from pulumi.runtime.mocks import MockResourceArgs
 
 from devstack.fake_arns import fake_outputs
-from devstack.moto_data import CREATORS, NAMED_CREATORS
+from devstack.moto_data import CREATORS, NAMED_CREATORS, Clients
 from devstack.program import RecordingMocks
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ class MotoMocks(RecordingMocks):
 
     def __init__(self, region: str, session: boto3.session.Session | None = None) -> None:
         super().__init__(region)
-        self._session = session or boto3.session.Session(region_name=region)
+        self._clients = Clients(session or boto3.session.Session(region_name=region))
 
     def create(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         """The resource created in moto.
@@ -197,14 +197,14 @@ class MotoMocks(RecordingMocks):
             case "aws:cloudwatch/metricAlarm:MetricAlarm":
                 return self._alarm(args.name, inputs)
             case typ if typ in CREATORS:
-                return CREATORS[typ](self._session, inputs)
+                return CREATORS[typ](self._clients, inputs)
             case typ if typ in NAMED_CREATORS:
-                return NAMED_CREATORS[typ](self._session, args.name, inputs)
+                return NAMED_CREATORS[typ](self._clients, args.name, inputs)
             case _:
                 return fake_outputs(args.typ, args.name, inputs, self.region)
 
     def _table(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        client: DynamoDBClient = self._session.client("dynamodb")
+        client: DynamoDBClient = self._clients("dynamodb")
         name = inputs["name"]
         schema = [{"AttributeName": inputs["hashKey"], "KeyType": "HASH"}]
         if inputs.get("rangeKey"):
@@ -252,7 +252,7 @@ class MotoMocks(RecordingMocks):
         return name, {**inputs, "arn": table["TableArn"], "streamArn": table.get("LatestStreamArn")}
 
     def _queue(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        client: SQSClient = self._session.client("sqs")
+        client: SQSClient = self._clients("sqs")
         attributes: dict[Any, str] = {
             attr: _attribute(inputs[key])
             for key, attr in _QUEUE_ATTRIBUTES.items()
@@ -271,7 +271,7 @@ class MotoMocks(RecordingMocks):
     def _secret(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The secret with no value, as the program declares it; operators (or the local
         stack's demo data) put the value."""
-        client: SecretsManagerClient = self._session.client("secretsmanager")
+        client: SecretsManagerClient = self._clients("secretsmanager")
         arn = client.create_secret(
             Name=inputs["name"], Description=inputs.get("description", ""), Tags=_tags(inputs)
         )["ARN"]
@@ -280,7 +280,7 @@ class MotoMocks(RecordingMocks):
     def _state_machine(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The definition as declared; with execution on (the local stack's server), moto
         runs it, its Lambda tasks going to the local Lambda service."""
-        client: SFNClient = self._session.client("stepfunctions")
+        client: SFNClient = self._clients("stepfunctions")
         request: dict[str, Any] = {
             "name": inputs["name"],
             "definition": inputs["definition"],
@@ -306,7 +306,7 @@ class MotoMocks(RecordingMocks):
         """The bucket in the stack's region, with its tags. Its configuration resources
         (encryption, versioning, public access block, lifecycle, CORS, notifications) are
         separate in Pulumi, created by ``moto_data.py``."""
-        client: S3Client = self._session.client("s3")
+        client: S3Client = self._clients("s3")
         name = inputs["bucket"]
         if self.region == "us-east-1":  # the one region that refuses a location constraint
             client.create_bucket(Bucket=name)
@@ -326,14 +326,14 @@ class MotoMocks(RecordingMocks):
         }
 
     def _topic(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        client: SNSClient = self._session.client("sns")
+        client: SNSClient = self._clients("sns")
         arn = client.create_topic(Name=inputs["name"], Tags=_tags(inputs))["TopicArn"]
         return arn, {**inputs, "arn": arn}
 
     def _subscription(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """Subscribed as declared; e-mail subscriptions need no confirmation locally (their
         mail goes to the local inbox)."""
-        client: SNSClient = self._session.client("sns")
+        client: SNSClient = self._clients("sns")
         request: SubscribeInputTypeDef = {
             "TopicArn": inputs["topic"],
             "Protocol": inputs["protocol"],
@@ -355,7 +355,7 @@ class MotoMocks(RecordingMocks):
         group_id, outputs = fake_outputs(
             "aws:cloudwatch/logGroup:LogGroup", name, inputs, self.region
         )
-        client = self._session.client("logs")
+        client = self._clients("logs")
         client.create_log_group(logGroupName=outputs["name"], tags=inputs.get("tags") or {})
         if inputs.get("retentionInDays"):
             client.put_retention_policy(
@@ -377,7 +377,7 @@ class MotoMocks(RecordingMocks):
         if transformation.get("unit"):
             metric["unit"] = transformation["unit"]
         filter_name = str(inputs.get("name") or name)
-        self._session.client("logs").put_metric_filter(
+        self._clients("logs").put_metric_filter(
             logGroupName=inputs["logGroupName"],
             filterName=filter_name,
             filterPattern=inputs.get("pattern", ""),
@@ -408,5 +408,5 @@ class MotoMocks(RecordingMocks):
             request["Metrics"] = [_metric_query(q) for q in inputs["metricQueries"]]
         if inputs.get("tags"):
             request["Tags"] = _tags(inputs)
-        self._session.client("cloudwatch").put_metric_alarm(**request)
+        self._clients("cloudwatch").put_metric_alarm(**request)
         return alarm_id, outputs
