@@ -255,6 +255,8 @@ def test_a_poison_message_in_the_whatsapp_dlq_is_redriven_deleted_and_its_alarm_
         expect(page.locator("#queue-status")).to_have_text("1 moved to the source queue")
         returned = page.locator("#messages .message", has_text=body)
         for _ in range(SLOW // 1000):  # back in the DLQ once the processor has seen it
+            # Each look is read once the list is drawn (a message, or "no messages").
+            expect(page.locator("#messages li").first).to_be_visible()
             if returned.count() and returned.get_attribute("data-id") != first_id:
                 break
             page.wait_for_timeout(1000)
