@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.registry import ROOT
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
+from devstack.processes import free_port, free_port_block
+from infra.registry import ROOT, SYSTEMS
 
 
 @dataclass
@@ -69,7 +63,9 @@ def launch(state_dir: Path, *extra: str, timeout: float = 60, attempts: int = 3)
 
 
 def _launch_once(state_dir: Path, extra: tuple[str, ...], timeout: float) -> LaunchedStack:
-    moto_port, http_port = free_port(), free_port()
+    # The APIs listen on the first port plus each app's place (``app_place``), whichever
+    # systems run: the whole block must be free.
+    moto_port, http_port = free_port(), free_port_block(len(SYSTEMS) + 1)
     log = state_dir / "output.log"
     started = time.perf_counter()
     with log.open("wb") as output:

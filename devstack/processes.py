@@ -4,6 +4,7 @@ a process whose stdout is a log file, and stopping one without leaving it behind
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -17,6 +18,31 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Whether a server could listen on ``host:port`` now."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port_block(count: int, host: str = "127.0.0.1") -> int:
+    """The first of ``count`` consecutive free ports, below Linux's ephemeral range (32768
+    up), where the ports the OS hands out (``free_port``, every outgoing connection) come
+    from: a block there could be half taken by the time its last port is bound.
+
+    Raises:
+        OSError: no free block was found in a thousand tries.
+    """
+    for _ in range(1000):
+        first = random.randrange(20000, 32768 - count)
+        if all(port_is_free(host, port) for port in range(first, first + count)):
+            return first
+    raise OSError(f"no {count} consecutive free ports on {host}")
 
 
 def wait_for_port(

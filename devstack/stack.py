@@ -61,7 +61,7 @@ from devstack.inbox import Inbox
 from devstack.lambda_service import ASYNC_RETRY_DELAYS, FunctionHosts
 from devstack.moto_mocks import MotoMocks, UnroutedCallError
 from devstack.outside import OPERATOR_CREDENTIALS, RealServices, real_bedrock, real_services
-from devstack.processes import start_logged, wait_for_port
+from devstack.processes import port_is_free, start_logged, wait_for_port
 from devstack.profiles import (
     FakeContext,
     Profile,
@@ -257,6 +257,11 @@ def start(local: LocalStack, exits: ExitStack) -> None:
     listening = []
     for app, (function_env, api_key) in api_apps(mocks).items():
         port = local.http_port + app_place(app)
+        if not port_is_free(local.host, port):  # else the stack would answer with another's
+            raise SystemExit(
+                f"{app}'s API port {local.host}:{port}: Address already in use "
+                "(its port is --http-port plus its place in the registry)"
+            )
         environment = {
             **function_env,
             **fakes_env,

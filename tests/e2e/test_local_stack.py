@@ -389,8 +389,9 @@ def test_a_schedule_fired_on_demand_fills_the_table_and_the_read_route_returns_i
 
 
 def test_ctrl_c_stops_everything_and_frees_the_ports(built_packages: Path, tmp_path: Path) -> None:
-    """A stack of its own, since the shared one serves other tests until the session ends."""
-    launched, local_stack = start_stack(tmp_path)
+    """A stack of its own, since the shared one serves other tests until the session ends;
+    one system's, which starts in a few seconds."""
+    launched, local_stack = start_stack(tmp_path, "--systems", "mentions")
     rule = "arn:aws:events:eu-north-1:123456789012:rule/manual-invoke"
     aws(local_stack, "lambda").invoke(  # a function process of the Lambda service too
         FunctionName="mentions-ingest-mentions-dev",
@@ -407,3 +408,41 @@ def test_ctrl_c_stops_everything_and_frees_the_ports(built_packages: Path, tmp_p
     assert len(fake_ports) == len(local_stack["fakes"])
     assert not any(listening(port) for port in [*local_stack["ports"], *fake_ports])
     assert not (local_stack["state"] / "stack.json").exists()
+
+
+def test_an_api_port_already_taken_is_refused_and_the_launcher_moves_on(
+    built_packages: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mentions' API port taken by another server: that start exits saying so, instead of
+    calling that server its API, and the launcher starts the stack on other ports."""
+    import socket
+
+    from devstack import launch as launcher
+    from devstack.declared import app_place
+    from devstack.processes import free_port_block
+
+    taken = socket.socket()
+    first = free_port_block(len(SYSTEMS) + 1)
+    taken.bind(("127.0.0.1", first + app_place("mentions")))
+    taken.listen()
+    blocks = iter([first])
+    monkeypatch.setattr(
+        launcher, "free_port_block", lambda count: next(blocks, None) or free_port_block(count)
+    )
+    try:
+        launched, stack = start_stack(tmp_path, "--systems", "mentions")
+    finally:
+        taken.close()
+    try:
+        assert launched.http_port != first
+        assert stack["apps"]["mentions"].endswith(f":{launched.http_port + app_place('mentions')}")
+        answer = requests.get(
+            f"{stack['apps']['mentions']}/mentions",
+            params={"source": "twitter"},
+            headers={"x-api-key": stack["api_keys"]["mentions"]},
+            timeout=10,
+        )
+        assert answer.status_code == 200
+        assert "mentions" in answer.json()
+    finally:
+        assert launched.stop() == 0
