@@ -3,8 +3,8 @@ as ``make dev --systems trends`` runs it: the program's state machine executed b
 Step Functions, its tasks the declared functions, Bedrock, Polly and MediaConvert the local
 runtime's (real files: ffmpeg), YouTube the fake.
 
-One night of four topics made at once: a plain one; one whose first clip job fails (the job
-is started again); one whose clips keep failing (the fallback makes its video anyway); one
+One night of three topics made at once: one whose first clip job fails (the job is started
+again, and its video is then made as any other); one whose clips keep failing (the fallback makes its video anyway); one
 whose render fails (the video is marked failed and the alerts topic told); the first upload
 is cut off mid-chunk and resumes without resending what YouTube holds. Then the 2 AM
 schedule fired starts a night of its own, and a spent month starts no video at all.
@@ -51,7 +51,7 @@ PIPELINE = {
         "clipPollSeconds": 1,
         "retryIntervalSeconds": 1,
         "maxConcurrency": 4,
-        "videosPerNight": 4,
+        "videosPerNight": 3,
         "monthlyBudgetUsd": 500,
         "uploadConcurrency": 4,
     }
@@ -59,7 +59,6 @@ PIPELINE = {
 CONFIG = TrendsConfig.model_validate(
     {
         "topics": [
-            {"name": "education", "prompt": "Explain {trend} simply."},
             {"name": "technology", "prompt": "What is {trend}?"},
             {"name": "health", "prompt": "The facts about {trend}."},
             {"name": "finance", "prompt": "Money and {trend}."},
@@ -75,7 +74,6 @@ CONFIG = TrendsConfig.model_validate(
 )
 # topic -> (trend keyword, the title of its best video); the scores order them as listed.
 TRENDS = {
-    "education": ("fractions", "Fractions made easy"),
     "technology": ("ai agents", "AI agents [local:fail-once] explained"),
     "health": ("sleep science", "Sleep science [local:fail] today"),
     "finance": ("index funds [local:render-fail]", "Index funds in ten minutes"),
@@ -127,7 +125,7 @@ def trends_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
 
 @pytest.fixture(scope="module")
 def night(trends_stack: dict[str, Any]) -> dict[str, Any]:
-    """The configuration saved and the four trends ranked, the first upload armed to be cut
+    """The configuration saved and the three trends ranked, the first upload armed to be cut
     off, then one execution run to its end: its description, history and the videos."""
     dynamodb = aws(trends_stack, "dynamodb")
     import boto3
@@ -191,10 +189,10 @@ def test_the_night_makes_every_video_at_once_and_ends_well(night: dict[str, Any]
     events = night["history"]
     started = [e["timestamp"] for e in events if e["type"] == "MapIterationStarted"]
     ended = [e["timestamp"] for e in events if e["type"] == "MapIterationSucceeded"]
-    assert len(started) == 4 == len(ended)
+    assert len(started) == 3 == len(ended)
     # Parallel: every video started before the first one ended.
     assert max(started) < min(ended)
-    assert night["output"]["published"] == 3 and night["output"]["failed"] == 1
+    assert night["output"]["published"] == 2 and night["output"]["failed"] == 1
 
 
 def test_published_videos_are_h264_with_audio_on_the_fake_youtube(
@@ -203,7 +201,7 @@ def test_published_videos_are_h264_with_audio_on_the_fake_youtube(
     published = {
         v["topic"]["S"]: v["youtube_id"]["S"] for v in night["videos"].values() if "youtube_id" in v
     }
-    assert set(published) == {"education", "technology", "health"}
+    assert set(published) == {"technology", "health"}
     kept = Path(trends_stack["state"]) / UPLOADS_FOLDER
     for topic, youtube_id in published.items():
         facts = probe(kept / f"{youtube_id}.mp4")
@@ -271,9 +269,9 @@ def test_the_console_draws_the_night_on_the_machines_graph(
         expect(page.locator('#graph .state[data-state="BudgetExhausted"]')).not_to_have_class(
             visited
         )
-        # One visit per video: the four renders, one of them the failed one.
+        # One visit per video: the three renders, one of them the failed one.
         render = page.locator('#graph .state[data-state="Render"]')
-        expect(render).to_have_attribute("data-steps", re.compile(r"^\d+(,\d+){3}$"))
+        expect(render).to_have_attribute("data-steps", re.compile(r"^\d+(,\d+){2}$"))
     finally:
         context.close()
 
