@@ -30,10 +30,15 @@ STACK = "dev"
 
 
 @pytest.fixture(scope="module")
-def dev_stack(built_packages: Path) -> Iterator[MotoMocks]:
-    """One moto account per test module, holding what ``infra/__main__.py`` declares."""
+def dev_stack(built_packages: Path, request: pytest.FixtureRequest) -> Iterator[MotoMocks]:
+    """One moto account per test module, holding what the program declares: for the systems
+    the module names with ``pytestmark = pytest.mark.systems("x")`` alone (one system's tests
+    never build, nor wait for, another's resources), for every system when it names none
+    (the tests of what the systems share)."""
+    marker = request.node.get_closest_marker("systems")
+    systems = marker.args if marker else None
     with mock_aws():
-        yield run_program(STACK, MotoMocks(REGION))  # type: ignore[misc]
+        yield run_program(STACK, MotoMocks(REGION), systems=systems)  # type: ignore[misc]
 
 
 def queue_urls(stack: MotoMocks) -> dict[str, str]:

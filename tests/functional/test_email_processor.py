@@ -47,6 +47,8 @@ from tests.functional.comms_support import (
 )
 from tests.functional.conftest import STACK, drain
 
+pytestmark = pytest.mark.systems("comms")
+
 # Distinctive values: no captured log line may ever contain them.
 SENDGRID_KEY = "SG.sendgrid-key-5d1e"
 OPENAI_KEY = "sk-openai-key-3c07"

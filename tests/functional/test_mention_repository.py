@@ -14,6 +14,8 @@ from shared.names import physical
 from tests.conftest import REGION
 from tests.functional.conftest import STACK
 
+pytestmark = pytest.mark.systems("mentions")
+
 NOW = 1_795_000_000.0
 
 

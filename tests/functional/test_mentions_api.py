@@ -22,6 +22,8 @@ from shared.names import physical
 from tests.conftest import REGION
 from tests.functional.conftest import STACK
 
+pytestmark = pytest.mark.systems("mentions")
+
 
 def mention(i: int, source: str, day: int) -> Mention:
     return Mention(

@@ -35,6 +35,8 @@ from shared.observability import logger
 from tests.conftest import REGION
 from tests.functional.conftest import STACK
 
+pytestmark = pytest.mark.systems("mentions")
+
 API_KEY = "mm-test-key"
 PROJECT = "mm-demo-001"  # the dev stack's project
 INGESTER = physical("mentions-ingest-mentions", STACK)

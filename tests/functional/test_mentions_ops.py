@@ -22,6 +22,8 @@ from shared.names import physical
 from tests.conftest import REGION
 from tests.functional.conftest import STACK
 
+pytestmark = pytest.mark.systems("mentions")
+
 API_KEY = "mm-backfill-key"
 PROJECT = "mm-archive"
 

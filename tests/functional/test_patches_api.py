@@ -13,6 +13,8 @@ import pytest
 from devstack.moto_mocks import MotoMocks
 from tests.functional.patches_support import PatchesApp, running_patches_app
 
+pytestmark = pytest.mark.systems("patches")
+
 
 @pytest.fixture(scope="module")
 def api(dev_stack: MotoMocks) -> Iterator[PatchesApp]:

@@ -37,6 +37,8 @@ from tests.functional.patches_support import (
     table,
 )
 
+pytestmark = pytest.mark.systems("patches")
+
 
 @pytest.fixture
 def patches_app(dev_stack: MotoMocks, monkeypatch: pytest.MonkeyPatch) -> Iterator[PatchesApp]:

@@ -42,6 +42,8 @@ from tests.functional.patches_support import (
     table,
 )
 
+pytestmark = pytest.mark.systems("patches")
+
 SETTINGS = BreakerSettings(failures=3, cooldown_seconds=300, trial_seconds=60)
 SERVICE = names.PATCHWORK
 WHEN = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)

@@ -31,6 +31,8 @@ from tests.functional.patches_support import (
 )
 from tests.unit.test_patches_threads import expected_order, fifty_message_thread, msgid
 
+pytestmark = pytest.mark.systems("patches")
+
 
 @pytest.fixture
 def patches_app(dev_stack: MotoMocks, monkeypatch: pytest.MonkeyPatch) -> Iterator[PatchesApp]:

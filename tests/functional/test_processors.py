@@ -47,6 +47,8 @@ from tests.functional.comms_support import (
 )
 from tests.functional.conftest import STACK, drain, sqs_client
 
+pytestmark = pytest.mark.systems("comms")
+
 # TwilioSender's attempts at one request (its 10 s timeout fits four times in 90 s).
 TWILIO_ATTEMPTS = 4
 # Distinctive values: no captured log line may ever contain them.

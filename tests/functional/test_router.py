@@ -14,6 +14,8 @@ from chalicelib.comms.names import CHANNELS
 from devstack.profiles.comms import DEMO_COMPANY_ID, DEMO_PROJECT_ID, demo_company_config
 from tests.functional.conftest import company_data, drain, queue_urls
 
+pytestmark = pytest.mark.systems("comms")
+
 HEADERS = {"Content-Type": "application/json"}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,30 @@ def stacks(built_packages: Path) -> dict[str, FakeAwsMocks]:
 @pytest.fixture(params=STACKS)
 def stack(request: pytest.FixtureRequest, stacks: dict[str, FakeAwsMocks]) -> FakeAwsMocks:
     return stacks[request.param]
+
+
+@cache
+def declared_alone(system: str, stack: str) -> FakeAwsMocks:
+    """One system declared alone for one stack, as ``declare(systems=...)`` does; once per
+    session."""
+    return run_program(stack, FakeAwsMocks(REGION), systems=(system,))  # type: ignore[return-value]
+
+
+def fixtures_of(system: str) -> tuple[Any, Any]:
+    """``stacks`` and ``stack`` for a system's own module, declaring that system alone:
+    ``stacks, stack = fixtures_of("mentions")``. A system's tests then never build, nor
+    depend on, another system's resources; the tests of what systems share (the program,
+    encryption, the stack files) keep every system."""
+
+    @pytest.fixture
+    def stacks(built_packages: Path) -> dict[str, FakeAwsMocks]:
+        return {name: declared_alone(system, name) for name in STACKS}
+
+    @pytest.fixture(params=STACKS)
+    def stack(request: pytest.FixtureRequest, stacks: dict[str, FakeAwsMocks]) -> FakeAwsMocks:
+        return stacks[request.param]
+
+    return stacks, stack
 
 
 def urn(resource: DeclaredResource) -> str:

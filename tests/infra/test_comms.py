@@ -11,7 +11,17 @@ from chalicelib.comms.names import CHANNELS, channel_dlq, channel_queue
 from devstack.program import RecordingMocks
 from infra.components.rest_api import gateway_error
 from shared.names import physical
-from tests.infra.conftest import STACKS, policy_statements, setting, system_setting, urn
+from tests.infra.conftest import (
+    STACKS,
+    fixtures_of,
+    policy_statements,
+    setting,
+    system_setting,
+    urn,
+)
+
+# comms declared alone, for each stack.
+stacks, stack = fixtures_of("comms")
 
 QUEUE = "aws:sqs/queue:Queue"
 

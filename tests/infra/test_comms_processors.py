@@ -11,7 +11,10 @@ from chalicelib.comms import names
 from chalicelib.comms.names import channel_dlq, channel_queue
 from devstack.program import DeclaredResource, RecordingMocks
 from shared.names import physical
-from tests.infra.conftest import STACKS, policy_statements, setting, urn
+from tests.infra.conftest import STACKS, fixtures_of, policy_statements, setting, urn
+
+# comms declared alone, for each stack.
+stacks, stack = fixtures_of("comms")
 
 PROCESSORS = ("whatsapp", "sms", "email")
 

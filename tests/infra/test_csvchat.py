@@ -18,11 +18,15 @@ from tests.conftest import REGION
 from tests.infra.conftest import (
     STACKS,
     as_list,
+    fixtures_of,
     policy_statements,
     setting,
     system_setting,
     urn,
 )
+
+# csvchat declared alone, for each stack.
+stacks, stack = fixtures_of("csvchat")
 
 FUNCTION = "aws:lambda/function:Function"
 MIB = 1 << 20

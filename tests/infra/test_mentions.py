@@ -11,7 +11,10 @@ from chalicelib.mentions import env, names
 from devstack.program import DeclaredResource, RecordingMocks
 from infra.components.chalice_package import load_package
 from shared.names import physical
-from tests.infra.conftest import STACKS, policy_statements, setting, system_setting
+from tests.infra.conftest import STACKS, fixtures_of, policy_statements, setting, system_setting
+
+# mentions declared alone, for each stack.
+stacks, stack = fixtures_of("mentions")
 
 FUNCTION = "aws:lambda/function:Function"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

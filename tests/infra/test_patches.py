@@ -13,7 +13,10 @@ from chalicelib.patches import env, names
 from chalicelib.patches.config import IngesterConfig
 from devstack.program import DeclaredResource, RecordingMocks
 from shared.names import physical
-from tests.infra.conftest import STACKS, policy_statements, setting, system_setting
+from tests.infra.conftest import STACKS, fixtures_of, policy_statements, setting, system_setting
+
+# patches declared alone, for each stack.
+stacks, stack = fixtures_of("patches")
 
 TABLE = "aws:dynamodb/table:Table"
 QUEUE = "aws:sqs/queue:Queue"
