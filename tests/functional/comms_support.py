@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import chalice.test
@@ -21,7 +22,7 @@ from chalice.local import LambdaContext
 from chalice.test import Client
 
 from chalicelib.comms import names
-from chalicelib.comms.names import channel_dlq, channel_queue
+from chalicelib.comms.names import CHANNELS, channel_dlq, channel_queue
 from chalicelib.comms.router.context import build_context, conversation_id_for
 from chalicelib.comms.router.dispatch import ChannelQueues
 from devstack.apps import load_app
@@ -29,9 +30,13 @@ from devstack.moto_mocks import MotoMocks
 from devstack.profiles.comms import DEMO_COMPANY_ID, DEMO_PROJECT_ID, demo_company_config
 from devstack.sqs_delivery import Delivery, deliver_once
 from infra.registry import app_dir
+from shared import aws
 from shared.names import physical
 from tests.conftest import REGION
 from tests.functional.conftest import STACK, drain, sqs_client
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 PHONE = "+447700900123"
 EMAIL = "lee@example.com"
@@ -222,3 +227,38 @@ def wait_for(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
         assert time.monotonic() < deadline, "timed out waiting"
         time.sleep(0.1)
     return value
+
+
+def queue_urls(stack: MotoMocks) -> dict[str, str]:
+    return {
+        channel: stack.named(
+            "aws:sqs/queue:Queue", physical(channel_queue(channel), STACK)
+        ).outputs["url"]
+        for channel in CHANNELS
+    }
+
+
+@cache
+def company_data() -> Table:
+    return boto3.resource("dynamodb", region_name=REGION).Table(physical("company-data", STACK))
+
+
+def comms_app(dev_stack: MotoMocks, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
+    """What a comms module's ``comms`` fixture yields: the comms app with the router's
+    environment from the program, empty queues and the demo company stored."""
+    for name, value in dev_stack.function_environment(physical("comms-api-handler", STACK)).items():
+        monkeypatch.setenv(name, value)
+    module = load_app("comms")
+    from chalicelib.comms import wiring
+
+    wiring.reset()
+    for url in queue_urls(dev_stack).values():
+        drain(url)
+    table = company_data()
+    for item in table.scan()["Items"]:
+        table.delete_item(Key={"company_id": item["company_id"], "project_id": item["project_id"]})
+    table.put_item(Item=demo_company_config())
+    with Client(module.app, stage_name="package", project_dir=str(app_dir("comms"))) as client:
+        yield client
+    wiring.reset()
+    aws.reset_clients()

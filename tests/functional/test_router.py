@@ -5,16 +5,25 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from chalice.test import Client
 
 from chalicelib.comms.names import CHANNELS
+from devstack.moto_mocks import MotoMocks
 from devstack.profiles.comms import DEMO_COMPANY_ID, DEMO_PROJECT_ID, demo_company_config
-from tests.functional.conftest import company_data, drain, queue_urls
+from tests.functional.comms_support import comms_app, company_data, queue_urls
+from tests.functional.conftest import drain
 
 pytestmark = pytest.mark.systems("comms")
+
+
+@pytest.fixture
+def comms(dev_stack: MotoMocks, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
+    yield from comms_app(dev_stack, monkeypatch)
+
 
 HEADERS = {"Content-Type": "application/json"}
 

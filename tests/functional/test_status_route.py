@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,6 +15,16 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.comms.names import TWILIO_STATUS_PATH
+from devstack.moto_mocks import MotoMocks
+from tests.functional.comms_support import comms_app
+
+pytestmark = pytest.mark.systems("comms")
+
+
+@pytest.fixture
+def comms(dev_stack: MotoMocks, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
+    yield from comms_app(dev_stack, monkeypatch)
+
 
 FORM = {"MessageSid": "SM" + "0" * 32, "MessageStatus": "delivered", "AccountSid": "AC1"}
 KEY = {"primary_channel": "+447700900123", "conversation_id": str(uuid.uuid4())}
