@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from chalice.app import Chalice, ChaliceViewError, Request, Response
+from chalice.app import Blueprint, Chalice, ChaliceViewError, Request, Response
 
 from shared.errors import (
     ApiError,
@@ -104,10 +104,42 @@ def _is_shaped(body: object) -> bool:
     return isinstance(body, dict) and body.get("status") == "error" and "error_code" in body
 
 
+def _mapped_route(
+    register: Callable[[Callable[..., Any]], Any], log: Logger
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A route decorator registering the view inside the mapper (and returning it as is)."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def mapped(**path_parameters: Any) -> Any:
+            try:
+                return view(**path_parameters)
+            except Exception as err:  # the one mapper: see the module's docstring
+                return map_error(err, log)
+
+        register(mapped)
+        return view
+
+    return decorator
+
+
+class ApiBlueprint(Blueprint):
+    """A Chalice blueprint whose routes run inside the mapper, as ``ApiApp``'s do; the only
+    kind ``ApiApp.register_blueprint`` takes."""
+
+    def __init__(self, import_name: str, log: Logger) -> None:
+        super().__init__(import_name)
+        self._api_log = log
+
+    def route(self, path: str, **kwargs: Any) -> Callable[..., Any]:
+        return _mapped_route(super().route(path, **kwargs), self._api_log)
+
+
 class ApiApp(Chalice):
     """A Chalice app whose routes answer every error in the shared shape.
 
-    Register routes as usual (``@app.route(...)``); each view is wrapped by the mapper.
+    Register routes as usual (``@app.route(...)``); each view is wrapped by the mapper, and
+    so is each route of an ``ApiBlueprint`` (a plain Blueprint is refused).
     ``request`` and ``query`` give a view the current request without ``Optional``.
     """
 
@@ -117,20 +149,22 @@ class ApiApp(Chalice):
         self.register_middleware(self._shape_chalice_answers, "http")
 
     def route(self, path: str, **kwargs: Any) -> Callable[..., Any]:
-        register = super().route(path, **kwargs)
+        return _mapped_route(super().route(path, **kwargs), self._api_log)
 
-        def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-            @functools.wraps(view)
-            def mapped(**path_parameters: Any) -> Any:
-                try:
-                    return view(**path_parameters)
-                except Exception as err:  # the one mapper: see the module's docstring
-                    return map_error(err, self._api_log)
+    def register_blueprint(
+        self, blueprint: Blueprint, name_prefix: str | None = None, url_prefix: str | None = None
+    ) -> None:
+        """Register an ``ApiBlueprint``'s routes (each inside the mapper).
 
-            register(mapped)
-            return view
-
-        return decorator
+        Raises:
+            TypeError: a plain Chalice ``Blueprint``, whose routes would skip the mapper.
+        """
+        if not isinstance(blueprint, ApiBlueprint):
+            raise TypeError(
+                f"blueprint {blueprint!r} is a plain Chalice Blueprint: its routes would answer "
+                "errors outside the shared shape; make it an ApiBlueprint"
+            )
+        super().register_blueprint(blueprint, name_prefix=name_prefix, url_prefix=url_prefix)
 
     @property
     def request(self) -> Request:

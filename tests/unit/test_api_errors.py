@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from chalice.app import BadRequestError, ChaliceViewError, Response
+from chalice.app import BadRequestError, Blueprint, ChaliceViewError, Response
 from chalice.test import Client
 
-from shared.api import DEFAULT_RETRY_AFTER_SECONDS, ApiApp
+from shared.api import DEFAULT_RETRY_AFTER_SECONDS, ApiApp, ApiBlueprint
 from shared.errors import (
     ApiError,
     ConfigurationError,
@@ -264,3 +264,33 @@ def test_chalices_own_500_is_replaced_without_its_text() -> None:
     assert response.status_code == 500
     assert json.loads(response.body)["error_code"] == "INTERNAL_ERROR"
     assert SECRET not in response.body.decode()
+
+
+def test_a_blueprints_route_answers_errors_in_the_shared_shape_too() -> None:
+    app = ApiApp("blueprint-test", logger("blueprint-test"))
+    parts = ApiBlueprint(__name__, logger("blueprint-test"))
+
+    @parts.route("/parts/{case}", methods=["GET"])
+    def raising(case: str) -> Response:
+        raise RAISED[case]
+
+    app.register_blueprint(parts, url_prefix="/v1")
+    with Client(app) as test_client:
+        response = test_client.http.get("/v1/parts/transient")
+
+    assert response.status_code == 503
+    assert json.loads(response.body)["error_code"] == "SERVICE_UNAVAILABLE"
+    assert response.headers["Retry-After"] == str(DEFAULT_RETRY_AFTER_SECONDS)
+
+
+def test_a_plain_chalice_blueprint_is_refused_for_its_routes_would_skip_the_mapper() -> None:
+    app = ApiApp("blueprint-test", logger("blueprint-test"))
+    plain = Blueprint(__name__)
+
+    @plain.route("/plain", methods=["GET"])
+    def view() -> Response:
+        raise RuntimeError("would be Chalice's own 500")
+
+    with pytest.raises(TypeError, match="ApiBlueprint"):
+        app.register_blueprint(plain)
+    assert "/plain" not in app.routes
