@@ -11,7 +11,7 @@ and key id) is collected in ``exports`` for ``infra/__main__.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Generic
+from typing import Any, ClassVar, Generic
 
 import pulumi
 import pulumi_aws as aws
@@ -21,6 +21,7 @@ from infra.components.chalice_app import ChaliceApp, ChaliceAppArgs
 from infra.components.chalice_package import ChalicePackage
 from infra.components.failed_events import FailedEventsArgs, FailedEventsQueue
 from infra.components.function import FunctionAccess
+from infra.components.monitoring import Watch, system_dashboard
 from infra.components.queue import QueueWithDlq, QueueWithDlqArgs
 from infra.components.scheduler import TimedRun
 from infra.components.secrets import operator_secret
@@ -79,6 +80,8 @@ class FleetSystem(pulumi.ComponentResource, Generic[SettingsT]):
             ),
             opts=self.child,
         )
+        # What the system's own alarms and dashboard are declared with (its monitoring.py).
+        self.watch = Watch(self.stack, self.tags, self.alerts.arn, self.platform.protect_data, self)
 
     def table(self, key: str, schema: TableSchema, stream_view_type: str | None = None) -> Table:
         """A table of the system: encrypted, on demand; protected where the stack is."""
@@ -179,6 +182,15 @@ class FleetSystem(pulumi.ComponentResource, Generic[SettingsT]):
             self.exports[f"{self.system}_api_url"] = app.api.url
             self.exports[f"{self.system}_api_key_id"] = app.api.api_key.id
         return app
+
+    def declare_dashboard(self, body: pulumi.Output[dict[str, Any]]) -> aws.cloudwatch.Dashboard:
+        """The system's one dashboard, named after the system and exported as
+        ``<system>_dashboard``."""
+        dashboard = system_dashboard(
+            f"{self.name}-dashboard", physical(self.system, self.stack), body, self.watch
+        )
+        self.exports[f"{self.system}_dashboard"] = dashboard.dashboard_name
+        return dashboard
 
     def finish(self) -> None:
         """Call last: registers what the system exports."""

@@ -15,11 +15,8 @@ from chalicelib.trends import names
 from devstack.fake_arns import ACCOUNT_ID, OfflineMocks
 from devstack.program import DeclaredResource, RecordingMocks, run_pulumi
 from infra.components.dashboards import MetricGrid
-from infra.systems.trends.monitoring import (
-    Watch,
-    failed_executions,
-    pipeline_widgets,
-)
+from infra.components.monitoring import Watch
+from infra.systems.trends.monitoring import failed_executions, pipeline_widgets
 from shared.names import physical
 from tests.conftest import REGION
 from tests.infra.conftest import STACKS, system_setting, urn

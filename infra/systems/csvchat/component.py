@@ -12,8 +12,6 @@ cannot read another user's data."""
 
 from __future__ import annotations
 
-import json
-
 import pulumi
 import pulumi_aws as aws
 
@@ -25,7 +23,7 @@ from infra.components.function import FunctionAccess, Statement, policy_document
 from infra.components.query_engine import QueryEngine, QueryEngineArgs
 from infra.components.system import AppRoutes, FleetSystem, SystemArgs
 from infra.components.user_pool import UserPool, UserPoolArgs
-from infra.systems.csvchat.monitoring import Watched, alarms, dashboard
+from infra.systems.csvchat.monitoring import alarms, dashboard
 from infra.systems.csvchat.settings import MIB, CsvchatSettings
 from shared.names import physical
 
@@ -117,7 +115,6 @@ class CsvchatSystem(FleetSystem[CsvchatSettings]):
             "csvchat_uploads_bucket": self.uploads.name,
             "csvchat_results_bucket": self.results.name,
             "csvchat_workgroup": self.engine.workgroup.name,
-            "csvchat_dashboard": self.dashboard.dashboard_name,
         }
         self.finish()
 
@@ -182,16 +179,13 @@ class CsvchatSystem(FleetSystem[CsvchatSettings]):
 
     def _monitoring(self) -> None:
         region = self.platform.region
-        alarms(self, self.name, Watched(self.stack, self.settings, self.alerts.arn, self.tags))
+        alarms(self.name, self.watch, self.settings)
         if self.app.api is None:
             raise ValueError("the csvchat package has no routes: rebuild it with `make package`")
-        self.dashboard = aws.cloudwatch.Dashboard(
-            f"{self.name}-dashboard",
-            dashboard_name=physical("csvchat", self.stack),
-            dashboard_body=pulumi.Output.all(
+        self.declare_dashboard(
+            pulumi.Output.all(
                 self.app.api.api.name, *(f.function.name for f in self.app.functions.values())
-            ).apply(lambda n: json.dumps(dashboard(self.stack, region, list(n[1:]), n[0]))),
-            opts=self.child,
+            ).apply(lambda n: dashboard(self.stack, region, list(n[1:]), n[0]))
         )
 
     def _upload_limits(self) -> str:

@@ -5,7 +5,6 @@ the app emits (EMF, powertools' ``service`` dimension); the functions' Errors an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -14,6 +13,7 @@ import pulumi_aws as aws
 from chalicelib.csvchat import names
 from infra.components.alarms import FIVE_MINUTES, error_rate_alarm
 from infra.components.dashboards import MetricGrid
+from infra.components.monitoring import Watch
 from infra.systems.csvchat.settings import CsvchatSettings
 from shared.names import physical
 
@@ -29,24 +29,14 @@ RATES = (
 )
 
 
-@dataclass(frozen=True)
-class Watched:
-    """Where the alarms go and what they compare with."""
-
-    stack: str
-    settings: CsvchatSettings
-    topic_arn: pulumi.Input[str]
-    tags: dict[str, str]
-
-
-def alarms(parent: pulumi.Resource, name: str, watched: Watched) -> None:
+def alarms(name: str, watch: Watch, settings: CsvchatSettings) -> None:
     """The reply's p95 against the seed's 2 s, and the share of questions that failed at
     the model, were throttled, or were refused (docs/runbooks/csvchat.md says what to do)."""
     metric = names.REPLY_TIMINGS["total"]
     aws.cloudwatch.MetricAlarm(
         f"{name}-reply-p95",
-        name=physical("csvchat-reply-p95", watched.stack),
-        alarm_description=f"The p95 chat reply took over {watched.settings.reply_p95_alarm_ms} "
+        name=physical("csvchat-reply-p95", watch.stack),
+        alarm_description=f"The p95 chat reply took over {settings.reply_p95_alarm_ms} "
         f"ms for {P95_PERIODS * FIVE_MINUTES // 60} minutes. See docs/runbooks/csvchat.md.",
         namespace=names.METRICS_NAMESPACE,
         metric_name=metric,
@@ -54,19 +44,19 @@ def alarms(parent: pulumi.Resource, name: str, watched: Watched) -> None:
         extended_statistic="p95",
         period=FIVE_MINUTES,
         evaluation_periods=P95_PERIODS,
-        threshold=watched.settings.reply_p95_alarm_ms,
+        threshold=settings.reply_p95_alarm_ms,
         comparison_operator="GreaterThanThreshold",
         treat_missing_data="notBreaching",
-        alarm_actions=[watched.topic_arn],
-        ok_actions=[watched.topic_arn],
-        tags=watched.tags,
-        opts=pulumi.ResourceOptions(parent=parent),
+        alarm_actions=[watch.topic_arn],
+        ok_actions=[watch.topic_arn],
+        tags=watch.tags,
+        opts=pulumi.ResourceOptions(parent=watch.parent),
     )
     for base, count, setting, what in RATES:
-        percent = float(getattr(watched.settings, setting))
+        percent = float(getattr(settings, setting))
         error_rate_alarm(
             f"{name}-{base.removeprefix('csvchat-')}",
-            name=physical(base, watched.stack),
+            name=physical(base, watch.stack),
             description=f"{what} {percent}% or more of the questions in "
             f"{RATE_PERIOD_SECONDS // 60} minutes. See docs/runbooks/csvchat.md.",
             namespace=names.METRICS_NAMESPACE,
@@ -75,9 +65,9 @@ def alarms(parent: pulumi.Resource, name: str, watched: Watched) -> None:
             dimensions=dict(DIMENSIONS),
             percent=percent,
             period_seconds=RATE_PERIOD_SECONDS,
-            topic_arn=watched.topic_arn,
-            tags=watched.tags,
-            parent=parent,
+            topic_arn=watch.topic_arn,
+            tags=watch.tags,
+            parent=watch.parent,
         )
 
 

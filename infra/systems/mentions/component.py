@@ -7,13 +7,11 @@ from __future__ import annotations
 import json
 
 import pulumi
-import pulumi_aws as aws
 
 from chalicelib.mentions import env, names
-from infra.components.alarms import error_rate_alarm, no_success_alarm
 from infra.components.function import FunctionAccess
 from infra.components.system import AppRoutes, FleetSystem, SystemArgs
-from infra.systems.mentions.dashboard import dashboard
+from infra.systems.mentions.monitoring import alarms, dashboard
 from infra.systems.mentions.settings import MentionsSettings
 from shared.env import SECRETS_CACHE_SECONDS
 from shared.names import physical
@@ -22,10 +20,6 @@ INGESTER = "IngestMentions"
 API_HANDLER = "APIHandler"
 # A lease outlives the run that holds it by this much, so it never lapses mid-run.
 LEASE_MARGIN_SECONDS = 60
-# The MentionMind API error rate that pages someone, over an hour of runs.
-API_ERROR_PERCENT = 20.0
-# The ingester's EMF metrics carry powertools' ``service`` dimension.
-METRIC_DIMENSIONS = {"service": names.MENTIONS_INGESTER_SERVICE}
 
 
 class MentionsSystem(FleetSystem[MentionsSettings]):
@@ -52,22 +46,17 @@ class MentionsSystem(FleetSystem[MentionsSettings]):
         )
         if self.app.api is None:
             raise ValueError("the mentions package has no routes: rebuild it with `make package`")
-        self._alarms()
-        self.dashboard = aws.cloudwatch.Dashboard(
-            f"{name}-dashboard",
-            dashboard_name=physical("mentions", self.stack),
-            dashboard_body=pulumi.Output.all(
+        alarms(name, self.watch, self.settings)
+        self.declare_dashboard(
+            pulumi.Output.all(
                 ingester=self.app.functions[INGESTER].function.name,
                 reader=self.app.functions[API_HANDLER].function.name,
                 api=self.app.api.api.name,
             ).apply(
-                lambda n: json.dumps(
-                    dashboard(
-                        self.stack, self.platform.region, n["ingester"], n["reader"], n["api"]
-                    )
+                lambda n: dashboard(
+                    self.stack, self.platform.region, n["ingester"], n["reader"], n["api"]
                 )
-            ),
-            opts=self.child,
+            )
         )
         self.exports["mentions_table"] = self.mentions.name
         self.finish()
@@ -119,38 +108,6 @@ class MentionsSystem(FleetSystem[MentionsSettings]):
                     "Resource": [self.mentionmind_secret.arn],
                 },
             ],
-        )
-
-    def _alarms(self) -> None:
-        """mentions' own alarms; every function's Errors and the API's 5xx-rate alarms come
-        with the app (``FleetSystem.chalice_app``)."""
-        error_rate_alarm(
-            f"{self.name}-mentionmind-error-rate",
-            name=physical("mentions-mentionmind-error-rate", self.stack),
-            description=f"{API_ERROR_PERCENT}% or more of the calls to MentionMind failed "
-            "in an hour (after retries). See docs/runbooks/mentions.md.",
-            namespace=names.MENTIONS_METRICS_NAMESPACE,
-            errors_metric="ApiErrors",
-            calls_metric="ApiCalls",
-            dimensions=dict(METRIC_DIMENSIONS),
-            percent=API_ERROR_PERCENT,
-            period_seconds=3600,
-            topic_arn=self.alerts.arn,
-            tags=self.tags,
-            parent=self,
-        )
-        no_success_alarm(
-            f"{self.name}-no-successful-run",
-            name=physical("mentions-no-successful-run", self.stack),
-            description=f"No ingester run succeeded for {self.settings.stale_after_hours} "
-            "hours: the mentions table is falling behind. See docs/runbooks/mentions.md.",
-            namespace=names.MENTIONS_METRICS_NAMESPACE,
-            metric_name="SuccessfulRuns",
-            dimensions=dict(METRIC_DIMENSIONS),
-            hours=self.settings.stale_after_hours,
-            topic_arn=self.alerts.arn,
-            tags=self.tags,
-            parent=self,
         )
 
 

@@ -9,14 +9,12 @@ import json
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
 from chalicelib.patches import env, names
-from infra.components.alarms import any_occurrence_alarm, error_rate_alarm, no_success_alarm
 from infra.components.bucket import PrivateBucket, PrivateBucketArgs
 from infra.components.function import FunctionAccess, Statement
 from infra.components.system import AppRoutes, FleetSystem, SystemArgs
-from infra.systems.patches.dashboard import dashboard
+from infra.systems.patches.monitoring import alarms, dashboard
 from infra.systems.patches.settings import PatchesSettings
 from shared.names import physical
 
@@ -29,10 +27,6 @@ THREAD_WORKER = "RefreshThreads"
 # A breaker trial is one call with its retries: 4 attempts x (5 s connect + 30 s read) plus
 # backoff. A trial not settled by then is presumed dead and another caller may try.
 BREAKER_TRIAL_SECONDS = 150
-# The API error rate that pages someone, over an hour.
-API_ERROR_PERCENT = 20.0
-# powertools writes the ``service`` dimension on every EMF metric.
-METRIC_DIMENSIONS = {"service": names.PATCHES_METRICS_SERVICE}
 
 
 class PatchesSystem(FleetSystem[PatchesSettings]):
@@ -85,32 +79,27 @@ class PatchesSystem(FleetSystem[PatchesSettings]):
         )
         if self.app.api is None:
             raise ValueError("the patches package has no routes: rebuild it with `make package`")
-        self._alarms()
+        alarms(name, self.watch, self.settings)
         functions = {
             logical_id: function.function.name
             for logical_id, function in self.app.functions.items()
         }
-        self.dashboard = aws.cloudwatch.Dashboard(
-            f"{name}-dashboard",
-            dashboard_name=physical("patches", self.stack),
-            dashboard_body=pulumi.Output.all(
+        self.declare_dashboard(
+            pulumi.Output.all(
                 functions=functions,
                 api=self.app.api.api.name,
                 threads=self.threads.queue.name,
                 threads_dlq=self.threads.dlq.name,
                 slices=self.slices.queue.name,
             ).apply(
-                lambda n: json.dumps(
-                    dashboard(
-                        self.stack,
-                        self.platform.region,
-                        n["functions"],
-                        n["api"],
-                        [n["threads"], n["threads_dlq"], n["slices"]],
-                    )
+                lambda n: dashboard(
+                    self.stack,
+                    self.platform.region,
+                    n["functions"],
+                    n["api"],
+                    [n["threads"], n["threads_dlq"], n["slices"]],
                 )
-            ),
-            opts=self.child,
+            )
         )
         self.exports.update(
             {
@@ -118,7 +107,6 @@ class PatchesSystem(FleetSystem[PatchesSettings]):
                 "discussions_table": self.discussions.name,
                 "patches_thread_queue_url": self.threads.url,
                 "patches_message_bodies_bucket": self.bodies.name,
-                "patches_dashboard": self.dashboard.dashboard_name,
             }
         )
         self.finish()
@@ -257,53 +245,6 @@ class PatchesSystem(FleetSystem[PatchesSettings]):
                 self._grant("StoreLargeBodies", ["s3:PutObject"], [self.bodies.objects_arn()]),
                 self._breaker_grant(),
             ],
-        )
-
-    def _alarms(self) -> None:
-        """patches' own alarms; every function's Errors, the API's 5xx rate and each DLQ's
-        depth come with the platform (``FleetSystem``)."""
-        for service in names.SERVICES:
-            error_rate_alarm(
-                f"{self.name}-{service}-error-rate",
-                name=physical(f"patches-{service}-error-rate", self.stack),
-                description=f"{API_ERROR_PERCENT}% or more of the calls to {service} failed in "
-                "an hour (after retries). See docs/runbooks/patches.md.",
-                namespace=names.PATCHES_METRICS_NAMESPACE,
-                errors_metric=names.service_metric(service, "ApiErrors"),
-                calls_metric=names.service_metric(service, "ApiCalls"),
-                dimensions=dict(METRIC_DIMENSIONS),
-                percent=API_ERROR_PERCENT,
-                period_seconds=3600,
-                topic_arn=self.alerts.arn,
-                tags=self.tags,
-                parent=self,
-            )
-            any_occurrence_alarm(
-                f"{self.name}-{service}-breaker-open",
-                name=physical(f"patches-{service}-breaker-open", self.stack),
-                description=f"The {service} circuit breaker is open: runs stop without calling "
-                "it until a trial call succeeds. See docs/runbooks/patches.md.",
-                namespace=names.PATCHES_METRICS_NAMESPACE,
-                metric_name=names.service_metric(service, "BreakerOpen"),
-                dimensions=dict(METRIC_DIMENSIONS),
-                statistic="Maximum",
-                topic_arn=self.alerts.arn,
-                tags=self.tags,
-                parent=self,
-                notify_ok=True,
-            )
-        no_success_alarm(
-            f"{self.name}-no-successful-run",
-            name=physical("patches-no-successful-run", self.stack),
-            description=f"No hourly fetch succeeded for {self.settings.stale_after_hours} "
-            "hours: the patches table is falling behind. See docs/runbooks/patches.md.",
-            namespace=names.PATCHES_METRICS_NAMESPACE,
-            metric_name="SuccessfulRuns",
-            dimensions=dict(METRIC_DIMENSIONS),
-            hours=self.settings.stale_after_hours,
-            topic_arn=self.alerts.arn,
-            tags=self.tags,
-            parent=self,
         )
 
 

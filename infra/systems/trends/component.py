@@ -13,20 +13,17 @@ import json
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
 from chalicelib.trends import env, names
-from infra.components.alarms import any_occurrence_alarm, no_success_alarm
-from infra.components.dashboards import MetricGrid
 from infra.components.function import FunctionAccess, Statement
 from infra.components.scheduler import TimedRun
 from infra.components.system import AppRoutes, FleetSystem, SystemArgs
 from infra.components.user_pool import UserPool, UserPoolArgs
 from infra.systems.trends.monitoring import (
-    Watch,
+    alarms,
+    dashboard,
     failed_executions,
     monthly_budget,
-    pipeline_widgets,
     videos_failed_alarm,
 )
 from infra.systems.trends.settings import TrendsSettings
@@ -37,8 +34,6 @@ from shared.names import physical
 
 ANALYZE = "AnalyzeTrends"
 API_HANDLER = "APIHandler"
-# powertools writes the ``service`` dimension on every EMF metric.
-METRIC_DIMENSIONS = {"service": names.TRENDS_METRICS_SERVICE}
 
 
 class TrendsSystem(FleetSystem[TrendsSettings]):
@@ -69,7 +64,6 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
         )
         self.videos_bucket = self.video.bucket
         self.mediaconvert_role = self.video.mediaconvert_role
-        self.watch = Watch(self.stack, self.tags, self.alerts.arn, self.platform.protect_data, self)
         videos_failed_alarm(f"{name}-videos-failed", self.watch)
         monthly_budget(
             f"{name}-budget",
@@ -121,15 +115,12 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
         )
         self.pipeline.declare(self.app)
         failed_executions(f"{name}-failed-executions", self.watch, self.pipeline.machine.arn)
-        self._alarms()
+        alarms(name, self.watch, self.settings)
         analysis = self.app.functions[ANALYZE].function.name
-        self.dashboard = aws.cloudwatch.Dashboard(
-            f"{name}-dashboard",
-            dashboard_name=physical("trends", self.stack),
-            dashboard_body=pulumi.Output.all(analysis, self.pipeline.machine.arn).apply(
-                lambda values: json.dumps(self._dashboard(*values))
-            ),
-            opts=self.child,
+        self.declare_dashboard(
+            pulumi.Output.all(analysis, self.pipeline.machine.arn).apply(
+                lambda values: dashboard(self.platform.region, self.settings, *values)
+            )
         )
         self.exports.update(
             {
@@ -138,7 +129,6 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
                 "trends_videos_table": self.pipeline.videos.name,
                 "trends_videos_bucket": self.videos_bucket.name,
                 "trends_pipeline_arn": self.pipeline.machine.arn,
-                "trends_dashboard": self.dashboard.dashboard_name,
                 "trends_user_pool_id": self.users.id,
                 "trends_user_pool_client_id": self.users.client_id,
             }
@@ -212,101 +202,6 @@ class TrendsSystem(FleetSystem[TrendsSettings]):
                 self._grant("ReadRankings", ["dynamodb:Query"], [self.trend_analytics.arn]),
             ],
         )
-
-    def _alarms(self) -> None:
-        """trends' own alarms; the function's Errors and the failed-events queue's depth
-        come with the platform (``FleetSystem``)."""
-        no_success_alarm(
-            f"{self.name}-no-successful-analysis",
-            name=physical("trends-no-successful-analysis", self.stack),
-            description=f"No trend analysis ranked every topic for "
-            f"{self.settings.stale_after_hours} hours: the rankings are getting old. "
-            "See docs/runbooks/trends.md.",
-            namespace=names.TRENDS_METRICS_NAMESPACE,
-            metric_name="SuccessfulRuns",
-            dimensions=dict(METRIC_DIMENSIONS),
-            hours=self.settings.stale_after_hours,
-            topic_arn=self.alerts.arn,
-            tags=self.tags,
-            parent=self,
-        )
-        any_occurrence_alarm(
-            f"{self.name}-quota-stop",
-            name=physical("trends-quota-stop", self.stack),
-            description="A trend analysis stopped on the YouTube quota (the stack's daily "
-            "budget, or YouTube's quotaExceeded): some topics were not ranked. See "
-            "docs/runbooks/trends.md.",
-            namespace=names.TRENDS_METRICS_NAMESPACE,
-            metric_name="QuotaStops",
-            dimensions=dict(METRIC_DIMENSIONS),
-            topic_arn=self.alerts.arn,
-            tags=self.tags,
-            parent=self,
-        )
-
-    def _dashboard(self, analysis_function: str, pipeline_arn: str) -> dict[str, Any]:
-        """One screen for the on-call: what each run found, the quota, YouTube's health and
-        the function's; then the video pipeline (``monitoring.pipeline_widgets``)."""
-        namespace = names.TRENDS_METRICS_NAMESPACE
-        service = ["service", names.TRENDS_METRICS_SERVICE]
-        grid = MetricGrid(self.platform.region, period_seconds=3600)
-        widget = grid.widget
-        return {
-            "widgets": [
-                widget(
-                    "Per run: videos scanned, invalid, topics ranked",
-                    [
-                        [namespace, metric, *service]
-                        for metric in ("VideosScanned", "InvalidVideos", "TopicsRanked")
-                    ],
-                    0,
-                    0,
-                ),
-                widget(
-                    "YouTube quota units used, quota stops",
-                    [[namespace, "QuotaUnitsUsed", *service], [namespace, "QuotaStops", *service]],
-                    12,
-                    0,
-                ),
-                widget(
-                    "YouTube calls and errors",
-                    [
-                        [namespace, "YouTubeApiCalls", *service],
-                        [namespace, "YouTubeApiErrors", *service],
-                    ],
-                    0,
-                    6,
-                ),
-                widget(
-                    "YouTube latency (ms, p50 / p95)",
-                    [
-                        [namespace, "YouTubeApiLatency", *service, {"stat": "p50"}],
-                        [namespace, "YouTubeApiLatency", *service, {"stat": "p95"}],
-                    ],
-                    12,
-                    6,
-                    stat="p50",
-                ),
-                widget(
-                    "Analysis: errors and duration (max, ms)",
-                    [
-                        ["AWS/Lambda", "Errors", "FunctionName", analysis_function],
-                        [
-                            "AWS/Lambda",
-                            "Duration",
-                            "FunctionName",
-                            analysis_function,
-                            {"stat": "Maximum"},
-                        ],
-                    ],
-                    0,
-                    12,
-                ),
-                *pipeline_widgets(
-                    grid, pipeline_arn, self.settings.video_pipeline.monthly_budget_usd, top=18
-                ),
-            ]
-        }
 
 
 SYSTEM = TrendsSystem

@@ -1,5 +1,6 @@
-"""Watching the nightly video pipeline: its failed executions kept in a queue that alarms,
-an alarm on failed videos, the month's AWS Budget, and the pipeline's dashboard widgets.
+"""trends' monitoring: the analysis' alarms (no successful analysis, a quota stop), the nightly
+video pipeline's (its failed executions kept in a queue that alarms, an alarm on failed
+videos, the month's AWS Budget), and the dashboard, one screen for both.
 
 Everything notifies trends' alerts topic, whose policies let CloudWatch, EventBridge and
 Budgets publish (``infra/components/alerts.py``).
@@ -7,17 +8,18 @@ Budgets publish (``infra/components/alerts.py``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from chalicelib.trends import names
-from infra.components.alarms import any_occurrence_alarm
+from infra.components.alarms import any_occurrence_alarm, no_success_alarm
 from infra.components.dashboards import MetricGrid
 from infra.components.event_queue import EventQueue, EventQueueArgs
+from infra.components.monitoring import Watch
 from infra.settings import QueueSettings
+from infra.systems.trends.settings import TrendsSettings
 from shared.names import physical
 
 EXECUTION_METRICS = (
@@ -40,18 +42,6 @@ FAILED_EXECUTIONS_QUEUE = QueueSettings(
 BUDGET_NOTIFICATIONS = (("ACTUAL", 80), ("ACTUAL", 100), ("FORECASTED", 100))
 # Budgets filter on activated cost-allocation tags, spelt ``user:<key>$<value>``.
 COST_TAG = "stack"
-
-
-@dataclass(frozen=True)
-class Watch:
-    """Where the monitoring resources go: the stack, its tags, the alerts topic, whether
-    the stack protects its data, and the parent component."""
-
-    stack: str
-    tags: dict[str, str]
-    topic_arn: pulumi.Input[str]
-    protect: bool
-    parent: pulumi.Resource
 
 
 def failed_executions_pattern(state_machine_arn: pulumi.Input[str]) -> dict[str, Any]:
@@ -203,3 +193,106 @@ def pipeline_widgets(
             stat="Maximum",
         ),
     ]
+
+
+# powertools writes the ``service`` dimension on every EMF metric.
+METRIC_DIMENSIONS = {"service": names.TRENDS_METRICS_SERVICE}
+
+
+def alarms(name: str, watch: Watch, settings: TrendsSettings) -> None:
+    """trends' own alarms; the function's Errors and the failed-events queue's depth
+    come with the platform (``FleetSystem``)."""
+    no_success_alarm(
+        f"{name}-no-successful-analysis",
+        name=physical("trends-no-successful-analysis", watch.stack),
+        description=f"No trend analysis ranked every topic for "
+        f"{settings.stale_after_hours} hours: the rankings are getting old. "
+        "See docs/runbooks/trends.md.",
+        namespace=names.TRENDS_METRICS_NAMESPACE,
+        metric_name="SuccessfulRuns",
+        dimensions=dict(METRIC_DIMENSIONS),
+        hours=settings.stale_after_hours,
+        topic_arn=watch.topic_arn,
+        tags=watch.tags,
+        parent=watch.parent,
+    )
+    any_occurrence_alarm(
+        f"{name}-quota-stop",
+        name=physical("trends-quota-stop", watch.stack),
+        description="A trend analysis stopped on the YouTube quota (the stack's daily "
+        "budget, or YouTube's quotaExceeded): some topics were not ranked. See "
+        "docs/runbooks/trends.md.",
+        namespace=names.TRENDS_METRICS_NAMESPACE,
+        metric_name="QuotaStops",
+        dimensions=dict(METRIC_DIMENSIONS),
+        topic_arn=watch.topic_arn,
+        tags=watch.tags,
+        parent=watch.parent,
+    )
+
+
+def dashboard(
+    region: str, settings: TrendsSettings, analysis_function: str, pipeline_arn: str
+) -> dict[str, Any]:
+    """One screen for the on-call: what each run found, the quota, YouTube's health and
+    the function's; then the video pipeline (``pipeline_widgets``)."""
+    namespace = names.TRENDS_METRICS_NAMESPACE
+    service = ["service", names.TRENDS_METRICS_SERVICE]
+    grid = MetricGrid(region, period_seconds=3600)
+    widget = grid.widget
+    return {
+        "widgets": [
+            widget(
+                "Per run: videos scanned, invalid, topics ranked",
+                [
+                    [namespace, metric, *service]
+                    for metric in ("VideosScanned", "InvalidVideos", "TopicsRanked")
+                ],
+                0,
+                0,
+            ),
+            widget(
+                "YouTube quota units used, quota stops",
+                [[namespace, "QuotaUnitsUsed", *service], [namespace, "QuotaStops", *service]],
+                12,
+                0,
+            ),
+            widget(
+                "YouTube calls and errors",
+                [
+                    [namespace, "YouTubeApiCalls", *service],
+                    [namespace, "YouTubeApiErrors", *service],
+                ],
+                0,
+                6,
+            ),
+            widget(
+                "YouTube latency (ms, p50 / p95)",
+                [
+                    [namespace, "YouTubeApiLatency", *service, {"stat": "p50"}],
+                    [namespace, "YouTubeApiLatency", *service, {"stat": "p95"}],
+                ],
+                12,
+                6,
+                stat="p50",
+            ),
+            widget(
+                "Analysis: errors and duration (max, ms)",
+                [
+                    ["AWS/Lambda", "Errors", "FunctionName", analysis_function],
+                    [
+                        "AWS/Lambda",
+                        "Duration",
+                        "FunctionName",
+                        analysis_function,
+                        {"stat": "Maximum"},
+                    ],
+                ],
+                0,
+                12,
+            ),
+            *pipeline_widgets(
+                grid, pipeline_arn, settings.video_pipeline.monthly_budget_usd, top=18
+            ),
+        ]
+    }

@@ -1,11 +1,21 @@
-"""The patches dashboard: one screen for the on-call."""
+"""patches' monitoring: its own alarms (each outside service's error rate and circuit breaker,
+no successful hourly run) and its dashboard, one screen for the on-call."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from chalicelib.patches import names
+from infra.components.alarms import any_occurrence_alarm, error_rate_alarm, no_success_alarm
 from infra.components.dashboards import MetricGrid
+from infra.components.monitoring import Watch
+from infra.systems.patches.settings import PatchesSettings
+from shared.names import physical
+
+# The API error rate that pages someone, over an hour.
+API_ERROR_PERCENT = 20.0
+# powertools writes the ``service`` dimension on every EMF metric.
+METRIC_DIMENSIONS = {"service": names.PATCHES_METRICS_SERVICE}
 
 
 def dashboard(
@@ -110,3 +120,51 @@ def dashboard(
             ),
         ]
     }
+
+
+def alarms(name: str, watch: Watch, settings: PatchesSettings) -> None:
+    """patches' own alarms; every function's Errors, the API's 5xx rate and each DLQ's
+    depth come with the platform (``FleetSystem``)."""
+    for service in names.SERVICES:
+        error_rate_alarm(
+            f"{name}-{service}-error-rate",
+            name=physical(f"patches-{service}-error-rate", watch.stack),
+            description=f"{API_ERROR_PERCENT}% or more of the calls to {service} failed in "
+            "an hour (after retries). See docs/runbooks/patches.md.",
+            namespace=names.PATCHES_METRICS_NAMESPACE,
+            errors_metric=names.service_metric(service, "ApiErrors"),
+            calls_metric=names.service_metric(service, "ApiCalls"),
+            dimensions=dict(METRIC_DIMENSIONS),
+            percent=API_ERROR_PERCENT,
+            period_seconds=3600,
+            topic_arn=watch.topic_arn,
+            tags=watch.tags,
+            parent=watch.parent,
+        )
+        any_occurrence_alarm(
+            f"{name}-{service}-breaker-open",
+            name=physical(f"patches-{service}-breaker-open", watch.stack),
+            description=f"The {service} circuit breaker is open: runs stop without calling "
+            "it until a trial call succeeds. See docs/runbooks/patches.md.",
+            namespace=names.PATCHES_METRICS_NAMESPACE,
+            metric_name=names.service_metric(service, "BreakerOpen"),
+            dimensions=dict(METRIC_DIMENSIONS),
+            statistic="Maximum",
+            topic_arn=watch.topic_arn,
+            tags=watch.tags,
+            parent=watch.parent,
+            notify_ok=True,
+        )
+    no_success_alarm(
+        f"{name}-no-successful-run",
+        name=physical("patches-no-successful-run", watch.stack),
+        description=f"No hourly fetch succeeded for {settings.stale_after_hours} "
+        "hours: the patches table is falling behind. See docs/runbooks/patches.md.",
+        namespace=names.PATCHES_METRICS_NAMESPACE,
+        metric_name="SuccessfulRuns",
+        dimensions=dict(METRIC_DIMENSIONS),
+        hours=settings.stale_after_hours,
+        topic_arn=watch.topic_arn,
+        tags=watch.tags,
+        parent=watch.parent,
+    )

@@ -1,11 +1,21 @@
-"""The mentions dashboard: one screen for the on-call."""
+"""mentions' monitoring: its own alarms (MentionMind's error rate, no successful run) and its
+dashboard, one screen for the on-call."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from chalicelib.mentions import names
+from infra.components.alarms import error_rate_alarm, no_success_alarm
 from infra.components.dashboards import MetricGrid
+from infra.components.monitoring import Watch
+from infra.systems.mentions.settings import MentionsSettings
+from shared.names import physical
+
+# The MentionMind API error rate that pages someone, over an hour of runs.
+API_ERROR_PERCENT = 20.0
+# The ingester's EMF metrics carry powertools' ``service`` dimension.
+METRIC_DIMENSIONS = {"service": names.MENTIONS_INGESTER_SERVICE}
 
 
 def dashboard(stack: str, region: str, ingester: str, reader: str, api: str) -> dict[str, Any]:
@@ -78,3 +88,36 @@ def dashboard(stack: str, region: str, ingester: str, reader: str, api: str) -> 
             ),
         ]
     }
+
+
+def alarms(name: str, watch: Watch, settings: MentionsSettings) -> None:
+    """mentions' own alarms; every function's Errors and the API's 5xx-rate alarms come
+    with the app (``FleetSystem.chalice_app``)."""
+    error_rate_alarm(
+        f"{name}-mentionmind-error-rate",
+        name=physical("mentions-mentionmind-error-rate", watch.stack),
+        description=f"{API_ERROR_PERCENT}% or more of the calls to MentionMind failed "
+        "in an hour (after retries). See docs/runbooks/mentions.md.",
+        namespace=names.MENTIONS_METRICS_NAMESPACE,
+        errors_metric="ApiErrors",
+        calls_metric="ApiCalls",
+        dimensions=dict(METRIC_DIMENSIONS),
+        percent=API_ERROR_PERCENT,
+        period_seconds=3600,
+        topic_arn=watch.topic_arn,
+        tags=watch.tags,
+        parent=watch.parent,
+    )
+    no_success_alarm(
+        f"{name}-no-successful-run",
+        name=physical("mentions-no-successful-run", watch.stack),
+        description=f"No ingester run succeeded for {settings.stale_after_hours} "
+        "hours: the mentions table is falling behind. See docs/runbooks/mentions.md.",
+        namespace=names.MENTIONS_METRICS_NAMESPACE,
+        metric_name="SuccessfulRuns",
+        dimensions=dict(METRIC_DIMENSIONS),
+        hours=settings.stale_after_hours,
+        topic_arn=watch.topic_arn,
+        tags=watch.tags,
+        parent=watch.parent,
+    )
