@@ -5,16 +5,16 @@ the Cognito user pool authorizer's check of the ID token (``cognito_auth.py``: 4
 does not declare (OPTIONS included, unless the route has CORS), all in the body the
 program's gateway responses render (``infra.components.rest_api.gateway_error``).
 
-Runs in its own process per app (``python -m devstack.gateway <app> --port ...``), so each
-app sees only the environment the Pulumi program gives its function.
+Runs in its own process per app (``python -m devstack.api_process <app> --port ...``), so
+each app sees only the environment the Pulumi program gives its function.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
+import socket
 import warnings
 from dataclasses import dataclass
 from functools import partial
@@ -185,29 +185,26 @@ def make_server(
     return server
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Serve one app with API-key checks.")
-    parser.add_argument("app")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format=f"[{args.app}] %(message)s")
+def serve(app_name: str, listener: socket.socket) -> None:
+    """Serve the app on ``listener`` (already listening: ``api_process.py``) until
+    interrupted, with the key, authorizers and AWS endpoint its environment names."""
+    logging.basicConfig(level=logging.INFO, format=f"[{app_name}] %(message)s")
     logging.getLogger("botocore").setLevel(logging.WARNING)  # not one line per client
+    host, port = listener.getsockname()[:2]
     server = make_server(
-        args.app,
-        args.host,
-        args.port,
+        app_name,
+        host,
+        0,  # a port of its own, replaced by the listener at once
         os.environ["LOCAL_API_KEY"],
         authorizers_from_json(os.environ.get(AUTHORIZERS_VARIABLE, "{}")),
         os.environ.get("AWS_ENDPOINT_URL", ""),
     )
+    server.server.socket.close()
+    server.server.socket = listener
+    server.server.server_address = (host, port)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server.server_close()
-
-
-if __name__ == "__main__":
-    main()

@@ -273,7 +273,7 @@ def start(local: LocalStack, exits: ExitStack) -> None:
             api_functions[app],
             environment,
             region,
-            ["devstack.gateway", app, "--host", local.host, "--port", str(port)],
+            ["devstack.api_process", app, "--host", local.host, "--port", str(port)],
         )
         listening.append((port, process))
         local.apps[app] = f"http://{local.host}:{port}"
