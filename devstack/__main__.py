@@ -7,7 +7,8 @@ import json
 import shlex
 from pathlib import Path
 
-from devstack import alarms, stack
+from devstack import stack
+from devstack.services.cloudwatch import alarms
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """``make dev``: the dev stack on this machine.
 
 1. a moto server on loopback, with state machine execution on and the local Lambda service
-   in front (every declared function invocable through it, ``lambda_service.py``);
+   in front (every declared function invocable through it, ``services/awslambda``);
 2. every resource of the stack, created in it by running the Pulumi program under
    ``MotoMocks`` (no second list of resources exists anywhere);
 3. demo data (one active company/project);
@@ -10,7 +10,7 @@
    worker process; each schedule fired on time (a function invoked, an execution started; an
    event it could not deliver kept in the target's dead-letter queue);
 5. the program's alarms evaluated every second on what the stack observes, notifications to
-   e-mail subscribers in the inbox (``alarm_watch.py``);
+   e-mail subscribers in the inbox (``services/cloudwatch``);
 6. ``.local/stack.json`` describing all of it, printed for a person too; then one console
    line per request, message, invocation, state transition and alarm state change.
 
@@ -37,8 +37,6 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from devstack.alarm_watch import AlarmWatch
-from devstack.alarms import DEFAULT_SPEEDUP
 from devstack.aws_server import LocalAwsServer
 from devstack.console import start_console
 from devstack.declared import (
@@ -52,13 +50,9 @@ from devstack.declared import (
     sqs_workers,
     state_machine_arns,
 )
-from devstack.destinations import arn_name, send
-from devstack.executions import ExecutionWatcher, run_execution
 from devstack.fake_arns import ACCOUNT_ID, OfflineMocks
 from devstack.fakes.base import FakeServer
 from devstack.fakes.faults import CONTROL_PATH
-from devstack.inbox import Inbox
-from devstack.lambda_service import ASYNC_RETRY_DELAYS, FunctionHosts
 from devstack.moto_mocks import MotoMocks, UnroutedCallError
 from devstack.outside import OPERATOR_CREDENTIALS, RealServices, real_bedrock, real_services
 from devstack.processes import start_logged, wait_for_port
@@ -73,8 +67,14 @@ from devstack.profiles import (
     stack_entries,
 )
 from devstack.program import run_program
-from devstack.schedules import ScheduledTarget, scheduled_event
-from devstack.streams import StreamPollers, stream_sources
+from devstack.services.awslambda.destinations import arn_name, send
+from devstack.services.awslambda.service import ASYNC_RETRY_DELAYS, FunctionHosts
+from devstack.services.cloudwatch.alarm_watch import AlarmWatch
+from devstack.services.cloudwatch.alarms import DEFAULT_SPEEDUP
+from devstack.services.cloudwatch.inbox import Inbox
+from devstack.services.dynamodb.streams import StreamPollers, stream_sources
+from devstack.services.events.schedules import ScheduledTarget, scheduled_event
+from devstack.services.stepfunctions.executions import ExecutionWatcher, run_execution
 from devstack.supervisor import Supervisor
 from infra.registry import ROOT, chosen_systems
 from infra.settings import stack_values
@@ -103,7 +103,7 @@ class LocalStack:
     # Wait this long before each retry of a failed asynchronous invocation, instead of
     # Lambda's one and two minutes; None honours Lambda.
     async_retry_delay: float | None = None
-    # Alarm periods pass this many times faster (alarms.py says which, and why).
+    # Alarm periods pass this many times faster (services/cloudwatch/alarms.py says which, and why).
     alarm_speedup: float = DEFAULT_SPEEDUP
     # Every API and worker process, each replaced when it exits (a crash, a timeout).
     supervisor: Supervisor = field(default_factory=Supervisor)
@@ -268,7 +268,14 @@ def start(local: LocalStack, exits: ExitStack) -> None:
             api_functions[app],
             environment,
             region,
-            ["devstack.gateway", app, "--host", local.host, "--port", str(port)],
+            [
+                "devstack.services.apigateway.gateway",
+                app,
+                "--host",
+                local.host,
+                "--port",
+                str(port),
+            ],
         )
         listening.append((port, process))
         local.apps[app] = f"http://{local.host}:{port}"
@@ -292,7 +299,7 @@ def start(local: LocalStack, exits: ExitStack) -> None:
             function_environment(local, function),
             region,
             [
-                "devstack.worker",
+                "devstack.services.sqs.worker",
                 function.app,
                 function.handler,
                 "--function-name",

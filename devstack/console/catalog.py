@@ -21,7 +21,7 @@ from devstack.declared import (
     function_name,
 )
 from devstack.program import DeclaredResource, RecordingMocks
-from devstack.schedules import ScheduledTarget
+from devstack.services.events.schedules import ScheduledTarget
 
 QUEUE = "aws:sqs/queue:Queue"
 TABLE = "aws:dynamodb/table:Table"

@@ -13,10 +13,10 @@ from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib.comms.names import CHANNELS, channel_queue
-from devstack.apps import load_app
 from devstack.moto_mocks import MotoMocks
 from devstack.profiles.comms import demo_company_config
 from devstack.program import run_program
+from devstack.services.awslambda.apps import load_app
 from infra.registry import app_dir
 from shared import aws
 from shared.names import physical

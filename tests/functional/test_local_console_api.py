@@ -30,7 +30,7 @@ from devstack.console.server import Console
 from devstack.fake_arns import ACCOUNT_ID, OfflineMocks
 from devstack.fakes.base import FakeServer
 from devstack.program import DeclaredResource, RecordingMocks, run_program
-from devstack.schedules import ScheduledTarget, parse_schedule
+from devstack.services.events.schedules import ScheduledTarget, parse_schedule
 from infra.registry import SYSTEMS
 from tests.e2e.support import wait_for
 

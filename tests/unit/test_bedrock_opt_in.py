@@ -18,8 +18,8 @@ from botocore.parsers import create_parser
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
-from devstack.bedrock import LocalBedrock
 from devstack.outside import real_bedrock
+from devstack.services.bedrock.converse import LocalBedrock
 from devstack.stack import LocalStack, run
 
 REGION = "eu-north-1"

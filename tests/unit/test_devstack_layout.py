@@ -45,7 +45,7 @@ def test_the_pattern_finds_a_system_name_however_it_is_written() -> None:
 
 def test_the_shared_modules_are_found() -> None:
     names = {path.name for path in shared_modules()}
-    assert {"stack.py", "aws_server.py", "bedrock.py"} <= names
+    assert {"stack.py", "aws_server.py", "converse.py"} <= names
     assert not any(p.relative_to(DEVSTACK).parts[0] in EXEMPT for p in shared_modules())
 
 

@@ -38,10 +38,10 @@ import requests
 from botocore.exceptions import ClientError
 
 from devstack.declared import DeclaredFunction, function_name
-from devstack.destinations import arn_name, send
-from devstack.function_host import FUNCTION_ERROR_HEADER, REQUEST_ID_HEADER
-from devstack.log_metrics import ERROR, SUCCESS, TIMEOUT, platform_report
 from devstack.processes import free_port, start_logged, stop_process, wait_for_port
+from devstack.services.awslambda.destinations import arn_name, send
+from devstack.services.awslambda.function_host import FUNCTION_ERROR_HEADER, REQUEST_ID_HEADER
+from devstack.services.cloudwatch.log_metrics import ERROR, SUCCESS, TIMEOUT, platform_report
 from infra.registry import APPS_DIR
 
 if TYPE_CHECKING:
@@ -249,7 +249,7 @@ class FunctionHosts:
         host.port = free_port(self.host)
         host.process = start_logged(
             [
-                "devstack.function_host",
+                "devstack.services.awslambda.function_host",
                 function.app,
                 function.handler,
                 "--function-arn",

@@ -1,7 +1,7 @@
 """One SQS event source of the local stack: poll the queue, invoke the function's handler.
 
 Runs in its own process per event-source mapping the program declares
-(``python -m devstack.worker <app> app.<handler> ...``), with the environment the
+(``python -m devstack.services.sqs.worker <app> app.<handler> ...``), with the environment the
 program gives that function, and prints one line per message handled or failed. Its stdout
 is the function's log: after each invocation (a batch) it writes Lambda's
 ``platform.report`` line there, from which the local stack reads the function's Errors.
@@ -27,9 +27,9 @@ from typing import Any
 import boto3
 from chalice.local import LambdaContext
 
-from devstack.apps import load_app
-from devstack.log_metrics import ERROR, SUCCESS, TIMEOUT, platform_report
-from devstack.sqs_delivery import deliver_once
+from devstack.services.awslambda.apps import load_app
+from devstack.services.cloudwatch.log_metrics import ERROR, SUCCESS, TIMEOUT, platform_report
+from devstack.services.sqs.delivery import deliver_once
 
 _stopping = False
 # The exit status of a worker whose invocation timed out (the supervisor replaces it).

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from devstack.metrics import DataPoint, MetricKey
+from devstack.services.cloudwatch.metrics import DataPoint, MetricKey
 
 LAMBDA_LOG_GROUP_PREFIX = "/aws/lambda/"
 PLATFORM_REPORT = "platform.report"

@@ -1,12 +1,12 @@
 """Serve one Chalice app over HTTP as API Gateway would: Chalice's local server plus what
 API Gateway answers itself, which Chalice's own local server does not: the API-key check,
-the Cognito user pool authorizer's check of the ID token (``cognito_auth.py``: 401
+the Cognito user pool authorizer's check of the ID token (``cognito/auth.py``: 401
 ``UNAUTHORIZED``), and 403 ``MISSING_AUTHENTICATION_TOKEN`` for a path or method the API
 does not declare (OPTIONS included, unless the route has CORS), all in the body the
 program's gateway responses render (``infra.components.rest_api.gateway_error``).
 
-Runs in its own process per app (``python -m devstack.gateway <app> --port ...``), so each
-app sees only the environment the Pulumi program gives its function.
+Runs in its own process per app (``python -m devstack.services.apigateway.gateway <app>
+--port ...``), so each app sees only the environment the Pulumi program gives its function.
 """
 
 from __future__ import annotations
@@ -30,14 +30,14 @@ from chalice.local import (
     RouteMatcher,
 )
 
-from devstack.apps import load_app
-from devstack.cognito_auth import (
+from devstack.declared import AUTHORIZERS_VARIABLE
+from devstack.services.awslambda.apps import load_app
+from devstack.services.cognito.auth import (
     TokenRefusedError,
     TokenVerifier,
     UserPoolAuthorizer,
     authorizers_from_json,
 )
-from devstack.declared import AUTHORIZERS_VARIABLE
 from infra.components.rest_api import gateway_error
 
 API_KEY_HEADER = "x-api-key"

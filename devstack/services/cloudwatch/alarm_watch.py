@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from devstack.alarms import (
+from devstack.services.cloudwatch.alarms import (
     DEFAULT_SPEEDUP,
     INSUFFICIENT_DATA,
     OK,
@@ -33,9 +33,14 @@ from devstack.alarms import (
     evaluate,
     local_period,
 )
-from devstack.inbox import Inbox, alarm_message
-from devstack.log_metrics import LogTail, MetricFilter, line_points, metric_filters
-from devstack.metrics import DataPoint, MetricKey, MetricStore
+from devstack.services.cloudwatch.inbox import Inbox, alarm_message
+from devstack.services.cloudwatch.log_metrics import (
+    LogTail,
+    MetricFilter,
+    line_points,
+    metric_filters,
+)
+from devstack.services.cloudwatch.metrics import DataPoint, MetricKey, MetricStore
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -1,6 +1,6 @@
 """One declared function kept warm in its own process, as a Lambda execution environment is:
-``python -m devstack.function_host <app> <handler> --port ...``, started on its first
-invocation by the local Lambda service (``lambda_service.py``) with the environment the
+``python -m devstack.services.awslambda.function_host <app> <handler> --port ...``, started on
+its first invocation by the local Lambda service (``service.py``) with the environment the
 program gives that function.
 
 It answers ``POST`` with the event as body the way Lambda's Invoke does: the handler's result
@@ -23,7 +23,7 @@ from typing import Any
 
 from chalice.local import LambdaContext
 
-from devstack.apps import load_app
+from devstack.services.awslambda.apps import load_app
 from infra.registry import APPS_DIR
 
 FUNCTION_ERROR_HEADER = "X-Amz-Function-Error"

@@ -20,7 +20,7 @@ from devstack.program import RecordingMocks
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
-    from devstack.lambda_service import FunctionHosts
+    from devstack.services.awslambda.service import FunctionHosts
 
 POLL_SECONDS = 0.2
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from devstack.metrics import MetricKey, MetricStore, statistic
+from devstack.services.cloudwatch.metrics import MetricKey, MetricStore, statistic
 
 OK, ALARM, INSUFFICIENT_DATA = "OK", "ALARM", "INSUFFICIENT_DATA"
 # A window this short still holds a queue depth sample or two (they are taken every second).

@@ -3,7 +3,7 @@
 same client code runs here and in AWS (``DescribeEndpoints`` names this endpoint, as older
 clients ask for the account's own).
 
-A job really makes its outputs (``mediaconvert_render``: the inputs joined, the narration
+A job really makes its outputs (``render.py``: the inputs joined, the narration
 laid over them, H.264/AAC MP4 written to the file group's S3 destination). Its status goes
 ``SUBMITTED`` → ``PROGRESSING`` → ``COMPLETE`` (with each output's duration and size in
 ``outputGroupDetails``) or ``ERROR`` with ``errorCode`` and ``errorMessage`` (1010 when an
@@ -28,7 +28,6 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from devstack.mediaconvert_render import InputPlan, OutputPlan, plan_inputs, plan_outputs, render
 from devstack.rest_service import (
     Answer,
     Caller,
@@ -36,6 +35,13 @@ from devstack.rest_service import (
     RestServiceFront,
     ServiceError,
     split_s3_uri,
+)
+from devstack.services.mediaconvert.render import (
+    InputPlan,
+    OutputPlan,
+    plan_inputs,
+    plan_outputs,
+    render,
 )
 
 if TYPE_CHECKING:

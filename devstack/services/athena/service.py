@@ -4,7 +4,7 @@ GetQueryExecution, GetQueryResults and StopQueryExecution (``X-Amz-Target:
 AmazonAthena.*``) are answered here; everything else (workgroups, named queries) by moto.
 
 A query runs in a thread, as in Athena, by DuckDB over the Glue tables' S3 objects
-(``athena_sql.py``). The workgroup is moto's: when it enforces its configuration, its result
+(``sql.py``). The workgroup is moto's: when it enforces its configuration, its result
 location and encryption win over the request's; its bytes-scanned cutoff cancels a query
 that would scan more. The result CSV is written where Athena writes it
 (``<location><query id>.csv``) and GetQueryResults pages the same rows, the column names
@@ -40,7 +40,7 @@ from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.iam.models import get_account_id_from, iam_backends
 from moto.sts.models import sts_backends
 
-from devstack.athena_sql import Engine, Outcome, QueryError, Reader
+from devstack.services.athena.sql import Engine, Outcome, QueryError, Reader
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
