@@ -7,18 +7,12 @@ realistic ARNs.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-from pulumi.runtime.mocks import MockResourceArgs
-
 from devstack.program import RecordingMocks
-
-ACCOUNT_ID = "123456789012"
-
-
-def _short_id(seed: str, length: int = 10) -> str:
-    return hashlib.sha256(seed.encode()).hexdigest()[:length]
+from devstack.pulumi_mocks import MockResourceArgs
+from devstack.services.outputs import ACCOUNT_ID
+from devstack.services.outputs import short_id as _short_id
 
 
 def fake_outputs(

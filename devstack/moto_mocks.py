@@ -20,11 +20,11 @@ import boto3
 import botocore
 import moto
 from botocore.exceptions import ClientError
-from pulumi.runtime.mocks import MockResourceArgs
 
 from devstack.fake_arns import fake_outputs
 from devstack.moto_data import CREATORS, NAMED_CREATORS, Clients
 from devstack.program import RecordingMocks
+from devstack.pulumi_mocks import MockResourceArgs
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

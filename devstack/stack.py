@@ -50,7 +50,7 @@ from devstack.declared import (
     sqs_workers,
     state_machine_arns,
 )
-from devstack.fake_arns import ACCOUNT_ID, OfflineMocks
+from devstack.fake_arns import OfflineMocks
 from devstack.fakes.base import FakeServer
 from devstack.fakes.faults import CONTROL_PATH
 from devstack.moto_mocks import MotoMocks, UnroutedCallError
@@ -74,6 +74,7 @@ from devstack.services.cloudwatch.alarms import DEFAULT_SPEEDUP
 from devstack.services.cloudwatch.inbox import Inbox
 from devstack.services.dynamodb.streams import StreamPollers, stream_sources
 from devstack.services.events.schedules import ScheduledTarget, scheduled_event
+from devstack.services.outputs import ACCOUNT_ID
 from devstack.services.stepfunctions.executions import ExecutionWatcher, run_execution
 from devstack.supervisor import Supervisor
 from infra.registry import ROOT, chosen_systems

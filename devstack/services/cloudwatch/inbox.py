@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.loaders import create_loader
 
-from devstack.fake_arns import ACCOUNT_ID
 from devstack.services.cloudwatch.alarms import Alarm, Evaluation
+from devstack.services.outputs import ACCOUNT_ID
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
