@@ -50,10 +50,9 @@ from devstack.declared import (
     sqs_workers,
     state_machine_arns,
 )
-from devstack.fake_arns import OfflineMocks
 from devstack.fakes.base import FakeServer
 from devstack.fakes.faults import CONTROL_PATH
-from devstack.moto_mocks import MotoMocks, UnroutedCallError
+from devstack.mocks import MotoMocks, OfflineMocks, UnroutedCallError
 from devstack.outside import OPERATOR_CREDENTIALS, RealServices, real_bedrock, real_services
 from devstack.processes import start_logged, wait_for_port
 from devstack.profiles import (

@@ -33,7 +33,7 @@ from devstack.declared import (
     scheduled_targets,
     state_machine_arns,
 )
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.processes import free_port
 from devstack.program import RecordingMocks, run_pulumi
 from devstack.services.awslambda.service import FunctionHosts

@@ -22,7 +22,7 @@ from chalicelib.trends.ranking import Scored, engagement, rank_trends
 from chalicelib.trends.videos import Video
 from devstack.aws_server import LocalAwsServer
 from devstack.declared import api_authorizers
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.outside import RealServices
 from devstack.processes import free_port
 from devstack.profiles import SeedContext

@@ -13,7 +13,7 @@ from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib.comms.names import CHANNELS, channel_queue
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.profiles.comms import demo_company_config
 from devstack.program import run_program
 from devstack.services.awslambda.apps import load_app

@@ -17,7 +17,7 @@ from chalice.test import Client
 from chalicelib.patches import env, names
 from devstack.fakes.lore import FakeLore
 from devstack.fakes.patchwork import FakePatchwork
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.profiles.patches import DemoProject, demo_project
 from devstack.services.awslambda.apps import load_app
 from devstack.services.sqs.delivery import Delivery, deliver_once

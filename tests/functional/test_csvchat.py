@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from chalicelib.csvchat import names
 from devstack.aws_server import LocalAwsServer
 from devstack.declared import api_authorizers
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.outside import RealServices
 from devstack.processes import free_port
 from devstack.profiles import SeedContext

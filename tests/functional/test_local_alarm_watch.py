@@ -17,7 +17,7 @@ import pulumi_aws as aws
 import pytest
 from moto import mock_aws
 
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.program import run_pulumi
 from devstack.services.cloudwatch.alarm_watch import AlarmWatch
 from devstack.services.cloudwatch.inbox import Inbox

@@ -26,8 +26,8 @@ from moto.server import ThreadedMotoServer
 from devstack.console import start_console
 from devstack.console.catalog import Catalog, Route, build_catalog
 from devstack.console.server import Console
-from devstack.fake_arns import OfflineMocks
 from devstack.fakes.base import FakeServer
+from devstack.mocks import OfflineMocks
 from devstack.program import DeclaredResource, RecordingMocks, run_program
 from devstack.pulumi_mocks import MockResourceArgs
 from devstack.services.events.schedules import ScheduledTarget, parse_schedule

@@ -15,7 +15,7 @@ import pytest
 from moto import mock_aws
 
 from chalicelib.trends import names
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.program import RecordingMocks
 from devstack.services.outputs import ACCOUNT_ID
 from shared.names import physical

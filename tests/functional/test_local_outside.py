@@ -12,7 +12,7 @@ import boto3
 
 from chalicelib.comms.env import TWILIO_API_BASE_URL
 from chalicelib.mentions.env import MENTIONMIND_BASE_URL
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.outside import RealServices
 from devstack.profiles import FakeContext, fakes, profiles
 from devstack.profiles.comms import LOCAL_OPENAI_KEY, demo_company_config

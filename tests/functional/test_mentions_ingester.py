@@ -25,7 +25,7 @@ from chalicelib.mentions.repository import MentionRepository
 from chalicelib.mentions.state import IngesterState
 from devstack.fakes.base import Fault
 from devstack.fakes.mentionmind import FakeMentionMind
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.services.awslambda.apps import load_app
 from infra.registry import app_dir
 from shared import aws

@@ -16,7 +16,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
-from devstack.moto_mocks import MotoMocks, UnroutedCallError
+from devstack.mocks import MotoMocks, UnroutedCallError
 from devstack.program import RecordingMocks, run_pulumi
 from devstack.pulumi_mocks import MockResourceArgs
 from tests.conftest import REGION

@@ -20,7 +20,7 @@ from chalicelib.patches.exceptions import RefreshFailedError
 from chalicelib.patches.state import cursor_key
 from devstack.fakes.base import Fault
 from devstack.fakes.patchwork import patchwork_patch
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.outside import RealServices
 from devstack.profiles import FakeContext
 from devstack.profiles.patches import demo_project, tracked_projects

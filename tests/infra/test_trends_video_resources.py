@@ -12,7 +12,7 @@ import pulumi
 import pytest
 
 from chalicelib.trends import names
-from devstack.fake_arns import OfflineMocks
+from devstack.mocks import OfflineMocks
 from devstack.program import DeclaredResource, RecordingMocks, run_pulumi
 from devstack.services.outputs import ACCOUNT_ID
 from infra.components.dashboards import MetricGrid
