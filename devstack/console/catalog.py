@@ -63,7 +63,7 @@ class Route:
     """One method of the API's Swagger: what the "try it" form asks for and sends."""
 
     method: str  # "POST"
-    path: str  # "/patches/{patch_id}", as declared
+    path: str  # "/items/{item_id}", as declared
     params: list[str]  # the path's parameters, in order
     api_key: bool  # sent with the app's key (``x-api-key``)
     authorizer: str | None  # a Cognito authorizer's name: the caller gives an ID token
