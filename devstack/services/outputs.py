@@ -25,14 +25,10 @@ def short_id(seed: str, length: int = 10) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:length]
 
 
-def physical_name(name: str, inputs: dict[str, Any]) -> str:
-    """The ``name`` input when the program gives one, else the logical name."""
-    return str(inputs.get("name") or name)
-
-
 def with_name(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    """The inputs as outputs, with the physical name."""
-    return {**inputs, "name": physical_name(name, inputs)}
+    """The inputs as outputs, with the physical name: the ``name`` input when the program
+    gives one, else the logical name."""
+    return {**inputs, "name": str(inputs.get("name") or name)}
 
 
 def made_up(region: str, name: str, inputs: dict[str, Any]) -> Created:
