@@ -79,7 +79,7 @@ def invocation_seconds(stack: dict[str, Any]) -> list[float]:
 
     import boto3
 
-    from devstack.schedules import scheduled_event
+    from devstack.services.events.schedules import scheduled_event
 
     client = boto3.client(
         "lambda",

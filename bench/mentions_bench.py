@@ -37,7 +37,7 @@ from chalicelib.mentions.ingestion import IngestionDeps, WindowSettings, run_ing
 from chalicelib.mentions.repository import MentionRepository  # noqa: E402
 from chalicelib.mentions.state import IngesterState  # noqa: E402
 from devstack.fakes.mentionmind import FakeMentionMind  # noqa: E402
-from devstack.moto_mocks import MotoMocks  # noqa: E402
+from devstack.mocks import MotoMocks  # noqa: E402
 from devstack.program import run_program  # noqa: E402
 from shared.names import physical  # noqa: E402
 from shared.observability import logger  # noqa: E402

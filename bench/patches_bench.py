@@ -45,7 +45,7 @@ from chalicelib.patches.state import Cursors  # noqa: E402
 from chalicelib.patches.transport import ServiceClient  # noqa: E402
 from chalicelib.patches.work import WorkQueue  # noqa: E402
 from devstack.fakes.patchwork import FakePatchwork, patchwork_patch  # noqa: E402
-from devstack.moto_mocks import MotoMocks  # noqa: E402
+from devstack.mocks import MotoMocks  # noqa: E402
 from devstack.program import run_program  # noqa: E402
 from shared.names import physical  # noqa: E402
 from shared.observability import logger  # noqa: E402

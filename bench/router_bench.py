@@ -122,10 +122,10 @@ def main() -> None:
     from infra.registry import add_app_paths, app_dir
 
     add_app_paths()  # chalicelib/ of every app, as the tests and the local stack have it
-    from devstack.apps import load_app
-    from devstack.moto_mocks import MotoMocks
+    from devstack.mocks import MotoMocks
     from devstack.profiles.comms import demo_company_config
     from devstack.program import run_program
+    from devstack.services.awslambda.apps import load_app
 
     with tempfile.TemporaryDirectory() as bare_dir, tempfile.TemporaryDirectory() as boto_dir:
         (Path(bare_dir) / "app.py").write_text(BARE_APP.format(extra_import=""))

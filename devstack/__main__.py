@@ -7,7 +7,8 @@ import json
 import shlex
 from pathlib import Path
 
-from devstack import alarms, stack
+from devstack import local_stack, stack
+from devstack.services.cloudwatch import alarms
 
 
 def main() -> None:
@@ -55,7 +56,9 @@ def main() -> None:
         metavar="NAMES",
         help="declare and run only these systems, comma-separated (default: every system)",
     )
-    up.add_argument("--state-dir", type=Path, default=stack.STATE_DIR, help="where stack.json goes")
+    up.add_argument(
+        "--state-dir", type=Path, default=local_stack.STATE_DIR, help="where stack.json goes"
+    )
     env = commands.add_parser(
         "env",
         help="print an app's API environment as `export` lines, for `chalice local --stage local`",
@@ -69,14 +72,14 @@ def main() -> None:
     invoke.add_argument("app")
     invoke.add_argument("function", help="its handler's name in app.py, e.g. ingest")
     invoke.add_argument("--stack", default="dev")
-    invoke.add_argument("--state-dir", type=Path, default=stack.STATE_DIR)
+    invoke.add_argument("--state-dir", type=Path, default=local_stack.STATE_DIR)
     execute = commands.add_parser(
         "execute",
         help="start an execution of a state machine of the running stack and follow it",
     )
     execute.add_argument("machine", help="its name, e.g. <system>-pipeline-dev")
     execute.add_argument("--input", default="{}", help="the execution's input, JSON")
-    execute.add_argument("--state-dir", type=Path, default=stack.STATE_DIR)
+    execute.add_argument("--state-dir", type=Path, default=local_stack.STATE_DIR)
     args = parser.parse_args()
     if args.command == "up":
         overrides = {}

@@ -1,6 +1,6 @@
 """The local AWS endpoint: moto's server app on loopback, in a thread of the stack's process,
-with the local Lambda service, the local Athena (``athena.py``: queries run by DuckDB), the
-local Bedrock (``bedrock.py``: Converse, answered by the profiles' model fakes), the media
+with the local Lambda service, the local Athena (``services/athena``: queries run by DuckDB), the
+local Bedrock (``services/bedrock``: Converse, answered by the profiles' model fakes), the media
 services moto lacks (``media_services.py``: Polly's speech, Bedrock's async video,
 MediaConvert), the services' CORS (``cors.py``) and newer botocore's REST forms of
 JSON-target calls (``rest_protocol.py``) in front of it, and Step Functions executing state
@@ -29,12 +29,12 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from devstack.athena import LocalAthena
-from devstack.bedrock import LocalBedrock, ModelFake
 from devstack.cors import CorsFront
-from devstack.lambda_service import FunctionHosts, LambdaInvokeFront
 from devstack.media_services import with_media_services
 from devstack.rest_protocol import RestToTargetFront, installed_rest_models
+from devstack.services.athena.service import LocalAthena
+from devstack.services.awslambda.service import FunctionHosts, LambdaInvokeFront
+from devstack.services.bedrock.converse import LocalBedrock, ModelFake
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

@@ -9,9 +9,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from devstack.cognito_auth import UserPoolAuthorizer
 from devstack.program import DeclaredResource, RecordingMocks
-from devstack.schedules import ScheduledTarget, parse_schedule
+from devstack.services.cognito.auth import UserPoolAuthorizer
+from devstack.services.events.schedules import ScheduledTarget, parse_schedule
 from infra.registry import SYSTEMS
 
 FUNCTION = "aws:lambda/function:Function"
@@ -123,7 +123,8 @@ def app_place(app: str) -> int:
     return SYSTEMS.index(app) if app in SYSTEMS else len(SYSTEMS)
 
 
-# Where the local gateway finds each Cognito authorizer of its app (``gateway.py``).
+# Where the local gateway finds each Cognito authorizer of its app
+# (``services/apigateway/gateway.py``).
 AUTHORIZERS_VARIABLE = "LOCAL_AUTHORIZERS"
 
 
@@ -170,7 +171,7 @@ def sqs_workers(mocks: RecordingMocks) -> list[SqsWorker]:
     workers = []
     for mapping in mocks.of_type("aws:lambda/eventSourceMapping:EventSourceMapping"):
         queue = queues.get(mapping.inputs["eventSourceArn"])
-        if queue is None:  # a table's stream (``streams.py``)
+        if queue is None:  # a table's stream (``services/dynamodb/streams.py``)
             continue
         workers.append(
             SqsWorker(

@@ -1,16 +1,16 @@
 """The local media services moto lacks, as one front of the local AWS endpoint: Polly's
-speech (``polly.py``), Bedrock Runtime's async invocations (``bedrock_async.py``) and
-MediaConvert (``mediaconvert.py``). The stack and the tests build the endpoint with this
+speech (``services/polly``), Bedrock Runtime's async invocations (``services/bedrock``) and
+MediaConvert (``services/mediaconvert``). The stack and the tests build the endpoint with this
 one function, so both run the same chain."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from devstack.bedrock_async import bedrock_async_front
-from devstack.mediaconvert import mediaconvert_front
-from devstack.polly import polly_front
 from devstack.rest_service import LocalClients
+from devstack.services.bedrock.async_invoke import bedrock_async_front
+from devstack.services.mediaconvert.service import mediaconvert_front
+from devstack.services.polly.service import polly_front
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication

@@ -62,7 +62,7 @@ def real_services(
 
 
 # Bedrock is an AWS service, not a fake of a profile: it is answered on the local AWS
-# endpoint (``bedrock.py``) unless the operator opts in with real AWS credentials.
+# endpoint (``services/bedrock/converse.py``) unless the operator opts in with real AWS credentials.
 BEDROCK_REAL = "BEDROCK_REAL"
 _KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 # The operator's AWS credentials: read once by ``real_bedrock``, then taken out of the

@@ -15,11 +15,9 @@ from typing import Any
 
 import pulumi
 import yaml
-from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
+from devstack.pulumi_mocks import MockCallArgs, MockResourceArgs, run_under_mocks
+from devstack.services.outputs import ACCOUNT_ID
 from infra.registry import ROOT
 from infra.settings import stack_values, unknown_keys
 
@@ -43,7 +41,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self, region: str) -> None:
         self.region = region
         self.resources: list[DeclaredResource] = []
-        # (type, name) -> the ``protect`` option, which mocks are not given (see _Monitor).
+        # (type, name) -> the ``protect`` option, which mocks are not given.
         self.protect_flags: dict[tuple[str, str], bool] = {}
         self.stack_outputs: dict[str, Any] = {}
 
@@ -64,8 +62,6 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         """The data sources the program reads: the caller's account (moto's, which the made-up
         ARNs use too)."""
-        from devstack.fake_arns import ACCOUNT_ID
-
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             identity = {
                 "accountId": ACCOUNT_ID,
@@ -90,18 +86,6 @@ class RecordingMocks(pulumi.runtime.Mocks):
         """The environment the program gives one Lambda function."""
         function = self.named("aws:lambda/function:Function", function_name)
         return dict(function.inputs["environment"]["variables"])
-
-
-class _Monitor(MockMonitor):
-    """Pulumi's mock monitor, also keeping the ``protect`` option it does not pass to mocks."""
-
-    def __init__(self, mocks: RecordingMocks) -> None:
-        super().__init__(mocks)
-        self._recorder = mocks
-
-    def RegisterResource(self, request: Any) -> Any:
-        self._recorder.protect_flags[(request.type, request.name)] = bool(request.protect)
-        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
 
 def project_name() -> str:
@@ -134,16 +118,14 @@ def run_pulumi(
 
     Raises whatever the program raises (a missing package, an invalid setting).
     """
-    pulumi_settings.ROOT.set(None)  # a fresh root stack for every run in this process
-    pulumi.runtime.set_all_config(stack_config(stack, overrides))
-    pulumi.runtime.set_mocks(
-        mocks, project=project_name(), stack=stack, preview=False, monitor=_Monitor(mocks)
+    mocks.stack_outputs = run_under_mocks(
+        program,
+        mocks,
+        project=project_name(),
+        stack=stack,
+        config=stack_config(stack, overrides),
+        protect_flags=mocks.protect_flags,
     )
-    _sync_await(run_pulumi_func(program))
-    root = pulumi_settings.get_root_resource()
-    exports = getattr(root, "outputs", {})
-    resolved: Any = _sync_await(pulumi.Output.from_input(exports).future())
-    mocks.stack_outputs = dict(resolved or {})
     return mocks
 
 

@@ -8,7 +8,7 @@ travels changed (the path, the query string, the body). moto 5.2.6 routes only t
 so with that botocore the program's workgroup cannot even be created. This front reads the
 REST request with the installed botocore's own model (the operation whose method and
 ``requestUri`` template match; each member from its declared location, typed as the model
-says) and forwards it as the JSON-target request, which moto and ``athena.py`` answer. The
+says) and forwards it as the JSON-target request, which moto and ``services/athena`` answer. The
 answer needs no change: both protocols put an operation's output in a JSON body, and
 botocore's REST-JSON parser reads a JSON 1.1 error's ``__type``.
 

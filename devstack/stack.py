@@ -1,7 +1,7 @@
 """``make dev``: the dev stack on this machine.
 
 1. a moto server on loopback, with state machine execution on and the local Lambda service
-   in front (every declared function invocable through it, ``lambda_service.py``);
+   in front (every declared function invocable through it, ``services/awslambda``);
 2. every resource of the stack, created in it by running the Pulumi program under
    ``MotoMocks`` (no second list of resources exists anywhere);
 3. demo data (one active company/project);
@@ -10,9 +10,12 @@
    worker process; each schedule fired on time (a function invoked, an execution started; an
    event it could not deliver kept in the target's dead-letter queue);
 5. the program's alarms evaluated every second on what the stack observes, notifications to
-   e-mail subscribers in the inbox (``alarm_watch.py``);
+   e-mail subscribers in the inbox (``services/cloudwatch``);
 6. ``.local/stack.json`` describing all of it, printed for a person too; then one console
    line per request, message, invocation, state transition and alarm state change.
+
+The stack's configuration and its ``stack.json`` are ``local_stack.py``'s; this module runs
+the stack.
 
 Ctrl-C (or SIGTERM) stops the app processes and the moto server.
 """
@@ -27,7 +30,6 @@ import subprocess
 import sys
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -37,13 +39,10 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from devstack.alarm_watch import AlarmWatch
-from devstack.alarms import DEFAULT_SPEEDUP
 from devstack.aws_server import LocalAwsServer
 from devstack.console import start_console
 from devstack.declared import (
     API_HANDLER,
-    DeclaredFunction,
     api_apps,
     app_place,
     declared_functions,
@@ -52,113 +51,38 @@ from devstack.declared import (
     sqs_workers,
     state_machine_arns,
 )
-from devstack.destinations import arn_name, send
-from devstack.executions import ExecutionWatcher, run_execution
-from devstack.fake_arns import ACCOUNT_ID, OfflineMocks
-from devstack.fakes.base import FakeServer
-from devstack.fakes.faults import CONTROL_PATH
-from devstack.inbox import Inbox
-from devstack.lambda_service import ASYNC_RETRY_DELAYS, FunctionHosts
-from devstack.moto_mocks import MotoMocks, UnroutedCallError
-from devstack.outside import OPERATOR_CREDENTIALS, RealServices, real_bedrock, real_services
+from devstack.local_stack import (
+    STATE_DIR,
+    LocalStack,
+    aws_environment,
+    function_environment,
+    local_session,
+    running_description,
+    write_description,
+)
+from devstack.mocks import MotoMocks, OfflineMocks, UnroutedCallError
+from devstack.outside import OPERATOR_CREDENTIALS, real_bedrock, real_services
 from devstack.processes import port_is_free, start_logged, wait_for_port
 from devstack.profiles import (
     FakeContext,
-    Profile,
     ReadyContext,
     SeedContext,
     fakes,
     models,
     profiles,
-    stack_entries,
 )
 from devstack.program import run_program
-from devstack.schedules import ScheduledTarget, scheduled_event
-from devstack.streams import StreamPollers, stream_sources
-from devstack.supervisor import Supervisor
-from infra.registry import ROOT, chosen_systems
+from devstack.services.awslambda.destinations import arn_name, send
+from devstack.services.awslambda.service import ASYNC_RETRY_DELAYS, FunctionHosts
+from devstack.services.cloudwatch.alarm_watch import AlarmWatch
+from devstack.services.cloudwatch.alarms import DEFAULT_SPEEDUP
+from devstack.services.cloudwatch.inbox import Inbox
+from devstack.services.dynamodb.streams import StreamPollers, stream_sources
+from devstack.services.events.schedules import ScheduledTarget, scheduled_event
+from devstack.services.outputs import ACCOUNT_ID
+from devstack.services.stepfunctions.executions import ExecutionWatcher, run_execution
+from infra.registry import chosen_systems
 from infra.settings import stack_values
-from shared.env import API_URL
-
-STATE_DIR = ROOT / ".local"
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
-
-
-@dataclass
-class LocalStack:
-    stack: str
-    host: str
-    moto_port: int
-    http_port: int
-    apps: dict[str, str] = field(default_factory=dict)
-    api_keys: dict[str, str] = field(default_factory=dict)
-    fakes: dict[str, str] = field(default_factory=dict)
-    overrides: dict[str, Any] = field(default_factory=dict)
-    log_dir: Path = STATE_DIR / "logs"
-    # The alarms' e-mail: one JSON file per notification and recipient.
-    inbox_dir: Path = STATE_DIR / "inbox"
-    # Receive with this visibility instead of the queue's, so a failed message comes back
-    # in seconds rather than 10 minutes; None honours the queue.
-    redeliver_after: int | None = None
-    # Wait this long before each retry of a failed asynchronous invocation, instead of
-    # Lambda's one and two minutes; None honours Lambda.
-    async_retry_delay: float | None = None
-    # Alarm periods pass this many times faster (alarms.py says which, and why).
-    alarm_speedup: float = DEFAULT_SPEEDUP
-    # Every API and worker process, each replaced when it exits (a crash, a timeout).
-    supervisor: Supervisor = field(default_factory=Supervisor)
-    schedules: list[ScheduledTarget] = field(default_factory=list)
-    # The local Lambda service: runs functions on demand (schedules, state machines, invoke).
-    functions: FunctionHosts | None = None
-    state_machines: dict[str, str] = field(default_factory=dict)  # name -> ARN
-    region: str = ""
-    # What every function gets on top of its own environment: moto, the fakes.
-    function_extras: dict[str, str] = field(default_factory=dict)
-    # Outside services called for real (credentials given), instead of their fakes.
-    credentials: RealServices = field(default_factory=RealServices)
-    # Real Bedrock (a bedrock-runtime client) behind the local Converse, or None: the fake.
-    bedrock: Any | None = None
-    # The fakes started, by name (stack.json lists their URLs in ``fakes``).
-    fake_servers: dict[str, FakeServer] = field(default_factory=dict)
-    # The systems declared and run (None: every system of the registry).
-    systems: tuple[str, ...] | None = None
-    # What each system adds: fakes, demo data, stack.json entries.
-    profiles: list[Profile] = field(default_factory=profiles)
-    # The local console's URL (devstack/console), once it serves.
-    console: str | None = None
-    # Seconds each phase of the start took, in order (stack.json's startup_seconds).
-    startup: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def aws_endpoint(self) -> str:
-        return f"http://{self.host}:{self.moto_port}"
-
-    def description(self) -> dict[str, Any]:
-        added = stack_entries(self.profiles, SeedContext(self.stack, self.credentials))
-        return {
-            "apps": self.apps,
-            "api_key": next(iter(self.api_keys.values()), None),
-            "api_keys": self.api_keys,
-            "aws_endpoint": self.aws_endpoint,
-            "region": self.region,
-            "fakes": self.fakes,
-            # POST a fault here to rehearse an outage (README, "Rehearsing an outage").
-            "fault_controls": {name: f"{url}{CONTROL_PATH}" for name, url in self.fakes.items()},
-            "real": sorted(self.credentials.services() + (["bedrock"] if self.bedrock else [])),
-            **added,
-            "logs": str(self.log_dir),
-            "inbox": str(self.inbox_dir),
-            "console": self.console,
-            "startup_seconds": self.startup,
-        }
-
-
-def aws_environment(local: LocalStack, region: str) -> dict[str, str]:
-    return {
-        "AWS_ENDPOINT_URL": local.aws_endpoint,
-        "AWS_DEFAULT_REGION": region,
-        **LOCAL_CREDENTIALS,
-    }
 
 
 def api_environment(app: str, stack: str, moto_port: int) -> dict[str, str]:
@@ -178,15 +102,6 @@ def seed_demo_data(local: LocalStack) -> None:
     for profile in local.profiles:
         if profile.seed is not None:
             profile.seed(SeedContext(local.stack, local.credentials))
-
-
-def function_environment(local: LocalStack, function: DeclaredFunction) -> dict[str, str]:
-    """What one function runs with here: the program's environment, pointed at moto and the
-    fakes, and at the local API of its app for callbacks (Twilio's status callback)."""
-    environment = {**function.environment, **local.function_extras}
-    if function.app in local.apps:
-        environment[API_URL] = local.apps[function.app]
-    return environment
 
 
 class _Phases:
@@ -273,7 +188,14 @@ def start(local: LocalStack, exits: ExitStack) -> None:
             api_functions[app],
             environment,
             region,
-            ["devstack.api_process", app, "--host", local.host, "--port", str(port)],
+            [
+                "devstack.services.apigateway.api_process",
+                app,
+                "--host",
+                local.host,
+                "--port",
+                str(port),
+            ],
         )
         listening.append((port, process))
         local.apps[app] = f"http://{local.host}:{port}"
@@ -297,7 +219,7 @@ def start(local: LocalStack, exits: ExitStack) -> None:
             function_environment(local, function),
             region,
             [
-                "devstack.worker",
+                "devstack.services.sqs.worker",
                 function.app,
                 function.handler,
                 "--function-name",
@@ -439,16 +361,6 @@ def _console(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def write_description(local: LocalStack, path: Path) -> None:
-    """Write stack.json whole, or not at all: scripts (and the tests' launcher) take its
-    appearance to mean "running" and read it at once, so it is written aside and renamed
-    into place (an atomic replace on POSIX)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    written = path.with_name(f".{path.name}.writing")
-    written.write_text(json.dumps(local.description(), indent=2) + "\n")
-    written.replace(path)
-
-
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -537,29 +449,6 @@ def run(
         local.supervisor.stop()
         if local.functions is not None:
             local.functions.stop()
-
-
-def running_description(state_dir: Path) -> dict[str, Any]:
-    """The running stack's stack.json.
-
-    Raises:
-        SystemExit: the stack is not running (there is no stack.json).
-    """
-    description_file = state_dir / "stack.json"
-    if not description_file.is_file():
-        raise SystemExit(f"the local stack is not running ({description_file}): run make dev")
-    description: dict[str, Any] = json.loads(description_file.read_text())
-    return description
-
-
-def local_session(description: dict[str, Any]) -> boto3.session.Session:
-    """A boto3 session for the running stack (its region, the local credentials); its
-    clients take ``endpoint_url=description["aws_endpoint"]``."""
-    return boto3.session.Session(
-        region_name=description["region"],
-        aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
 
 
 def invoke_now(app: str, handler_name: str, stack: str, state_dir: Path) -> int:

@@ -29,7 +29,7 @@ def trends_in_moto() -> Iterator[RecordingMocks]:
     from moto import mock_aws
 
     from chalicelib.trends import names
-    from devstack.moto_mocks import MotoMocks
+    from devstack.mocks import MotoMocks
     from shared.names import physical
     from tests.conftest import REGION
 

@@ -16,7 +16,7 @@ import boto3
 from devstack.console.catalog import build_catalog
 from devstack.console.server import Console, ConsoleContext
 from devstack.program import RecordingMocks
-from devstack.schedules import ScheduledTarget
+from devstack.services.events.schedules import ScheduledTarget
 
 
 def start_console(

@@ -21,7 +21,7 @@ from devstack.declared import (
     function_name,
 )
 from devstack.program import DeclaredResource, RecordingMocks
-from devstack.schedules import ScheduledTarget
+from devstack.services.events.schedules import ScheduledTarget
 
 QUEUE = "aws:sqs/queue:Queue"
 TABLE = "aws:dynamodb/table:Table"
@@ -63,7 +63,7 @@ class Route:
     """One method of the API's Swagger: what the "try it" form asks for and sends."""
 
     method: str  # "POST"
-    path: str  # "/patches/{patch_id}", as declared
+    path: str  # "/items/{item_id}", as declared
     params: list[str]  # the path's parameters, in order
     api_key: bool  # sent with the app's key (``x-api-key``)
     authorizer: str | None  # a Cognito authorizer's name: the caller gives an ID token

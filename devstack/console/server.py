@@ -34,7 +34,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from devstack.console import graph, try_it
 from devstack.console import operations as ops
 from devstack.console.catalog import Catalog
-from devstack.schedules import ScheduledTarget
+from devstack.services.events.schedules import ScheduledTarget
 
 STATIC = Path(__file__).parent / "static"
 _TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css"}

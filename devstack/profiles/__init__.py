@@ -15,10 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from devstack.bedrock import ModelFake
 from devstack.fakes.base import FakeServer
 from devstack.outside import RealServices
 from devstack.program import RecordingMocks
+from devstack.services.bedrock.converse import ModelFake
 from infra.registry import SYSTEMS, add_app_paths
 
 

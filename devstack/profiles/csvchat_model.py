@@ -1,7 +1,8 @@
 """csvchat's model on the local stack: a text-to-SQL model, offline, one of the model fakes
-the local Bedrock asks (``devstack/bedrock.py``). It recognises csvchat's requests: those
-that declare a tool whose input is ``{"sql", "explanation"}`` (the tool csvchat asks for
-structured output with), or, declaring no tool, show a table with ``CREATE TABLE``.
+the local Bedrock asks (``devstack/services/bedrock/converse.py``). It recognises csvchat's
+requests: those that declare a tool whose input is ``{"sql", "explanation"}`` (the tool
+csvchat asks for structured output with), or, declaring no tool, show a table with
+``CREATE TABLE``.
 
 It finds the table in the prompt (a ``CREATE TABLE`` statement anywhere in the system prompt
 or the messages, the usual way to show a model a schema) and writes SQL for the last user
@@ -24,7 +25,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from devstack.bedrock import response, texts, tool_names, tool_use
+from devstack.services.bedrock.converse import response, texts, tool_names, tool_use
 
 _CREATE = re.compile(r"CREATE\s+(?:EXTERNAL\s+)?TABLE\s+[^;]*?\)(?=\s*(?:;|$|\n\S))", re.I | re.S)
 _RUN = re.compile(r"\brun:\s*(?P<sql>[^\n\"]+)", re.I)

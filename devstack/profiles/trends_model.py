@@ -1,7 +1,7 @@
 """trends' script writer on the local stack, one of the model fakes the local Bedrock asks
-(``devstack/bedrock.py``). It recognises trends' requests by the tool they declare,
-``write_video_script``, and reads the brief from the last user message, a JSON object
-(:class:`ScriptBrief`). It answers with a ``toolUse`` of that tool whose input is a script
+(``devstack/services/bedrock/converse.py``). It recognises trends' requests by the tool they
+declare, ``write_video_script``, and reads the brief from the last user message, a JSON
+object (:class:`ScriptBrief`). It answers with a ``toolUse`` of that tool whose input is a script
 (:class:`Script`), the same for the same brief, so a pipeline's runs can be compared:
 
 - scenes enough to cover ``target_seconds`` at ``scene_seconds`` each (1 to 6);
@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from devstack.bedrock import ModelError, response, texts, tool_names, tool_use
+from devstack.services.bedrock.converse import ModelError, response, texts, tool_names, tool_use
 
 TOOL = "write_video_script"
 WORDS_PER_SECOND = 2.5

@@ -29,11 +29,11 @@ import requests
 from devstack.aws_server import LocalAwsServer
 from devstack.console import start_console
 from devstack.declared import declared_functions
-from devstack.lambda_service import FunctionHosts
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.processes import free_port
 from devstack.profiles.comms import DEMO_COMPANY_ID, DEMO_PROJECT_ID
 from devstack.program import run_pulumi
+from devstack.services.awslambda.service import FunctionHosts
 from infra.components.chalice_package import load_package
 from infra.packaging import package_app
 from tests.conftest import REGION

@@ -21,7 +21,7 @@ from chalicelib.comms.names import channel_queue
 from devstack.launch import LaunchedStack
 from devstack.profiles import fakes, profiles
 from devstack.profiles.comms import DEMO_TWILIO_ACCOUNT_SID, LOCAL_TWILIO_TOKEN, demo_company_config
-from devstack.schedules import scheduled_event
+from devstack.services.events.schedules import scheduled_event
 from infra.components.rest_api import gateway_error
 from infra.registry import ROOT, SYSTEMS
 from shared.names import physical

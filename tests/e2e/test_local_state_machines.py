@@ -33,13 +33,14 @@ from devstack.declared import (
     scheduled_targets,
     state_machine_arns,
 )
-from devstack.executions import ExecutionWatcher, run_execution
-from devstack.lambda_service import FunctionHosts
-from devstack.moto_mocks import MotoMocks
+from devstack.local_stack import LocalStack
+from devstack.mocks import MotoMocks
 from devstack.processes import free_port
 from devstack.program import RecordingMocks, run_pulumi
-from devstack.schedules import ScheduledTarget
-from devstack.stack import LocalStack, execute_now, fire
+from devstack.services.awslambda.service import FunctionHosts
+from devstack.services.events.schedules import ScheduledTarget
+from devstack.services.stepfunctions.executions import ExecutionWatcher, run_execution
+from devstack.stack import execute_now, fire
 from infra.components.chalice_app import ChaliceApp, ChaliceAppArgs
 from infra.components.chalice_package import ChalicePackage, load_package
 from infra.components.function import FunctionAccess

@@ -13,7 +13,7 @@ import requests
 
 from chalicelib.patches import names
 from chalicelib.patches.work import ThreadPatch, ThreadRequest
-from devstack.schedules import scheduled_event
+from devstack.services.events.schedules import scheduled_event
 from shared.names import physical
 from tests.e2e.support import aws, wait_for
 

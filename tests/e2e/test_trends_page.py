@@ -22,13 +22,13 @@ from chalicelib.trends.ranking import Scored, engagement, rank_trends
 from chalicelib.trends.videos import Video
 from devstack.aws_server import LocalAwsServer
 from devstack.declared import api_authorizers
-from devstack.gateway import make_server
-from devstack.lambda_service import FunctionHosts
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.outside import RealServices
 from devstack.processes import free_port
 from devstack.profiles import SeedContext
 from devstack.profiles.trends import DEMO_USERS, PROFILE
+from devstack.services.apigateway.gateway import make_server
+from devstack.services.awslambda.service import FunctionHosts
 from shared import aws
 from shared.names import physical
 from tests.conftest import REGION

@@ -4,10 +4,11 @@ Step Functions, its tasks the declared functions, Bedrock, Polly and MediaConver
 runtime's (real files: ffmpeg), YouTube the fake.
 
 One night of three topics made at once: one whose first clip job fails (the job is started
-again, and its video is then made as any other); one whose clips keep failing (the fallback makes its video anyway); one
-whose render fails (the video is marked failed and the alerts topic told); the first upload
-is cut off mid-chunk and resumes without resending what YouTube holds. Then the 2 AM
-schedule fired starts a night of its own, and a spent month starts no video at all.
+again, and its video is then made as any other); one whose clips keep failing (the fallback
+makes its video anyway); one whose render fails (the video is marked failed and the alerts
+topic told); the first upload is cut off mid-chunk and resumes without resending what
+YouTube holds. Then the 2 AM schedule fired starts a night of its own, and a spent month
+starts no video at all.
 
 The markers in the trends' titles are the local services' documented test aids
 (``[local:fail]``, ``[local:fail-once]``, ``[local:render-fail]``).

@@ -25,10 +25,10 @@ from chalicelib.comms import names
 from chalicelib.comms.names import CHANNELS, channel_dlq, channel_queue
 from chalicelib.comms.router.context import build_context, conversation_id_for
 from chalicelib.comms.router.dispatch import ChannelQueues
-from devstack.apps import load_app
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.profiles.comms import DEMO_COMPANY_ID, DEMO_PROJECT_ID, demo_company_config
-from devstack.sqs_delivery import Delivery, deliver_once
+from devstack.services.awslambda.apps import load_app
+from devstack.services.sqs.delivery import Delivery, deliver_once
 from infra.registry import app_dir
 from shared import aws
 from shared.names import physical

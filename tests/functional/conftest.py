@@ -13,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.program import run_program
 from tests.conftest import REGION
 

@@ -15,12 +15,12 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.patches import env, names
-from devstack.apps import load_app
 from devstack.fakes.lore import FakeLore
 from devstack.fakes.patchwork import FakePatchwork
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.profiles.patches import DemoProject, demo_project
-from devstack.sqs_delivery import Delivery, deliver_once
+from devstack.services.awslambda.apps import load_app
+from devstack.services.sqs.delivery import Delivery, deliver_once
 from infra.registry import app_dir
 from shared import aws
 from shared.names import physical

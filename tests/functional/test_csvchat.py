@@ -27,14 +27,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from chalicelib.csvchat import names
 from devstack.aws_server import LocalAwsServer
 from devstack.declared import api_authorizers
-from devstack.gateway import make_server
-from devstack.lambda_service import FunctionHosts
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.outside import RealServices
 from devstack.processes import free_port
 from devstack.profiles import SeedContext
 from devstack.profiles.csvchat import DEMO_USERS, PROFILE, create_user, pool_ids, seed
 from devstack.program import RecordingMocks, run_program
+from devstack.services.apigateway.gateway import make_server
+from devstack.services.awslambda.service import FunctionHosts
 from shared import aws
 from shared.names import physical
 from tests.conftest import REGION
@@ -526,7 +526,7 @@ ENDLESS = (
 def test_the_local_engine_reads_only_what_the_querys_credentials_allow(
     stack: Stack, sales: dict[str, Any], tmp_path: Path
 ) -> None:
-    from devstack.athena_sql import Engine, QueryError, Reader
+    from devstack.services.athena.sql import Engine, QueryError, Reader
 
     def only(*allowed: str) -> Callable[[str, str], bool]:
         return lambda action, _resource: action in allowed
@@ -549,7 +549,7 @@ def test_the_local_engine_reads_only_what_the_querys_credentials_allow(
 def test_the_local_engine_stops_at_its_time_limit_or_when_interrupted(
     stack: Stack, tmp_path: Path
 ) -> None:
-    from devstack.athena_sql import Engine, QueryError
+    from devstack.services.athena.sql import Engine, QueryError
 
     database = names.glue_database(STACK)
     engine = Engine(stack.client("s3"), stack.client("glue"), tmp_path)

@@ -32,7 +32,7 @@ from chalicelib.csvchat.catalog import JSON_SERDE, table_name
 from chalicelib.csvchat.datasets import DatasetRepository
 from chalicelib.csvchat.inference import HEAD_BYTES, InferenceError, infer_schema
 from chalicelib.csvchat.processing import ProcessingDeps, process_object
-from devstack.athena_sql import Engine
+from devstack.services.athena.sql import Engine
 from shared.errors import TransientError
 from tests.conftest import REGION
 

@@ -26,7 +26,7 @@ from devstack.fakes.sendgrid import (
     rate_limited,
     sendgrid_error,
 )
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.profiles.comms import (
     DEMO_COMPANY_ID,
     DEMO_PROJECT_ID,

@@ -17,11 +17,11 @@ import pulumi_aws as aws
 import pytest
 from moto import mock_aws
 
-from devstack.alarm_watch import AlarmWatch
-from devstack.inbox import Inbox
-from devstack.log_metrics import platform_report
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.program import run_pulumi
+from devstack.services.cloudwatch.alarm_watch import AlarmWatch
+from devstack.services.cloudwatch.inbox import Inbox
+from devstack.services.cloudwatch.log_metrics import platform_report
 from tests.conftest import REGION
 
 FUNCTION = "sample-worker-dev"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from devstack.bedrock_async import FAIL_MARKER, FAIL_ONCE_MARKER
+from devstack.services.bedrock.async_invoke import FAIL_MARKER, FAIL_ONCE_MARKER
 from tests.conftest import REGION
 from tests.functional.media_support import (
     client,

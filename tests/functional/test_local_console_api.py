@@ -22,15 +22,16 @@ import boto3
 import pytest
 import requests
 from moto.server import ThreadedMotoServer
-from pulumi.runtime.mocks import MockResourceArgs
 
 from devstack.console import start_console
 from devstack.console.catalog import Catalog, Route, build_catalog
 from devstack.console.server import Console
-from devstack.fake_arns import ACCOUNT_ID, OfflineMocks
 from devstack.fakes.base import FakeServer
+from devstack.mocks import OfflineMocks
 from devstack.program import DeclaredResource, RecordingMocks, run_program
-from devstack.schedules import ScheduledTarget, parse_schedule
+from devstack.pulumi_mocks import MockResourceArgs
+from devstack.services.events.schedules import ScheduledTarget, parse_schedule
+from devstack.services.outputs import ACCOUNT_ID
 from infra.registry import SYSTEMS
 from tests.e2e.support import wait_for
 

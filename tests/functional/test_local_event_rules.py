@@ -15,9 +15,9 @@ import pytest
 from moto import mock_aws
 
 from chalicelib.trends import names
-from devstack.fake_arns import ACCOUNT_ID
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.program import RecordingMocks
+from devstack.services.outputs import ACCOUNT_ID
 from shared.names import physical
 from tests.conftest import REGION
 from tests.trends_support import STACK, declare_trends

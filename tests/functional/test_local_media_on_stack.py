@@ -10,8 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from devstack.aws_server import LocalAwsServer
-from devstack.lambda_service import FunctionHosts
 from devstack.processes import free_port
+from devstack.services.awslambda.service import FunctionHosts
 from tests.conftest import REGION
 from tests.functional.media_support import client
 

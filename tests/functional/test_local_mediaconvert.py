@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from devstack.media import make_clip, make_speech
-from devstack.mediaconvert import EVENT_DETAIL_TYPE, EVENT_SOURCE, INPUT_ERROR_CODE
+from devstack.services.mediaconvert.service import EVENT_DETAIL_TYPE, EVENT_SOURCE, INPUT_ERROR_CODE
 from tests.functional.media_support import (
     client,
     facts_of,

@@ -12,11 +12,12 @@ import boto3
 
 from chalicelib.comms.env import TWILIO_API_BASE_URL
 from chalicelib.mentions.env import MENTIONMIND_BASE_URL
-from devstack.moto_mocks import MotoMocks
+from devstack.local_stack import LocalStack
+from devstack.mocks import MotoMocks
 from devstack.outside import RealServices
 from devstack.profiles import FakeContext, fakes, profiles
 from devstack.profiles.comms import LOCAL_OPENAI_KEY, demo_company_config
-from devstack.stack import LocalStack, seed_demo_data, start_fakes
+from devstack.stack import seed_demo_data, start_fakes
 from shared.names import physical
 from tests.conftest import REGION
 from tests.functional.conftest import STACK

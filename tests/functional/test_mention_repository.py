@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.mentions.processing import Mention
 from chalicelib.mentions.repository import MentionRepository
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from shared.names import physical
 from tests.conftest import REGION
 from tests.functional.conftest import STACK

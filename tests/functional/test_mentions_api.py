@@ -14,8 +14,8 @@ from chalice.test import Client
 
 from chalicelib.mentions.processing import Mention
 from chalicelib.mentions.repository import MentionRepository
-from devstack.apps import load_app
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
+from devstack.services.awslambda.apps import load_app
 from infra.registry import app_dir
 from shared import aws
 from shared.names import physical

@@ -23,10 +23,10 @@ from chalicelib.mentions.exceptions import IngestionFailedError
 from chalicelib.mentions.ingestion import IngestionDeps, WindowSettings, run_ingestion
 from chalicelib.mentions.repository import MentionRepository
 from chalicelib.mentions.state import IngesterState
-from devstack.apps import load_app
 from devstack.fakes.base import Fault
 from devstack.fakes.mentionmind import FakeMentionMind
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
+from devstack.services.awslambda.apps import load_app
 from infra.registry import app_dir
 from shared import aws
 from shared.errors import ConfigurationError

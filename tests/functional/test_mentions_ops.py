@@ -15,7 +15,7 @@ from chalicelib.mentions.processing import Mention
 from chalicelib.mentions.repository import MentionRepository
 from devstack.fakes.base import Fault
 from devstack.fakes.mentionmind import FakeMentionMind
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from ops.mentions import main
 from shared import aws
 from shared.names import physical

@@ -15,10 +15,10 @@ import pulumi_aws as aws
 import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
-from pulumi.runtime.mocks import MockResourceArgs
 
-from devstack.moto_mocks import MotoMocks, UnroutedCallError
+from devstack.mocks import MotoMocks, UnroutedCallError
 from devstack.program import RecordingMocks, run_pulumi
+from devstack.pulumi_mocks import MockResourceArgs
 from tests.conftest import REGION
 
 TAGS = {"project": "serverless-fleet", "stack": "dev", "system": "trends"}

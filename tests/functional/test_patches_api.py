@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from tests.functional.patches_support import PatchesApp, running_patches_app
 
 pytestmark = pytest.mark.systems("patches")

@@ -20,11 +20,12 @@ from chalicelib.patches.exceptions import RefreshFailedError
 from chalicelib.patches.state import cursor_key
 from devstack.fakes.base import Fault
 from devstack.fakes.patchwork import patchwork_patch
-from devstack.moto_mocks import MotoMocks
+from devstack.local_stack import LocalStack
+from devstack.mocks import MotoMocks
 from devstack.outside import RealServices
 from devstack.profiles import FakeContext
 from devstack.profiles.patches import demo_project, tracked_projects
-from devstack.stack import LocalStack, start_fakes
+from devstack.stack import start_fakes
 from tests.functional.conftest import STACK
 from tests.functional.patches_support import (
     PROJECT,

@@ -32,7 +32,7 @@ from chalicelib.patches.storage import Page
 from chalicelib.patches.transport import ServiceClient, retrying_session
 from devstack.fakes.base import Fault
 from devstack.fakes.patchwork import FakePatchwork, patchwork_patch
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from tests.conftest import REGION
 from tests.functional.patches_support import (
     PatchesApp,

@@ -16,7 +16,7 @@ from chalicelib.patches.discussion_repository import body_key
 from chalicelib.patches.work import ThreadPatch, ThreadRequest
 from devstack.fakes.base import Fault
 from devstack.fakes.lore import mail
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from tests.conftest import REGION
 from tests.functional.conftest import sqs_client
 from tests.functional.patches_support import (

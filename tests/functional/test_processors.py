@@ -23,7 +23,7 @@ from chalicelib.comms import names
 from devstack.fakes.base import Fault
 from devstack.fakes.openai import FakeOpenAI, openai_error
 from devstack.fakes.twilio import FakeTwilio, twilio_error
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.profiles.comms import (
     DEMO_COMPANY_ID,
     DEMO_TWILIO_ACCOUNT_SID,

@@ -12,7 +12,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.comms.names import CHANNELS
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from devstack.profiles.comms import DEMO_COMPANY_ID, DEMO_PROJECT_ID, demo_company_config
 from tests.functional.comms_support import comms_app, company_data, queue_urls
 from tests.functional.conftest import drain

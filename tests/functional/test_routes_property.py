@@ -21,8 +21,8 @@ from chalice.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from devstack.apps import load_app
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
+from devstack.services.awslambda.apps import load_app
 from infra.registry import SYSTEMS, app_dir
 from shared import aws
 from shared.names import physical

@@ -15,7 +15,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.comms.names import TWILIO_STATUS_PATH
-from devstack.moto_mocks import MotoMocks
+from devstack.mocks import MotoMocks
 from tests.functional.comms_support import comms_app
 
 pytestmark = pytest.mark.systems("comms")

@@ -17,12 +17,12 @@ from chalice.test import Client
 from chalicelib.trends import env, names, wiring
 from chalicelib.trends.analysis import QUOTA_EXHAUSTED, RANKED, analyze
 from chalicelib.trends.repositories import run_time
-from devstack.apps import load_app
 from devstack.fakes.youtube import API_PREFIX, FakeYouTube, demo_videos, quota_exceeded
 from devstack.outside import RealServices
 from devstack.profiles import FakeContext, SeedContext
 from devstack.profiles.trends import PROFILE
 from devstack.program import RecordingMocks
+from devstack.services.awslambda.apps import load_app
 from shared.names import physical
 from tests.conftest import REGION
 from tests.trends_support import API_KEY, STACK, trends_in_moto

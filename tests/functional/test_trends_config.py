@@ -17,8 +17,8 @@ from chalice.test import Client
 from chalicelib.trends import wiring
 from chalicelib.trends.ranking import Scored, engagement, rank_trends
 from chalicelib.trends.videos import Video
-from devstack.apps import load_app
 from devstack.program import RecordingMocks
+from devstack.services.awslambda.apps import load_app
 from shared.names import physical
 from tests.trends_support import STACK, trends_in_moto
 

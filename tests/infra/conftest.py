@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from devstack.fake_arns import OfflineMocks
+from devstack.mocks import OfflineMocks
 from devstack.program import DeclaredResource, RecordingMocks, run_program
 from infra.settings import available_stacks, read_settings, read_system_settings
 from tests.conftest import REGION

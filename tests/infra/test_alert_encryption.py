@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from devstack.fake_arns import ACCOUNT_ID
 from devstack.program import DeclaredResource, RecordingMocks
+from devstack.services.outputs import ACCOUNT_ID
 from tests.infra.conftest import urn
 
 KEY = "aws:kms/key:Key"

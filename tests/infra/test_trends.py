@@ -13,7 +13,7 @@ import pytest
 from chalicelib.trends import env, names
 from chalicelib.trends.analysis_config import AnalysisConfig
 from devstack.declared import scheduler_targets
-from devstack.fake_arns import OfflineMocks
+from devstack.mocks import OfflineMocks
 from devstack.program import DeclaredResource, RecordingMocks
 from infra.components.scheduler import ATTEMPT, SCHEDULED_TIME
 from shared.names import physical

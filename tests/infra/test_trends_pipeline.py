@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from chalicelib.trends import names
-from devstack.fake_arns import OfflineMocks
+from devstack.mocks import OfflineMocks
 from devstack.program import DeclaredResource, RecordingMocks
 from infra.settings import read_system_settings
 from infra.systems.trends.pipeline import LAMBDA_WAIT_FOR_TOKEN, TRANSIENT_ERRORS

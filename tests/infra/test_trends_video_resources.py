@@ -12,8 +12,9 @@ import pulumi
 import pytest
 
 from chalicelib.trends import names
-from devstack.fake_arns import ACCOUNT_ID, OfflineMocks
+from devstack.mocks import OfflineMocks
 from devstack.program import DeclaredResource, RecordingMocks, run_pulumi
+from devstack.services.outputs import ACCOUNT_ID
 from infra.components.dashboards import MetricGrid
 from infra.components.monitoring import Watch
 from infra.systems.trends.monitoring import failed_executions, pipeline_widgets

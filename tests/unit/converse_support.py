@@ -12,7 +12,7 @@ from botocore.parsers import create_parser
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
-from devstack.bedrock import LocalBedrock, ModelFake
+from devstack.services.bedrock.converse import LocalBedrock, ModelFake
 
 
 def _not_bedrock(environ: Any, start_response: Any) -> Any:

@@ -18,9 +18,10 @@ from botocore.parsers import create_parser
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
-from devstack.bedrock import LocalBedrock
+from devstack.local_stack import LocalStack
 from devstack.outside import real_bedrock
-from devstack.stack import LocalStack, run
+from devstack.services.bedrock.converse import LocalBedrock
+from devstack.stack import run
 
 REGION = "eu-north-1"
 MODEL = "global.amazon.nova-2-lite-v1:0"

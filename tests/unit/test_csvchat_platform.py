@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from devstack.apps import load_app
-from devstack.cognito_auth import issuer
-from devstack.gateway import MethodAuth, declared
 from devstack.outside import RealServices
 from devstack.profiles import Profile, SeedContext, stack_entries
+from devstack.services.apigateway.gateway import MethodAuth, declared
+from devstack.services.awslambda.apps import load_app
+from devstack.services.cognito.auth import issuer
 from infra.components.chalice_package import _handler
 from infra.components.rest_api import _check_protected, _with_integration
 

@@ -8,8 +8,8 @@ import threading
 import requests
 from chalice.local import LocalChalice
 
-from devstack.apps import load_app
-from devstack.gateway import make_server
+from devstack.services.apigateway.gateway import make_server
+from devstack.services.awslambda.apps import load_app
 
 
 def _serve_once(api_key: str) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from devstack.alarms import (
+from devstack.services.cloudwatch.alarms import (
     ALARM,
     INSUFFICIENT_DATA,
     OK,
@@ -18,8 +18,8 @@ from devstack.alarms import (
     evaluate,
     local_period,
 )
-from devstack.inbox import alarm_message, email_body, subject
-from devstack.metrics import DataPoint, MetricKey, MetricStore, statistic
+from devstack.services.cloudwatch.inbox import alarm_message, email_body, subject
+from devstack.services.cloudwatch.metrics import DataPoint, MetricKey, MetricStore, statistic
 
 STARTED = 1_000_000.0
 DLQ = MetricKey.of(

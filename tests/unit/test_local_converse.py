@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from devstack.bedrock import response
 from devstack.profiles.csvchat import PROFILE as CSVCHAT
 from devstack.profiles.csvchat_model import MODEL as TEXT_TO_SQL
+from devstack.services.bedrock.converse import response
 from tests.unit.converse_support import converse
 
 SQL_TOOL = {

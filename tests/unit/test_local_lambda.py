@@ -10,7 +10,7 @@ import pytest
 from chalice.local import LambdaContext
 
 from devstack.declared import function_name
-from devstack.function_host import run_handler
+from devstack.services.awslambda.function_host import run_handler
 
 ARN = "arn:aws:lambda:eu-north-1:123456789012:function:trends-detect-dev"
 

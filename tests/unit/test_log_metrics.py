@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from devstack.log_metrics import (
+from devstack.services.cloudwatch.log_metrics import (
     LogTail,
     compile_pattern,
     line_points,
     metric_filters,
     platform_report,
 )
-from devstack.metrics import MetricKey
+from devstack.services.cloudwatch.metrics import MetricKey
 
 NOW = 1_800_000_000.0
 FUNCTION = "comms-whatsapp-processor-dev"

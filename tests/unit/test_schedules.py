@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from devstack.schedules import (
+from devstack.services.events.schedules import (
     ScheduledTarget,
     ScheduleExpressionError,
     parse_schedule,

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from devstack.services.sqs.worker import TIMED_OUT_EXIT
 from devstack.supervisor import Supervisor
-from devstack.worker import TIMED_OUT_EXIT
 
 
 class Clock:
@@ -81,7 +81,7 @@ def test_stop_ends_every_running_process() -> None:
 def run_worker_invocation(seconds: float, timeout: int) -> subprocess.CompletedProcess[str]:
     code = (
         "import time\n"
-        "from devstack.worker import within_timeout\n"
+        "from devstack.services.sqs.worker import within_timeout\n"
         f"print(within_timeout(lambda: time.sleep({seconds}) or 'done', {timeout}, '[fn]', "
         "{'Records': [{'messageId': 'm-1'}]}))\n"
     )

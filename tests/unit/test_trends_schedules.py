@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from devstack.schedules import (
+from devstack.services.events.schedules import (
     ScheduledTarget,
     ScheduleExpressionError,
     parse_schedule,

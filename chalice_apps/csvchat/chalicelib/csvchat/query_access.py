@@ -5,7 +5,8 @@ The API function's own role cannot read datasets or table definitions at all: it
 assume the stack's query role (whose policy reads any dataset of the stack) with a session
 policy naming the caller's dataset prefix and Glue table. AWS grants a session the
 intersection of the two, so a query naming another table fails in Athena with access
-denied; the local Athena evaluates the same session policy (``devstack/athena.py``).
+denied; the local Athena evaluates the same session policy
+(``devstack/services/athena/service.py``).
 
 Sessions last 15 minutes (STS's minimum) and are reused for the same dataset until a
 minute before they expire: one AssumeRole per dataset per warm function, not per query."""

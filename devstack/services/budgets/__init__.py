@@ -1,0 +1,1 @@
+"""AWS Budgets: budgets with their notifications, as declared."""

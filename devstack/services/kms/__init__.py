@@ -1,0 +1,1 @@
+"""KMS: keys (made-up outputs; nothing local encrypts)."""

@@ -1,0 +1,2 @@
+"""MediaConvert, which moto lacks: jobs (``service.py``) rendered with ffmpeg
+(``render.py``)."""

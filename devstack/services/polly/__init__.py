@@ -1,0 +1,1 @@
+"""Polly, which moto lacks: speech synthesis tasks (``service.py``)."""

@@ -1,0 +1,1 @@
+"""Secrets Manager: secrets as declared, with no value (operators put it)."""

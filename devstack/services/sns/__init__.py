@@ -1,0 +1,1 @@
+"""SNS: topics, their policies and subscriptions (moto delivers what is published)."""

@@ -1,0 +1,2 @@
+"""Step Functions: state machines (moto executes them) and the watch over their executions
+(``executions.py``)."""
