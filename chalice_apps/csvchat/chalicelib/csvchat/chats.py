@@ -7,8 +7,6 @@ owner."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import time
@@ -22,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalicelib.csvchat.exceptions import ChatNotFoundError
 from chalicelib.csvchat.models import Preferences
 from shared.errors import InvalidQueryError, ParameterProblem, TransientError
+from shared.page_token import decode_page_token, encode_page_token, invalid_token
 from shared.query import checked_parameters
 
 if TYPE_CHECKING:
@@ -42,17 +41,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _token(key: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"k": key}).encode()).decode().rstrip("=")
-
-
 def _untoken(token: str, prefix: str) -> str:
-    try:
-        key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))["k"]
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        key = None
+    """The sort key a token continues from, if it is one of this listing's (``prefix``)."""
+    key = decode_page_token(token).get("k")
     if not isinstance(key, str) or not key.startswith(prefix):
-        raise InvalidQueryError([ParameterProblem("next", "not a token this API issued")])
+        raise invalid_token()
     return key
 
 
@@ -112,7 +105,8 @@ class ChatStore:
             {k: v for k, v in _plain(i).items() if k not in ("owner", "item_key")}
             for i in page.get("Items", [])
         ]
-        return {"items": items, "next": _token(str(last["item_key"])) if last else None}
+        following = encode_page_token({"k": str(last["item_key"])}) if last else None
+        return {"items": items, "next": following}
 
     def chats(self, owner: str, query: dict[str, str]) -> dict[str, Any]:
         return self._page(owner, "chat#", query)
