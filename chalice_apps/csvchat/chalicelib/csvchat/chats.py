@@ -15,11 +15,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.csvchat.exceptions import ChatNotFoundError
 from chalicelib.csvchat.models import Preferences
-from shared.errors import InvalidQueryError, ParameterProblem, TransientError
+from shared.dynamo import aws_errors
+from shared.errors import InvalidQueryError, ParameterProblem
 from shared.page_token import decode_page_token, encode_page_token, invalid_token
 from shared.query import checked_parameters
 
@@ -62,10 +62,8 @@ class ChatStore:
         self._clock = clock
 
     def _call(self, what: str, call: Any, **kwargs: Any) -> Any:
-        try:
+        with aws_errors(what):
             return call(**kwargs)
-        except (ClientError, BotoCoreError) as err:
-            raise TransientError(f"{what} failed: {err}") from err
 
     def create_chat(self, owner: str, chat_id: str, dataset_id: str, now: str) -> None:
         item = {"owner": owner, "item_key": f"chat#{chat_id}", "chat_id": chat_id}
@@ -158,15 +156,11 @@ class PreferenceStore:
         self._table = table
 
     def get(self, owner: str) -> Preferences:
-        try:
+        with aws_errors("reading preferences"):
             found = self._table.get_item(Key={"owner": owner}).get("Item") or {}
-        except (ClientError, BotoCoreError) as err:
-            raise TransientError(f"reading preferences failed: {err}") from err
         return Preferences.model_validate({k: v for k, v in _plain(found).items() if k != "owner"})
 
     def put(self, owner: str, preferences: Preferences) -> Preferences:
-        try:
+        with aws_errors("storing preferences"):
             self._table.put_item(Item={"owner": owner, **preferences.model_dump()})
-        except (ClientError, BotoCoreError) as err:
-            raise TransientError(f"storing preferences failed: {err}") from err
         return preferences
