@@ -5,7 +5,7 @@ in chalicelib/patches."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import CloudWatchEvent, Cron, Rate, Response, SQSEvent
 
@@ -19,8 +19,12 @@ from chalicelib.patches.queries import (
 )
 from shared.api import ApiApp
 from shared.http import json_response
+from shared.metrics import with_metrics
 from shared.observability import logger
 from shared.query import checked_parameters
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Metrics
 
 app = ApiApp("patches", logger("patches-api"))
 
@@ -45,62 +49,44 @@ def patch_discussions_route(patch_id: str) -> Response:
 
 # The stack's `patches` schedules replace these expressions when the program deploys them.
 @app.schedule(Rate(1, unit=Rate.HOURS), name="fetch_recent_patches")
-def fetch_recent_patches(event: CloudWatchEvent) -> dict[str, Any]:
-    metrics = wiring.metrics()
-    try:
-        deps = wiring.fetch_deps(metrics)
-        return fetch_recent(wiring.projects(), deps, datetime.now(UTC), metrics)
-    finally:
-        metrics.flush_metrics()
+@with_metrics(wiring.metrics)
+def fetch_recent_patches(metrics: Metrics, event: CloudWatchEvent) -> dict[str, Any]:
+    return fetch_recent(wiring.projects(), wiring.fetch_deps(metrics), datetime.now(UTC), metrics)
 
 
 @app.schedule(Cron(0, 3, "*", "*", "?", "*"), name="refresh_patches")
-def refresh_patches(event: CloudWatchEvent) -> dict[str, Any]:
-    metrics = wiring.metrics()
-    try:
-        days = wiring.config().refresh_days
-        return plan_refresh(
-            wiring.projects(), days, datetime.now(UTC), wiring.slice_queue(), metrics
-        )
-    finally:
-        metrics.flush_metrics()
+@with_metrics(wiring.metrics)
+def refresh_patches(metrics: Metrics, event: CloudWatchEvent) -> dict[str, Any]:
+    days = wiring.config().refresh_days
+    return plan_refresh(wiring.projects(), days, datetime.now(UTC), wiring.slice_queue(), metrics)
 
 
 @app.schedule(Cron(0, 4, "?", "*", "SUN", "*"), name="refresh_discussions")
-def refresh_discussions_weekly(event: CloudWatchEvent) -> dict[str, Any]:
-    metrics = wiring.metrics()
+@with_metrics(wiring.metrics)
+def refresh_discussions_weekly(metrics: Metrics, event: CloudWatchEvent) -> dict[str, Any]:
     config = wiring.config()
-    try:
-        return refresh_discussions(
-            config.active_states,
-            config.discussion_refresh_days,
-            datetime.now(UTC),
-            wiring.patches(),
-            wiring.thread_queue(),
-            metrics,
-        )
-    finally:
-        metrics.flush_metrics()
+    return refresh_discussions(
+        config.active_states,
+        config.discussion_refresh_days,
+        datetime.now(UTC),
+        wiring.patches(),
+        wiring.thread_queue(),
+        metrics,
+    )
 
 
 @app.on_sqs_message(queue=names.SLICE_QUEUE, batch_size=1)
-def refresh_slice(event: SQSEvent) -> dict[str, Any]:
+@with_metrics(wiring.metrics)
+def refresh_slice(metrics: Metrics, event: SQSEvent) -> dict[str, Any]:
     from chalicelib.patches.workers import process_slices  # not on the API's cold start
 
-    metrics = wiring.metrics()
-    try:
-        return process_slices(event.to_dict(), event.context, wiring.fetch_deps(metrics), metrics)
-    finally:
-        metrics.flush_metrics()
+    return process_slices(event.to_dict(), event.context, wiring.fetch_deps(metrics), metrics)
 
 
 @app.on_sqs_message(queue=names.THREAD_QUEUE, batch_size=10)
-def refresh_threads(event: SQSEvent) -> dict[str, Any]:
+@with_metrics(wiring.metrics)
+def refresh_threads(metrics: Metrics, event: SQSEvent) -> dict[str, Any]:
     from chalicelib.patches.workers import process_threads  # not on the API's cold start
 
-    metrics = wiring.metrics()
-    try:
-        deps, breaker = wiring.thread_deps(metrics)
-        return process_threads(event.to_dict(), event.context, deps, breaker, metrics)
-    finally:
-        metrics.flush_metrics()
+    deps, breaker = wiring.thread_deps(metrics)
+    return process_threads(event.to_dict(), event.context, deps, breaker, metrics)

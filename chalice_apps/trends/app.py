@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import CognitoUserPoolAuthorizer, Response, SQSEvent
 
@@ -30,8 +30,12 @@ from chalicelib.trends.settings_api import (
 )
 from shared.api import ApiApp
 from shared.http import json_response
+from shared.metrics import with_metrics
 from shared.observability import logger
 from shared.query import checked_parameters
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Metrics
 
 app = ApiApp("trends", logger("trends-api"))
 # The pool is the program's: it replaces this ARN in the API's Swagger with the real one.
@@ -95,105 +99,106 @@ def ranking_route(topic: str) -> Response:
 
 
 @app.lambda_function(name="analyze_trends")
-def analyze_trends(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@with_metrics(wiring.metrics)
+def analyze_trends(metrics: Metrics, event: dict[str, Any], context: Any) -> dict[str, Any]:
     from chalicelib.trends.analysis import analyze, run_moment
 
-    metrics = wiring.metrics()
-    try:
-        moment = run_moment(event, datetime.now(UTC))
-        return analyze(wiring.analysis_deps(metrics), moment, metrics)
-    finally:
-        metrics.flush_metrics()
+    moment = run_moment(event, datetime.now(UTC))
+    return analyze(wiring.analysis_deps(metrics), moment, metrics)
 
 
 # The video pipeline (part 2): one plain function per task of the state machine, which the
 # program declares (``infra/systems/trends/pipeline.py``); each gets the state's input.
 
 
-def _flushed(run: Any) -> Any:
-    from chalicelib.trends import video_wiring
-
-    deps = video_wiring.deps()
-    try:
-        return run(deps)
-    finally:
-        deps.metrics.flush_metrics()
-
-
 @app.lambda_function(name="plan_videos")
-def plan_videos(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@with_metrics(wiring.metrics)
+def plan_videos(metrics: Metrics, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.trends import video_wiring
     from chalicelib.trends.video_stages import plan
 
-    return _flushed(  # type: ignore[no-any-return]
-        lambda deps: plan(deps, wiring.config_store().current().config, wiring.rankings(), event)
-    )
+    config = wiring.config_store().current().config
+    return plan(video_wiring.deps(metrics), config, wiring.rankings(), event)
 
 
 @app.lambda_function(name="write_script")
-def write_script(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@with_metrics(wiring.metrics)
+def write_script(metrics: Metrics, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.trends import video_wiring
     from chalicelib.trends.video_stages import script
 
-    return _flushed(lambda deps: script(deps, event))  # type: ignore[no-any-return]
+    return script(video_wiring.deps(metrics), event)
 
 
 @app.lambda_function(name="narrate")
-def narrate(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@with_metrics(wiring.metrics)
+def narrate(metrics: Metrics, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.trends import video_wiring
     from chalicelib.trends.video_stages import TIMEOUT_MARGIN_SECONDS, narration
 
     left = context.get_remaining_time_in_millis() / 1000 - TIMEOUT_MARGIN_SECONDS
     deadline = time.monotonic() + max(left, 1.0)
-    return _flushed(lambda deps: narration(deps, event, deadline))  # type: ignore[no-any-return]
+    return narration(video_wiring.deps(metrics), event, deadline)
 
 
 @app.lambda_function(name="start_clips")
-def start_clips(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from chalicelib.trends import video_stages
+@with_metrics(wiring.metrics)
+def start_clips(metrics: Metrics, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.trends import video_stages, video_wiring
 
-    return _flushed(lambda deps: video_stages.start_clips(deps, event))  # type: ignore[no-any-return]
+    return video_stages.start_clips(video_wiring.deps(metrics), event)
 
 
 @app.lambda_function(name="check_clips")
-def check_clips(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from chalicelib.trends import video_stages
+@with_metrics(wiring.metrics)
+def check_clips(metrics: Metrics, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.trends import video_stages, video_wiring
 
-    return _flushed(lambda deps: video_stages.check_clips(deps, event))  # type: ignore[no-any-return]
+    return video_stages.check_clips(video_wiring.deps(metrics), event)
 
 
 @app.lambda_function(name="start_render")
-def start_render(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@with_metrics(wiring.metrics)
+def start_render(metrics: Metrics, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.trends import video_wiring
     from chalicelib.trends.video_stages import render
 
-    return _flushed(  # type: ignore[no-any-return]
-        lambda deps: render(deps, event["video"], event["token"])
-    )
+    return render(video_wiring.deps(metrics), event["video"], event["token"])
 
 
 @app.on_sqs_message(queue=names.RENDER_EVENTS_KEY, batch_size=1)
-def finish_render(event: SQSEvent) -> None:
+@with_metrics(wiring.metrics)
+def finish_render(metrics: Metrics, event: SQSEvent) -> None:
     """MediaConvert's job state changes (an EventBridge rule puts them on the queue)."""
-    from chalicelib.trends import video_stages
+    from chalicelib.trends import video_stages, video_wiring
 
     for record in event:
         change = json.loads(record.body)
-        _flushed(lambda deps, c=change: video_stages.finish_render(deps, c.get("detail") or {}))
+        video_stages.finish_render(video_wiring.deps(metrics), change.get("detail") or {})
 
 
 @app.lambda_function(name="upload_video")
-def upload_video(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@with_metrics(wiring.metrics)
+def upload_video(metrics: Metrics, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.trends import video_wiring
     from chalicelib.trends.video_publish import publish
 
-    return _flushed(lambda deps: publish(deps, event))  # type: ignore[no-any-return]
+    return publish(video_wiring.deps(metrics), event)
 
 
 @app.lambda_function(name="mark_video_failed")
-def mark_video_failed(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@with_metrics(wiring.metrics)
+def mark_video_failed(metrics: Metrics, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.trends import video_wiring
     from chalicelib.trends.video_stages import fail
 
-    return _flushed(lambda deps: fail(deps, event))  # type: ignore[no-any-return]
+    return fail(video_wiring.deps(metrics), event)
 
 
 @app.lambda_function(name="report_night")
-def report_night(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@with_metrics(wiring.metrics)
+def report_night(metrics: Metrics, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.trends import video_wiring
     from chalicelib.trends.video_stages import report
 
-    return _flushed(lambda deps: report(deps, event))  # type: ignore[no-any-return]
+    return report(video_wiring.deps(metrics), event)

@@ -7,8 +7,6 @@ owner."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import time
@@ -17,11 +15,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.csvchat.exceptions import ChatNotFoundError
 from chalicelib.csvchat.models import Preferences
-from shared.errors import InvalidQueryError, ParameterProblem, TransientError
+from shared.dynamo import aws_errors
+from shared.errors import InvalidQueryError, ParameterProblem
+from shared.page_token import decode_page_token, encode_page_token, invalid_token
 from shared.query import checked_parameters
 
 if TYPE_CHECKING:
@@ -42,17 +41,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _token(key: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"k": key}).encode()).decode().rstrip("=")
-
-
 def _untoken(token: str, prefix: str) -> str:
-    try:
-        key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))["k"]
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        key = None
+    """The sort key a token continues from, if it is one of this listing's (``prefix``)."""
+    key = decode_page_token(token).get("k")
     if not isinstance(key, str) or not key.startswith(prefix):
-        raise InvalidQueryError([ParameterProblem("next", "not a token this API issued")])
+        raise invalid_token()
     return key
 
 
@@ -69,10 +62,8 @@ class ChatStore:
         self._clock = clock
 
     def _call(self, what: str, call: Any, **kwargs: Any) -> Any:
-        try:
+        with aws_errors(what):
             return call(**kwargs)
-        except (ClientError, BotoCoreError) as err:
-            raise TransientError(f"{what} failed: {err}") from err
 
     def create_chat(self, owner: str, chat_id: str, dataset_id: str, now: str) -> None:
         item = {"owner": owner, "item_key": f"chat#{chat_id}", "chat_id": chat_id}
@@ -112,7 +103,8 @@ class ChatStore:
             {k: v for k, v in _plain(i).items() if k not in ("owner", "item_key")}
             for i in page.get("Items", [])
         ]
-        return {"items": items, "next": _token(str(last["item_key"])) if last else None}
+        following = encode_page_token({"k": str(last["item_key"])}) if last else None
+        return {"items": items, "next": following}
 
     def chats(self, owner: str, query: dict[str, str]) -> dict[str, Any]:
         return self._page(owner, "chat#", query)
@@ -164,15 +156,11 @@ class PreferenceStore:
         self._table = table
 
     def get(self, owner: str) -> Preferences:
-        try:
+        with aws_errors("reading preferences"):
             found = self._table.get_item(Key={"owner": owner}).get("Item") or {}
-        except (ClientError, BotoCoreError) as err:
-            raise TransientError(f"reading preferences failed: {err}") from err
         return Preferences.model_validate({k: v for k, v in _plain(found).items() if k != "owner"})
 
     def put(self, owner: str, preferences: Preferences) -> Preferences:
-        try:
+        with aws_errors("storing preferences"):
             self._table.put_item(Item={"owner": owner, **preferences.model_dump()})
-        except (ClientError, BotoCoreError) as err:
-            raise TransientError(f"storing preferences failed: {err}") from err
         return preferences

@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import BotoCoreError, ClientError
 
-from shared.dynamo import conditional_write
+from shared.dynamo import aws_errors, conditional_write
 from shared.errors import TransientError
 
 if TYPE_CHECKING:
@@ -52,10 +51,8 @@ class DatasetRepository:
         self._table = table
 
     def _call(self, what: str, call: Any, **kwargs: Any) -> Any:
-        try:
+        with aws_errors(what):
             return call(**kwargs)
-        except (ClientError, BotoCoreError) as err:
-            raise TransientError(f"{what} failed: {err}") from err
 
     def create(self, item: dict[str, Any]) -> None:
         """Store a new dataset (its id is fresh: the condition only guards a clash)."""

@@ -4,10 +4,7 @@ Another user's dataset is simply not found."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +18,7 @@ from chalicelib.csvchat.guard import checked_sql
 from chalicelib.csvchat.names import DATASET_CHATS_INDEX, DATASETS_PREFIX
 from chalicelib.csvchat.queries import DatasetTable, QueryRun, run_query
 from shared.errors import InvalidQueryError, ParameterProblem, TransientError
+from shared.page_token import decode_page_token, encode_page_token, invalid_token
 from shared.query import checked_parameters
 
 if TYPE_CHECKING:
@@ -60,12 +58,10 @@ def _page_request(query: dict[str, str], owner: str) -> tuple[int, dict[str, Any
         raise InvalidQueryError([ParameterProblem("limit", f"must be 1 to {MAX_PAGE}")])
     if "next" not in params:
         return limit, None
-    try:
-        token = params["next"]
-        dataset_id = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))["d"]
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        raise InvalidQueryError([ParameterProblem("next", "not a token this API issued")]) from None
-    return limit, {"owner": owner, "dataset_id": str(dataset_id)}
+    body = decode_page_token(params["next"])
+    if "d" not in body:
+        raise invalid_token()
+    return limit, {"owner": owner, "dataset_id": str(body["d"])}
 
 
 def list_datasets(deps: DatasetDeps, owner: str, query: dict[str, str]) -> dict[str, Any]:
@@ -73,13 +69,7 @@ def list_datasets(deps: DatasetDeps, owner: str, query: dict[str, str]) -> dict[
     token of another user's page lists the caller's own datasets, never theirs."""
     limit, start = _page_request(query, owner)
     items, last = deps.datasets.page(owner, limit, start)
-    token = None
-    if last:
-        token = (
-            base64.urlsafe_b64encode(json.dumps({"d": last["dataset_id"]}).encode())
-            .decode()
-            .rstrip("=")
-        )
+    token = encode_page_token({"d": last["dataset_id"]}) if last else None
     return {"items": [public(i) for i in items], "next": token}
 
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from chalicelib.csvchat.datasets import DatasetRepository
+from shared.dynamo import aws_errors
 from shared.errors import TransientError
 from shared.observability import logger
 
@@ -39,10 +38,8 @@ def refresh_usage(
         "bytes": sum(int(i.get("size", 0)) for i in items),
         "updated_at": now,
     }
-    try:
+    with aws_errors("storing usage"):
         usage.put_item(Item=item)
-    except (ClientError, BotoCoreError) as err:
-        raise TransientError(f"storing usage failed: {err}") from err
     return item
 
 

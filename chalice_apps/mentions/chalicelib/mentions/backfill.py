@@ -22,6 +22,7 @@ from chalicelib.mentions.exceptions import BackfillBusyError
 from chalicelib.mentions.ingestion import Tally, valid_mentions
 from chalicelib.mentions.repository import MentionRepository
 from chalicelib.mentions.state import IngesterState
+from shared.scheduled_run import SKIPPED, Lease, run_under_lease
 from shared.timestamps import utc_iso
 
 # Long enough for one chunk of a busy project at the API's 100 calls a minute.
@@ -76,25 +77,25 @@ def run_backfill(
         MentionMindError, TransientError, LeaseLostError: the run stopped; finished chunks
             stay done, and running it again resumes after them.
     """
-    lease = state.acquire(plan.key, owner, LEASE_SECONDS)
-    if lease is None:
-        raise BackfillBusyError(
-            f"another backfill of this range is running (or stopped under {LEASE_SECONDS}s ago)"
-        )
-    total = Tally()
-    try:
+
+    def backfill(lease: Lease) -> Tally:
+        total = Tally()
         for chunk in plan.chunks[plan.done :]:
             tally = Tally()
             raw = client.mentions(project_id, chunk.start, chunk.end)
             tally.stored = repository.put_many(valid_mentions(raw, tally, log))
             lease = state.advance(lease, utc_iso(chunk.end.isoformat()), tally.as_dict())
-            # Renew: the same owner may always take its own lease again.
-            lease = state.acquire(plan.key, owner, LEASE_SECONDS) or lease
+            state.renew(lease, LEASE_SECONDS)
             total.add(tally)
             on_chunk(chunk, tally)
-    finally:
-        state.release(lease)
-    return total
+        return total
+
+    done = run_under_lease(state, plan.key, owner, LEASE_SECONDS, backfill)
+    if done == SKIPPED:
+        raise BackfillBusyError(
+            f"another backfill of this range is running (or stopped under {LEASE_SECONDS}s ago)"
+        )
+    return done
 
 
 def plan_backfill(

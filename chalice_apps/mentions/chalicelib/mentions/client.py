@@ -4,9 +4,9 @@
   client logs in again shortly before expiry, and once more if a call still gets a 401.
 - Rate limit: at most ``rate_limit`` calls (default ``100/minute``, the service's) in any
   window (a moving window, ``limits``); a call that would exceed it waits.
-- Retries: urllib3's ``Retry`` on the session retries 5xx, 429 (honouring ``Retry-After``)
-  and connection errors with exponential backoff and jitter; what still fails raises
-  ``MentionMindUnavailableError``.
+- Retries, timeouts, User-Agent and a log line per call: the shared session
+  (``shared.http_client``), retrying GET and POST (a login may be repeated); what still
+  fails raises ``MentionMindUnavailableError``.
 - Pagination: ``mentions()`` walks every page.
 - Observation: each call (with its retries) is reported to ``observe`` with its latency and
   outcome, which is where the ingester's API metrics come from.
@@ -22,37 +22,31 @@ from typing import Any
 
 import requests
 from limits import parse, storage, strategies
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from chalicelib.mentions.exceptions import (
     AuthenticationError,
     MentionMindUnavailableError,
     RequestRejectedError,
 )
+from shared import http_client
 
 DEFAULT_BASE_URL = "https://app.mentionmind.com/api"
+# The service's own timeout.
 TIMEOUT_SECONDS = 30.0
+USER_AGENT = "serverless-fleet-mentions/1.0 (python-requests)"
 # Log in again this long before the token's stated expiry, so no call races it.
 EXPIRY_MARGIN_SECONDS = 60.0
 
 
 def retrying_session(attempts: int = 4, backoff_seconds: float = 0.5) -> requests.Session:
-    """A session whose adapter retries what may pass (5xx, 429, connection errors)."""
-    retry = Retry(
-        total=attempts - 1,
-        backoff_factor=backoff_seconds,
-        backoff_jitter=backoff_seconds / 2,
-        status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=frozenset({"GET", "POST"}),
-        respect_retry_after_header=True,
-        raise_on_status=False,
+    """The shared session with MentionMind's settings (GET and POST retried, 30 s)."""
+    return http_client.retrying_session(
+        USER_AGENT,
+        attempts=attempts,
+        backoff_seconds=backoff_seconds,
+        methods=("GET", "POST"),
+        timeout=TIMEOUT_SECONDS,
     )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
 
 
 @dataclass(frozen=True)
@@ -111,9 +105,7 @@ class MentionMindClient:
         self.calls += 1
         started = time.perf_counter()
         try:
-            response = self._session.request(
-                method, f"{self._base_url}{path}", timeout=TIMEOUT_SECONDS, **kwargs
-            )
+            response = self._session.request(method, f"{self._base_url}{path}", **kwargs)
         except requests.RequestException as err:
             self._report(path, started, None)
             raise MentionMindUnavailableError(f"{method} {path} failed: {err}") from err

@@ -27,8 +27,9 @@ from chalicelib.mentions.client import ApiCall, MentionMindClient
 from chalicelib.mentions.exceptions import IngestionFailedError, LeaseLostError, MentionMindError
 from chalicelib.mentions.processing import InvalidMention, Mention, to_mention
 from chalicelib.mentions.repository import MentionRepository
-from chalicelib.mentions.state import IngesterState
+from chalicelib.mentions.state import IngesterState, cursor
 from shared.errors import TransientError
+from shared.scheduled_run import SKIPPED, Lease, run_under_lease
 from shared.timestamps import utc_iso
 
 
@@ -147,23 +148,27 @@ def ingest_project(
         MentionMindError, TransientError, LeaseLostError: the window was not completed; the
             cursor did not move.
     """
-    lease = deps.state.acquire(f"ingest#{project_id}", owner, deps.window.lease_seconds)
-    if lease is None:
-        deps.log.info("another run holds the lease; skipped", extra={"project_id": project_id})
-        return ProjectOutcome(project_id, "busy")
-    try:
-        start, end = ingestion_window(lease.cursor, now, deps.window)
+
+    def ingest(lease: Lease) -> ProjectOutcome:
+        start, end = ingestion_window(cursor(lease), now, deps.window)
         tally = store_mentions(
             deps.client.mentions(project_id, start, end), deps.repository, deps.log
         )
-        cursor = utc_iso(end.isoformat())
-        deps.state.advance(lease, cursor, tally.as_dict())
-        return ProjectOutcome(project_id, "ingested", tally, (utc_iso(start.isoformat()), cursor))
-    finally:
-        try:
-            deps.state.release(lease)
-        except TransientError:
-            deps.log.warning("lease not released; it expires", extra={"project_id": project_id})
+        done = utc_iso(end.isoformat())
+        deps.state.advance(lease, done, tally.as_dict())
+        return ProjectOutcome(project_id, "ingested", tally, (utc_iso(start.isoformat()), done))
+
+    def not_released(err: TransientError) -> None:
+        deps.log.warning("lease not released; it expires", extra={"project_id": project_id})
+
+    key = f"ingest#{project_id}"
+    outcome = run_under_lease(
+        deps.state, key, owner, deps.window.lease_seconds, ingest, not_released
+    )
+    if outcome == SKIPPED:
+        deps.log.info("another run holds the lease; skipped", extra={"project_id": project_id})
+        return ProjectOutcome(project_id, "busy")
+    return outcome
 
 
 def observe_api_calls(metrics: Metrics) -> Callable[[ApiCall], None]:

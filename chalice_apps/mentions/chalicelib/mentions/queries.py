@@ -8,9 +8,6 @@ pages). A token is accepted only with the same source and range it was issued fo
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from chalicelib.mentions.repository import MentionRepository
 from shared.errors import InvalidQueryError, ParameterProblem
+from shared.page_token import (
+    decode_page_token,
+    encode_page_token,
+    exclusive_start_key,
+    invalid_token,
+)
 from shared.timestamps import query_date, utc_iso
 
 EARLIEST = "1970-01-01T00:00:00Z"
@@ -83,39 +86,23 @@ def parse_query(params: dict[str, str], now: datetime) -> MentionQuery:
 
 def _continued(raw: _Parameters) -> MentionQuery:
     """The query a ``next`` token continues; its source and range must be the token's."""
-    token = _decode(raw.next or "")
-    problem = ParameterProblem("next", "not a token of this query (source, since or until differ)")
-    if token is None:
-        raise InvalidQueryError([ParameterProblem("next", "not a token this API issued")])
-    key, since, until = token
+    body = decode_page_token(raw.next or "")
+    key = exclusive_start_key(body, fields=_KEY_FIELDS)
+    since, until = body.get("f"), body.get("u")
+    if key is None or not isinstance(since, str) or not isinstance(until, str):
+        raise invalid_token()
     if (
         key["source"] != raw.source
         or (raw.since or since) != since
         or (raw.until or until) != until
     ):
-        raise InvalidQueryError([problem])
+        raise invalid_token("not a token of this query (source, since or until differ)")
     return MentionQuery(raw.source, since, until, raw.limit, key)
 
 
-def _decode(token: str) -> tuple[dict[str, str], str, str] | None:
-    try:
-        body = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        key, since, until = body["k"], body["f"], body["u"]
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        return None
-    valid = (
-        isinstance(key, dict)
-        and set(key) == _KEY_FIELDS
-        and all(isinstance(v, str) for v in key.values())
-        and isinstance(since, str)
-        and isinstance(until, str)
-    )
-    return (key, since, until) if valid else None
-
-
 def encode_token(key: dict[str, Any], query: MentionQuery) -> str:
-    body = {"k": {f: str(key[f]) for f in sorted(_KEY_FIELDS)}, "f": query.since, "u": query.until}
-    return base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
+    body = {"k": {f: str(key[f]) for f in _KEY_FIELDS}, "f": query.since, "u": query.until}
+    return encode_page_token(body)
 
 
 def mentions_page(repository: MentionRepository, query: MentionQuery) -> dict[str, Any]:

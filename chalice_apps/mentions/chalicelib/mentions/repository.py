@@ -12,7 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.mentions.names import MENTIONS_TTL_ATTRIBUTE, SOURCE_INDEX
 from chalicelib.mentions.processing import Mention
-from shared.dynamo import conditional_write
+from shared.dynamo import aws_errors, conditional_write
 from shared.errors import ConfigurationError, TransientError
 
 if TYPE_CHECKING:
@@ -96,10 +96,8 @@ class MentionRepository:
             "ExpressionAttributeNames": {"#ts": "timestamp"},
         }
         while True:
-            try:
+            with aws_errors(f"listing mentions of {source}"):
                 response = self._table.query(**query)
-            except (ClientError, BotoCoreError) as err:
-                raise TransientError(f"listing mentions of {source} failed: {err}") from err
             for item in response["Items"]:
                 yield {"mention_id": str(item["mention_id"]), "timestamp": str(item["timestamp"])}
             if "LastEvaluatedKey" not in response:
@@ -146,10 +144,8 @@ class MentionRepository:
         }
         if start_key:
             query["ExclusiveStartKey"] = start_key
-        try:
+        with aws_errors(f"querying mentions of {source}"):
             response = self._table.query(**query)
-        except (ClientError, BotoCoreError) as err:
-            raise TransientError(f"querying mentions of {source} failed: {err}") from err
         return [_mention(i) for i in response["Items"]], response.get("LastEvaluatedKey")
 
 

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from botocore.exceptions import ClientError
 
-from chalicelib.patches.exceptions import CircuitOpenError
-from chalicelib.patches.storage import condition_failed, database_errors
+from chalicelib.patches.exceptions import CircuitOpenError, DatabaseError
+from shared.dynamo import aws_errors, condition_failed
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -68,7 +68,7 @@ class CircuitBreaker:
         self._seen_failures = 0
         self.last_state: BreakerState = CLOSED
 
-    @database_errors("reading the circuit breaker")
+    @aws_errors("reading the circuit breaker", DatabaseError)
     def _read(self) -> dict[str, Any]:
         return self._table.get_item(Key=self._key, ConsistentRead=True).get("Item", {})
 
@@ -104,7 +104,7 @@ class CircuitBreaker:
         self._trial = True
         self.last_state = HALF_OPEN
 
-    @database_errors("taking the circuit breaker's trial")
+    @aws_errors("taking the circuit breaker's trial", DatabaseError)
     def _take_trial(self, condition: str, seen: dict[str, Any], now: int) -> bool:
         try:
             self._table.update_item(
@@ -124,7 +124,7 @@ class CircuitBreaker:
             raise
         return True
 
-    @database_errors("closing the circuit breaker")
+    @aws_errors("closing the circuit breaker", DatabaseError)
     def record_success(self) -> None:
         """The service answered: close the breaker (written only when it was not closed, or
         counted failures, so the usual call costs no write)."""
@@ -140,7 +140,7 @@ class CircuitBreaker:
         self._seen_failures = 0
         self.last_state = CLOSED
 
-    @database_errors("counting a failure on the circuit breaker")
+    @aws_errors("counting a failure on the circuit breaker", DatabaseError)
     def record_failure(self) -> None:
         """The service failed (after retries): count it; open the breaker at the threshold,
         or at once when this call was the trial."""

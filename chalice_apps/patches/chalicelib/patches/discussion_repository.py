@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
 
+from chalicelib.patches.exceptions import DatabaseError
 from chalicelib.patches.names import AUTHOR_INDEX, PATCH_INDEX, THREAD_INDEX
-from chalicelib.patches.storage import Page, database_errors
+from chalicelib.patches.storage import Page
+from shared.dynamo import aws_errors
 from shared.schema import Index
 
 if TYPE_CHECKING:
@@ -33,7 +35,7 @@ class BodyStore:
         self._s3 = s3
         self._bucket = bucket
 
-    @database_errors("storing a message body")
+    @aws_errors("storing a message body", DatabaseError)
     def put(self, message_id: str, body: str) -> str:
         """Store ``body``; returns its key."""
         key = body_key(message_id)
@@ -52,7 +54,7 @@ class DiscussionRepository:
         self._bodies = bodies
         self._inline_max = inline_max_bytes
 
-    @database_errors("reading a thread's stored messages")
+    @aws_errors("reading a thread's stored messages", DatabaseError)
     def stored(self, thread_id: str) -> dict[str, dict[str, Any]]:
         """What is stored of a thread, by Message-ID: each message's keys, place and patch
         (ThreadIndex, every page)."""
@@ -78,7 +80,7 @@ class DiscussionRepository:
         item = {k: v for k, v in record.items() if k != "body"}
         return item | {"body_key": self._bodies.put(str(record["id"]), body)}
 
-    @database_errors("storing messages")
+    @aws_errors("storing messages", DatabaseError)
     def put_many(self, records: Iterable[dict[str, Any]]) -> int:
         """Write records (bodies over the limit to S3 first), 25 per BatchWriteItem; writing
         one again overwrites it with the same content. Returns how many were sent."""
@@ -89,7 +91,7 @@ class DiscussionRepository:
                 count += 1
         return count
 
-    @database_errors("listing discussions")
+    @aws_errors("listing discussions", DatabaseError)
     def _page(self, index: Index, key: str, limit: int, start_key: dict[str, Any] | None) -> Page:
         query: dict[str, Any] = {
             "IndexName": index.name,

@@ -18,7 +18,8 @@ from botocore.exceptions import ClientError
 from chalicelib.patches.exceptions import DatabaseError, ItemNotFoundError
 from chalicelib.patches.names import SERIES_INDEX, STATUS_INDEX, SUBMITTER_INDEX
 from chalicelib.patches.records import Patch, series_key, status_key, submitter_key
-from chalicelib.patches.storage import Page, condition_failed, database_errors
+from chalicelib.patches.storage import Page
+from shared.dynamo import aws_errors, condition_failed
 from shared.schema import Index
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ class PatchRepository:
         self._client = table.meta.client
         self._attempts = unprocessed_attempts
 
-    @database_errors("reading stored patches")
+    @aws_errors("reading stored patches", DatabaseError)
     def fingerprints(self, patch_ids: Iterable[str]) -> dict[str, str]:
         """The stored fingerprint of each of ``patch_ids`` held (BatchGetItem, 100 keys a
         call; keys DynamoDB leaves unprocessed are asked again with a backoff)."""
@@ -64,7 +65,7 @@ class PatchRepository:
                 raise DatabaseError("reading stored patches failed: keys left unprocessed")
         return found
 
-    @database_errors("storing patches")
+    @aws_errors("storing patches", DatabaseError)
     def put_new(self, patches: Iterable[Patch]) -> int:
         """Write patches not held before, 25 per BatchWriteItem (unprocessed items re-sent by
         boto3's batch writer). Returns how many were sent."""
@@ -75,7 +76,7 @@ class PatchRepository:
                 count += 1
         return count
 
-    @database_errors("updating a patch")
+    @aws_errors("updating a patch", DatabaseError)
     def update(self, patch: Patch) -> None:
         """Replace what Patchwork said about a held patch, keeping its discussion summary.
         The index keys are rewritten with the state, so the patch moves in StatusIndex (and
@@ -106,7 +107,7 @@ class PatchRepository:
                 raise ItemNotFoundError(f"patch {patch.id} is not stored") from err
             raise
 
-    @database_errors("reading a patch")
+    @aws_errors("reading a patch", DatabaseError)
     def get(self, patch_id: str) -> dict[str, Any]:
         """Raises ItemNotFoundError for a patch not held."""
         item = self._table.get_item(Key={"id": patch_id}).get("Item")
@@ -114,7 +115,7 @@ class PatchRepository:
             raise ItemNotFoundError(f"patch {patch_id} is not stored")
         return dict(item)
 
-    @database_errors("linking a thread to its patches")
+    @aws_errors("linking a thread to its patches", DatabaseError)
     def link_thread(self, patch_ids: Sequence[str], summary: dict[str, Any]) -> None:
         """Give every patch of a thread the same discussion summary (``thread_id``,
         ``messages``, ``last_activity``) in one transaction, so sibling patches of a series
@@ -142,14 +143,13 @@ class PatchRepository:
                     ]
                 )
             except ClientError as err:
-                reasons = err.response.get("CancellationReasons") or []
-                if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+                if condition_failed(err):
                     raise ItemNotFoundError(
                         f"a patch of {ids[start : start + TRANSACTION_ITEMS]} is not stored"
                     ) from err
                 raise
 
-    @database_errors("listing patches")
+    @aws_errors("listing patches", DatabaseError)
     def _page(
         self,
         index: Index,

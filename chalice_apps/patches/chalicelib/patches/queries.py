@@ -12,9 +12,6 @@ is accepted only with the query it was issued for.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -26,6 +23,13 @@ from chalicelib.patches.exceptions import ItemNotFoundError, PatchNotFoundError
 from chalicelib.patches.patch_repository import PatchRepository
 from chalicelib.patches.records import public_patch
 from shared.errors import InvalidQueryError, ParameterProblem
+from shared.page_token import (
+    decode_page_token,
+    encode_page_token,
+    exclusive_start_key,
+    invalid_token,
+    key_body,
+)
 from shared.timestamps import query_date, utc_iso
 
 EARLIEST = "1970-01-01T00:00:00Z"
@@ -46,22 +50,6 @@ def _problems(err: ValidationError) -> InvalidQueryError:
             for e in err.errors(include_url=False)
         ]
     )
-
-
-def _encode(body: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(body, sort_keys=True).encode()).decode().rstrip("=")
-
-
-def _decode(token: str) -> dict[str, Any] | None:
-    try:
-        body = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError):
-        return None
-    if not isinstance(body, dict):
-        return None
-    key = body.get("k")
-    valid_key = isinstance(key, dict) and key and all(isinstance(v, str) for v in key.values())
-    return body if valid_key else None
 
 
 class _ListParameters(BaseModel):
@@ -111,17 +99,16 @@ def parse_list_query(params: dict[str, str], now: datetime) -> PatchQuery:
     until = raw.until or utc_iso(now.astimezone(UTC).isoformat())
     start_key = None
     if raw.next is not None:
-        token = _decode(raw.next)
-        if token is None:
-            raise InvalidQueryError([ParameterProblem("next", "not a token this API issued")])
+        token = decode_page_token(raw.next)
+        start_key = exclusive_start_key(token)
+        if start_key is None:
+            raise invalid_token()
         if (token.get("s"), token.get("v")) != (selector, value) or (
             raw.since or token.get("f"),
             raw.until or token.get("u"),
         ) != (token.get("f"), token.get("u")):
-            raise InvalidQueryError(
-                [ParameterProblem("next", "not a token of this query (selector or range differ)")]
-            )
-        since, until, start_key = str(token["f"]), str(token["u"]), token["k"]
+            raise invalid_token("not a token of this query (selector or range differ)")
+        since, until = str(token["f"]), str(token["u"])
     if since > until:
         raise InvalidQueryError([ParameterProblem("since", f"is after until ({until})")])
     return PatchQuery(selector, value, since, until, raw.limit, start_key)
@@ -137,9 +124,9 @@ def patches_page(repository: PatchRepository, query: PatchQuery) -> dict[str, An
     page = read(query.value, query.since, query.until, query.limit, query.start_key)
     token = None
     if page.last_key:
-        token = _encode(
+        token = encode_page_token(
             {
-                "k": {k: str(v) for k, v in page.last_key.items()},
+                "k": key_body(page.last_key),
                 "s": query.selector,
                 "v": query.value,
                 "f": query.since,
@@ -231,14 +218,15 @@ def discussions_page(
     thread_id = (item.get("discussion") or {}).get("thread_id")
     start_key = None
     if raw.next is not None:
-        token = _decode(raw.next)
-        if token is None or token.get("t") != thread_id:
-            raise InvalidQueryError([ParameterProblem("next", "not a token of this thread")])
-        start_key = token["k"]
+        reason = "not a token of this thread"
+        token = decode_page_token(raw.next, reason)
+        start_key = exclusive_start_key(token)
+        if start_key is None or token.get("t") != thread_id:
+            raise invalid_token(reason)
     if thread_id is None:
         return {"thread_id": None, "items": [], "next": None}
     page = discussions.thread_page(str(thread_id), raw.limit, start_key)
     following = None
     if page.last_key:
-        following = _encode({"k": {k: str(v) for k, v in page.last_key.items()}, "t": thread_id})
+        following = encode_page_token({"k": key_body(page.last_key), "t": thread_id})
     return {"thread_id": thread_id, "items": [_message(i) for i in page.items], "next": following}

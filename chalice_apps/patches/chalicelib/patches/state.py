@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from chalicelib.patches.breaker import STATE_KEY
-from chalicelib.patches.storage import condition_failed, database_errors
+from chalicelib.patches.exceptions import DatabaseError
+from shared.dynamo import aws_errors, condition_failed
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -29,13 +30,13 @@ class Cursors:
         self._table = table
         self._clock = clock
 
-    @database_errors("reading a cursor")
+    @aws_errors("reading a cursor", DatabaseError)
     def get(self, project: str) -> str | None:
         item = self._table.get_item(Key={STATE_KEY: cursor_key(project)}, ConsistentRead=True)
         cursor = item.get("Item", {}).get("cursor")
         return str(cursor) if cursor is not None else None
 
-    @database_errors("moving a cursor")
+    @aws_errors("moving a cursor", DatabaseError)
     def advance(self, project: str, cursor: str, summary: dict[str, int]) -> bool:
         """Move the cursor to ``cursor`` (with the run's summary) unless it is already there
         or past it. Returns whether it moved."""

@@ -1,45 +1,10 @@
-"""How patches' repositories talk to AWS: every boto3 failure becomes a ``DatabaseError`` (a
-``QueueError`` for SQS) in one place (the seed's error decorator), and a page of a query is
-one shape everywhere."""
+"""A page of a query, one shape for every patches repository (their boto3 failures become
+``DatabaseError`` through ``shared.dynamo.aws_errors``)."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
-
-from botocore.exceptions import BotoCoreError, ClientError
-
-from chalicelib.patches.exceptions import DatabaseError, PatchesError
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-CONDITION_FAILED = "ConditionalCheckFailedException"
-
-
-def database_errors(
-    what: str, error: type[PatchesError] = DatabaseError
-) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Decorate a repository method so any boto3 failure (after boto3's own retries) is
-    raised as ``error`` (``DatabaseError``) saying ``what`` failed, with the cause chained."""
-
-    def decorate(method: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(method)
-        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return method(*args, **kwargs)
-            except (ClientError, BotoCoreError) as err:
-                raise error(f"{what} failed: {err}") from err
-
-        return wrapped
-
-    return decorate
-
-
-def condition_failed(err: ClientError) -> bool:
-    return err.response["Error"]["Code"] == CONDITION_FAILED
+from typing import Any
 
 
 @dataclass(frozen=True)

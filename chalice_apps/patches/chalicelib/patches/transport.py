@@ -1,13 +1,11 @@
 """How both outside services are called: one ``ServiceClient`` per service, so Patchwork and
 lore get the same politeness and the same failure handling.
 
-- Timeouts on connect and read, well under the functions' timeouts.
-- Retries: urllib3's ``Retry`` on the session retries 5xx, 429 (honouring ``Retry-After``)
-  and connection errors with exponential backoff and jitter; what still fails raises
-  ``ServiceUnavailableError``.
+- Timeouts, retries (5xx, 429 honouring ``Retry-After``, connection errors; GET only), the
+  ``User-Agent`` both services ask for and a log line per call: the shared session
+  (``shared.http_client``); what still fails raises ``ServiceUnavailableError``.
 - Rate limit: at most ``rate_limit`` calls (``limits``, a moving window) per client; a call
   that would exceed it waits.
-- ``User-Agent`` names this project (both services ask for it).
 - Circuit breaker: checked before each call (``CircuitOpenError``, no call made) and told each
   outcome; only failures of the service (after retries) count, a 4xx does not.
 - Observation: each call (with its retries) goes to ``observe`` with its latency and outcome,
@@ -23,34 +21,18 @@ from typing import Any, Protocol
 
 import requests
 from limits import parse, storage, strategies
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from chalicelib.patches.exceptions import RequestRejectedError, ServiceUnavailableError
 from chalicelib.patches.names import USER_AGENT
-
-# (connect, read) seconds.
-TIMEOUTS = (5.0, 30.0)
-RETRYABLE_STATUSES = (429, 500, 502, 503, 504)
+from shared import http_client
+from shared.http_client import RETRYABLE_STATUSES
 
 
 def retrying_session(attempts: int = 4, backoff_seconds: float = 0.5) -> requests.Session:
-    """A session whose adapter retries what may pass (5xx, 429, connection errors)."""
-    retry = Retry(
-        total=attempts - 1,
-        backoff_factor=backoff_seconds,
-        backoff_jitter=backoff_seconds / 2,
-        status_forcelist=RETRYABLE_STATUSES,
-        allowed_methods=frozenset({"GET"}),
-        respect_retry_after_header=True,
-        raise_on_status=False,
+    """The shared session with this project's User-Agent (GET only, the default timeouts)."""
+    return http_client.retrying_session(
+        USER_AGENT, attempts=attempts, backoff_seconds=backoff_seconds
     )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.headers["User-Agent"] = USER_AGENT
-    return session
 
 
 @dataclass(frozen=True)
@@ -123,7 +105,7 @@ class ServiceClient:
         target = url if url.startswith(("http://", "https://")) else f"{self.base_url}{url}"
         started = time.perf_counter()
         try:
-            response = self._session.get(target, params=params, timeout=TIMEOUTS)
+            response = self._session.get(target, params=params)
         except requests.RequestException as err:
             self._outcome(ApiCall(self.service, time.perf_counter() - started, None))
             raise ServiceUnavailableError(self.service, f"GET {target} failed: {err}") from err

@@ -18,7 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from chalicelib.patches.exceptions import QueueError
 from chalicelib.patches.records import Patch
-from chalicelib.patches.storage import database_errors
+from shared.dynamo import aws_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -79,7 +79,7 @@ class WorkQueue:
         self._sqs = sqs
         self._url = url
 
-    @database_errors("queueing work", QueueError)
+    @aws_errors("queueing work", QueueError)
     def send(self, requests: Sequence[BaseModel]) -> int:
         """Queue every request; returns how many. An entry SQS refuses is sent once more
         before giving up.

@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.trends.configuration import TrendsConfig
 from chalicelib.trends.exceptions import (
@@ -25,6 +24,7 @@ from chalicelib.trends.exceptions import (
     VersionNotFoundError,
 )
 from chalicelib.trends.names import CONFIG_ID
+from shared.dynamo import aws_errors
 from shared.timestamps import utc_iso
 
 if TYPE_CHECKING:
@@ -96,15 +96,13 @@ class ConfigStore:
         self._table = table
 
     def _query(self, **query: Any) -> list[dict[str, Any]]:
-        try:
+        with aws_errors("reading the configuration", DatabaseError):
             answer = self._table.query(
                 KeyConditionExpression=Key("config_id").eq(CONFIG_ID)
                 & query.pop("condition", Key("version").gte(0)),
                 ScanIndexForward=False,
                 **query,
             )
-        except (ClientError, BotoCoreError) as err:
-            raise DatabaseError(f"reading the configuration failed: {err}") from err
         return list(answer.get("Items") or [])
 
     def current(self) -> Version:
@@ -114,12 +112,10 @@ class ConfigStore:
 
     def get(self, version: int) -> Version:
         """Raises VersionNotFoundError."""
-        try:
+        with aws_errors(f"reading configuration version {version}", DatabaseError):
             item = self._table.get_item(
                 Key={"config_id": CONFIG_ID, "version": version}, ConsistentRead=True
             ).get("Item")
-        except (ClientError, BotoCoreError) as err:
-            raise DatabaseError(f"reading configuration version {version} failed: {err}") from err
         if item is None:
             raise VersionNotFoundError(version)
         return _version(item)
@@ -168,14 +164,12 @@ class ConfigStore:
         }
         if undo_of is not None:
             item["undo_of"] = undo_of
-        try:
+        with aws_errors(
+            "saving the configuration",
+            DatabaseError,
+            on_condition=lambda: ConfigConflictError(self.current().version),
+        ):
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(version)")
-        except ClientError as err:
-            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise ConfigConflictError(self.current().version) from err
-            raise DatabaseError(f"saving the configuration failed: {err}") from err
-        except BotoCoreError as err:
-            raise DatabaseError(f"saving the configuration failed: {err}") from err
         return saved
 
     def undo(self, version: int, who: Person, now: datetime) -> Version:

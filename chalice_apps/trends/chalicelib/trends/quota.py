@@ -15,9 +15,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from chalicelib.trends.exceptions import DatabaseError, QuotaBudgetExceededError
+from shared.dynamo import aws_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -71,7 +70,11 @@ class QuotaKeeper:
         day = quota_day(self._clock())
         if cost > self.budget:  # dearer than the whole day's budget: never affordable
             raise QuotaBudgetExceededError(day, 0, cost, self.budget)
-        try:
+        with aws_errors(
+            "counting YouTube quota",
+            DatabaseError,
+            on_condition=lambda: QuotaBudgetExceededError(day, self.used(day), cost, self.budget),
+        ):
             answer = self._table.update_item(
                 Key={"state_key": quota_key(day)},
                 UpdateExpression="ADD units :cost SET quota_day = :day",
@@ -83,20 +86,12 @@ class QuotaKeeper:
                 },
                 ReturnValues="UPDATED_NEW",
             )
-        except ClientError as err:
-            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise QuotaBudgetExceededError(day, self.used(day), cost, self.budget) from err
-            raise DatabaseError(f"counting YouTube quota failed: {err}") from err
-        except BotoCoreError as err:
-            raise DatabaseError(f"counting YouTube quota failed: {err}") from err
         self.spent += cost
         return int(answer["Attributes"]["units"])  # type: ignore[arg-type]
 
     def used(self, day: str | None = None) -> int:
         """Units counted for ``day`` (today, Pacific, by default)."""
         key = quota_key(day or quota_day(self._clock()))
-        try:
+        with aws_errors("reading YouTube quota", DatabaseError):
             item = self._table.get_item(Key={"state_key": key}, ConsistentRead=True).get("Item")
-        except (ClientError, BotoCoreError) as err:
-            raise DatabaseError(f"reading YouTube quota failed: {err}") from err
         return int(item["units"]) if item else 0  # type: ignore[arg-type]

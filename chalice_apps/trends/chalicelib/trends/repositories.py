@@ -6,23 +6,22 @@ Numbers go to DynamoDB as Decimals of at most six decimal places (it refuses flo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.trends.exceptions import DatabaseError
 from chalicelib.trends.names import TREND_ANALYTICS_TABLE, VIDEO_METADATA_TABLE
 from chalicelib.trends.ranking import Scored, Snapshot, Trend
+from shared.dynamo import aws_errors
 from shared.timestamps import utc_iso
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
-T = TypeVar("T")
 # What a snapshot keeps of the description: enough for part 2's script prompts.
 DESCRIPTION_CHARS = 1000
 # Videos a trend item lists (its members beyond are counted, not listed).
@@ -38,13 +37,6 @@ def run_time(moment: datetime) -> str:
     return utc_iso(moment.replace(microsecond=0).isoformat())
 
 
-def _dynamo(what: str, call: Callable[[], T]) -> T:
-    try:
-        return call()
-    except (ClientError, BotoCoreError) as err:
-        raise DatabaseError(f"{what} failed: {err}") from err
-
-
 def _without_none(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if v is not None}
 
@@ -57,15 +49,13 @@ class VideoRepository:
     def previous_snapshot(self, video_id: str, before: datetime) -> Snapshot | None:
         """The newest snapshot of the video taken before ``before`` (None: never seen)."""
         keys = VIDEO_METADATA_TABLE
-        answer = _dynamo(
-            f"reading the last snapshot of {video_id}",
-            lambda: self._table.query(
+        with aws_errors(f"reading the last snapshot of {video_id}", DatabaseError):
+            answer = self._table.query(
                 KeyConditionExpression=Key(keys.hash_key).eq(video_id)
                 & Key(keys.range_key or "").lt(run_time(before)),
                 ScanIndexForward=False,
                 Limit=1,
-            ),
-        )
+            )
         items = answer.get("Items") or []
         if not items:
             return None
@@ -120,7 +110,8 @@ class VideoRepository:
                         )
                     )
 
-        _dynamo("storing video snapshots", write)
+        with aws_errors("storing video snapshots", DatabaseError):
+            write()
         return len(written)
 
 
@@ -165,19 +156,18 @@ class TrendRepository:
                         )
                     )
 
-        _dynamo(f"storing the ranking of {topic}", write)
+        with aws_errors(f"storing the ranking of {topic}", DatabaseError):
+            write()
 
     def latest_ranking(self, topic: str) -> list[dict[str, Any]]:
         """The newest run's trends of ``topic``, in rank order ([] before the first run)."""
         keys = TREND_ANALYTICS_TABLE
-        newest = _dynamo(
-            f"reading the latest run of {topic}",
-            lambda: self._table.query(
+        with aws_errors(f"reading the latest run of {topic}", DatabaseError):
+            newest = self._table.query(
                 KeyConditionExpression=Key(keys.hash_key).eq(topic),
                 ScanIndexForward=False,
                 Limit=1,
-            ),
-        ).get("Items")
+            ).get("Items")
         if not newest:
             return []
         run_at = str(newest[0]["run_at"])
@@ -187,7 +177,8 @@ class TrendRepository:
             & Key(keys.range_key or "").begins_with(f"{run_at}#")
         }
         while True:
-            page = _dynamo(f"reading the ranking of {topic}", lambda: self._table.query(**query))
+            with aws_errors(f"reading the ranking of {topic}", DatabaseError):
+                page = self._table.query(**query)
             found += page.get("Items") or []
             if "LastEvaluatedKey" not in page:
                 return found

@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
 from boto3.dynamodb.types import TypeSerializer
-from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.trends.exceptions import DatabaseError
 from chalicelib.trends.names import NIGHT_INDEX
-from shared.dynamo import conditional_write
+from shared.dynamo import aws_errors, conditional_write
 from shared.timestamps import utc_iso
 
 if TYPE_CHECKING:
@@ -65,10 +64,8 @@ class VideoStore:
         return self._state
 
     def get(self, video_id: str) -> dict[str, Any] | None:
-        try:
+        with aws_errors(f"reading video {video_id}", DatabaseError):
             item = self._videos.get_item(Key={"video_id": video_id}, ConsistentRead=True)
-        except (ClientError, BotoCoreError) as err:
-            raise DatabaseError(f"reading video {video_id} failed: {err}") from err
         found = item.get("Item")
         return _plain(found) if found else None
 
@@ -79,22 +76,18 @@ class VideoStore:
             "IndexName": NIGHT_INDEX.name,
             "KeyConditionExpression": Key(NIGHT_INDEX.hash_key).eq(night),
         }
-        try:
+        with aws_errors(f"listing night {night}'s videos", DatabaseError):
             while True:
                 page = self._videos.query(**query)
                 items.extend(page.get("Items") or [])
                 if "LastEvaluatedKey" not in page:
                     break
                 query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except (ClientError, BotoCoreError) as err:
-            raise DatabaseError(f"listing night {night}'s videos failed: {err}") from err
         return [_plain(item) for item in items]
 
     def month_spend(self, moment: datetime) -> float:
-        try:
+        with aws_errors("reading the month's spend", DatabaseError):
             item = self._state.get_item(Key={"state_key": spend_key(moment)}, ConsistentRead=True)
-        except (ClientError, BotoCoreError) as err:
-            raise DatabaseError(f"reading the month's spend failed: {err}") from err
         return float(str((item.get("Item") or {}).get("usd", 0)))
 
     def plan(self, video: Mapping[str, Any], now: datetime) -> bool:
@@ -118,7 +111,7 @@ class VideoStore:
         names = {f"#f{n}": key for n, key in enumerate(fields)}
         values = {f":v{n}": _dynamo_value(value) for n, value in enumerate(fields.values())}
         sets = [f"#f{n} = :v{n}" for n in range(len(fields))] + ["#updated = :updated"]
-        try:
+        with aws_errors(f"updating video {video_id}", DatabaseError):
             self._videos.update_item(
                 Key={"video_id": video_id},
                 UpdateExpression="SET " + ", ".join(sets),
@@ -126,8 +119,6 @@ class VideoStore:
                 ExpressionAttributeNames={**names, "#updated": "updated_at"},
                 ExpressionAttributeValues={**values, ":updated": utc_iso(now.isoformat())},
             )
-        except (ClientError, BotoCoreError) as err:
-            raise DatabaseError(f"updating video {video_id} failed: {err}") from err
 
     def record_stage(
         self, video_id: str, stage: str, cost_usd: float, now: datetime, **fields: Any
@@ -167,18 +158,13 @@ class VideoStore:
             "UpdateExpression": "ADD usd :cost",
             "ExpressionAttributeValues": {":cost": serialize(money(cost_usd))},
         }
-        try:
-            self._client.transact_write_items(
+        return conditional_write(
+            lambda: self._client.transact_write_items(
                 TransactItems=[{"Update": update}, {"Update": spend}]  # type: ignore[typeddict-item]
-            )
-        except ClientError as err:
-            reasons = err.response.get("CancellationReasons") or []
-            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
-                return False
-            raise DatabaseError(f"recording {stage} of video {video_id} failed: {err}") from err
-        except BotoCoreError as err:
-            raise DatabaseError(f"recording {stage} of video {video_id} failed: {err}") from err
-        return True
+            ),
+            f"recording {stage} of video {video_id}",
+            DatabaseError,
+        )
 
 
 def _dynamo_value(value: Any) -> Any:

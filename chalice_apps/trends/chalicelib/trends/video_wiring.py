@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -20,6 +20,9 @@ from chalicelib.trends.video_records import VideoStore
 from chalicelib.trends.video_stages import VideoDeps
 from shared import aws
 from shared.env import require
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Metrics
 
 MODEL_READ_TIMEOUT_SECONDS = 120
 
@@ -54,7 +57,9 @@ def store() -> VideoStore:
     )
 
 
-def deps() -> VideoDeps:
+def deps(metrics: Metrics) -> VideoDeps:
+    """The pipeline's dependencies, with the invocation's ``metrics`` (the handler flushes
+    them)."""
     return VideoDeps(
         config=config(),
         store=store(),
@@ -68,7 +73,7 @@ def deps() -> VideoDeps:
         sns=client("sns"),
         secrets=client("secretsmanager"),
         alerts_topic_arn=require(env.ALERTS_TOPIC_ARN),
-        metrics=wiring.metrics(),
+        metrics=metrics,
         now=lambda: datetime.now(UTC),
     )
 
