@@ -75,13 +75,19 @@ class LocalStack:
     console: str | None = None
     # Seconds each phase of the start took, in order (stack.json's startup_seconds).
     startup: dict[str, float] = field(default_factory=dict)
+    # What the profiles add to stack.json, asked once (some ask the local AWS): the user
+    # pools and demo data they describe do not change while the stack runs.
+    profile_entries: dict[str, Any] | None = None
 
     @property
     def aws_endpoint(self) -> str:
         return f"http://{self.host}:{self.moto_port}"
 
     def description(self) -> dict[str, Any]:
-        added = stack_entries(self.profiles, SeedContext(self.stack, self.credentials))
+        if self.profile_entries is None:
+            self.profile_entries = stack_entries(
+                self.profiles, SeedContext(self.stack, self.credentials)
+            )
         return {
             "apps": self.apps,
             "api_key": next(iter(self.api_keys.values()), None),
@@ -92,7 +98,7 @@ class LocalStack:
             # POST a fault here to rehearse an outage (README, "Rehearsing an outage").
             "fault_controls": {name: f"{url}{CONTROL_PATH}" for name, url in self.fakes.items()},
             "real": sorted(self.credentials.services() + (["bedrock"] if self.bedrock else [])),
-            **added,
+            **self.profile_entries,
             "logs": str(self.log_dir),
             "inbox": str(self.inbox_dir),
             "console": self.console,

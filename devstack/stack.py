@@ -245,10 +245,11 @@ def start(local: LocalStack, exits: ExitStack) -> None:
         )
     phases.done("queue workers started")
     # The local console: an admin page for this stack (devstack/console/).
+    described = local.description()
     local.console = start_console(
         mocks,
-        local.description(),
-        local_session(local.description()),
+        described,
+        local_session(described),
         local.schedules,
         lambda target: fire(local, target, datetime.now(UTC)),
         exits,

@@ -17,12 +17,13 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,12 @@ from devstack.console import graph, try_it
 from devstack.console import operations as ops
 from devstack.console.catalog import Catalog
 from devstack.services.events.schedules import ScheduledTarget
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 STATIC = Path(__file__).parent / "static"
 _TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css"}
@@ -56,21 +63,50 @@ class ConsoleContext:
     fault_controls: dict[str, str]
     fire: Callable[[ScheduledTarget], None]
 
-    def __post_init__(self) -> None:
-        at = self.endpoint
-        self.dynamodb = self.session.client("dynamodb", endpoint_url=at)
-        self.sqs = self.session.client("sqs", endpoint_url=at)
-        self.cloudwatch = self.session.client("cloudwatch", endpoint_url=at)
-        self.sfn = self.session.client("stepfunctions", endpoint_url=at)
+    # The clients are made when a page first needs them, not at the stack's start: making
+    # five (each service's model read from disk) took seconds while the workers started.
+    # One at a time: a boto3 session makes clients on one thread at a time.
+    _making: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def _client(self, service: str, config: Config | None = None) -> Any:
+        with self._making:
+            return self.session.client(  # type: ignore[call-overload]
+                service, endpoint_url=self.endpoint, config=config
+            )
+
+    @cached_property
+    def dynamodb(self) -> DynamoDBClient:
+        client: DynamoDBClient = self._client("dynamodb")
+        return client
+
+    @cached_property
+    def sqs(self) -> SQSClient:
+        client: SQSClient = self._client("sqs")
+        return client
+
+    @cached_property
+    def cloudwatch(self) -> Any:
+        """Untyped: the CloudWatch stubs are not installed."""
+        return self._client("cloudwatch")
+
+    @cached_property
+    def sfn(self) -> SFNClient:
+        client: SFNClient = self._client("stepfunctions")
+        return client
+
+    @cached_property
+    def lambda_client(self) -> LambdaClient:
+        """An invocation may take a cold start and the function's whole timeout; never
+        retried: a second run is not what the person asked for."""
         longest = max((f.timeout for f in self.catalog.functions.values()), default=3)
-        # An invocation may take a cold start and the function's whole timeout; never
-        # retried: a second run is not what the person asked for.
-        self.lambda_client = self.session.client(
-            "lambda",
-            endpoint_url=at,
-            config=Config(read_timeout=longest + 90, retries={"total_max_attempts": 1}),
+        client: LambdaClient = self._client(
+            "lambda", Config(read_timeout=longest + 90, retries={"total_max_attempts": 1})
         )
-        self.http = requests.Session()
+        return client
+
+    @cached_property
+    def http(self) -> requests.Session:
+        return requests.Session()
 
 
 Handler = Callable[[ConsoleContext, re.Match[str], dict[str, str], Any], Any]

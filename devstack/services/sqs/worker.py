@@ -99,12 +99,17 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
 
-    handler = getattr(load_app(args.app), args.handler.removeprefix("app."))
     sqs = boto3.client("sqs", region_name=args.region)
+    # The app is imported for the first batch, as Lambda initialises an environment for its
+    # first invocation: a stack's workers then cost nothing until their queue has work.
+    handlers: list[Callable[..., Any]] = []
 
     tag = f"[{args.function_name}]"
 
     def invoke(event: dict[str, Any]) -> Any:
+        if not handlers:  # the init phase: outside the invocation's timeout, as in Lambda
+            handlers.append(getattr(load_app(args.app), args.handler.removeprefix("app.")))
+        handler = handlers[0]
         # A context per invocation, as Lambda gives: its remaining time counts from now (one
         # made at start-up told every later invocation it had no time left).
         context = LambdaContext(args.function_name, args.memory, max_runtime_ms=args.timeout * 1000)
