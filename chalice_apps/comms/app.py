@@ -29,7 +29,7 @@ app = ApiApp("comms", logger("comms-router"))
     content_types=["application/json"],
 )
 def initiate_conversation_route() -> Response:
-    from chalicelib.comms.router.service import initiate_conversation  # first use
+    from chalicelib.comms.routing import initiate_conversation  # first use
 
     accepted = initiate_conversation(
         app.request.raw_body, app.query, wiring.company_configs(), wiring.channel_queues()

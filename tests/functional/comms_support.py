@@ -22,9 +22,9 @@ from chalice.local import LambdaContext
 from chalice.test import Client
 
 from chalicelib.comms import names
+from chalicelib.comms.context import build_context, conversation_id_for
+from chalicelib.comms.dispatch import ChannelQueues
 from chalicelib.comms.names import CHANNELS, channel_dlq, channel_queue
-from chalicelib.comms.router.context import build_context, conversation_id_for
-from chalicelib.comms.router.dispatch import ChannelQueues
 from devstack.mocks import MotoMocks
 from devstack.profiles.comms import DEMO_COMPANY_ID, DEMO_PROJECT_ID, demo_company_config
 from devstack.services.awslambda.apps import load_app

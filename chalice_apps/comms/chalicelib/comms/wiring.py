@@ -21,17 +21,17 @@ from shared import aws
 from shared.env import SECRETS_CACHE_SECONDS, require
 
 if TYPE_CHECKING:
+    from chalicelib.comms.company_config import CompanyConfigRepository
+    from chalicelib.comms.dispatch import ChannelQueues
     from chalicelib.comms.processor.conversations import ConversationRepository
     from chalicelib.comms.processor.credentials import Credentials
-    from chalicelib.comms.router.company_config import CompanyConfigRepository
-    from chalicelib.comms.router.dispatch import ChannelQueues
 
 DEFAULT_CONFIG_CACHE_SECONDS = 60.0
 
 
 @cache
 def company_configs() -> CompanyConfigRepository:
-    from chalicelib.comms.router.company_config import CompanyConfigRepository
+    from chalicelib.comms.company_config import CompanyConfigRepository
 
     table = aws.dynamodb().Table(require(env.COMPANY_DATA_TABLE))
     seconds = float(os.environ.get(env.CONFIG_CACHE_SECONDS, DEFAULT_CONFIG_CACHE_SECONDS))
@@ -40,7 +40,7 @@ def company_configs() -> CompanyConfigRepository:
 
 @cache
 def channel_queues() -> ChannelQueues:
-    from chalicelib.comms.router.dispatch import ChannelQueues
+    from chalicelib.comms.dispatch import ChannelQueues
 
     return ChannelQueues(aws.sqs(), json.loads(require(env.CHANNEL_QUEUE_URLS)))
 

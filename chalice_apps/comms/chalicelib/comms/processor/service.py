@@ -42,7 +42,7 @@ _INTERRUPTED = "an earlier attempt stopped while sending"
 CLOCK_SKEW = timedelta(seconds=2)
 # Kept free while OpenAI is asked: one full attempt of the provider's send, which follows.
 SEND_RESERVE_SECONDS = 10.0
-# The fields that make a JSON object a context object (``router/context.py`` writes them).
+# The fields that make a JSON object a context object (the router's ``context.py`` writes them).
 _CONTEXT_FIELDS = frozenset({"frontend_payload", "company_data_payload", "conversation_data"})
 
 
