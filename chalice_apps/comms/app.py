@@ -71,8 +71,8 @@ def sendgrid_events_route() -> Response:
 
 def _process(event: SQSEvent, channel: str) -> dict[str, Any]:
     # First use: OpenAI's and Twilio's SDKs cost about 0.5 s of a cold start.
-    from chalicelib.comms.processor import wiring as processor_wiring
-    from chalicelib.comms.processor.batch import handle_batch
+    from chalicelib.comms import processor_wiring
+    from chalicelib.comms.batch import handle_batch
 
     return handle_batch(
         event.to_dict(),

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from chalicelib.comms.company_config import CompanyConfigRepository
-from chalicelib.comms.processor.conversations import (
+from chalicelib.comms.conversations import (
     MAX_ADDRESS_LENGTH,
     ConversationKey,
     ConversationRepository,
