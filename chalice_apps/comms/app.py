@@ -43,7 +43,7 @@ def initiate_conversation_route() -> Response:
     content_types=["application/x-www-form-urlencoded"],
 )
 def twilio_status_route() -> Response:
-    from chalicelib.comms.status.callbacks import record_status  # first use
+    from chalicelib.comms.callbacks import record_status  # first use
 
     update = record_status(
         app.request.raw_body,
@@ -57,7 +57,7 @@ def twilio_status_route() -> Response:
 
 @app.route(names.SENDGRID_EVENTS_PATH, methods=["POST"], content_types=["application/json"])
 def sendgrid_events_route() -> Response:
-    from chalicelib.comms.status.email_events import record_events  # first use
+    from chalicelib.comms.email_events import record_events  # first use
 
     recorded = record_events(
         app.request.raw_body,

@@ -1,5 +1,5 @@
 """What can go wrong in comms, by area: the router's refusals, then how a processor's message
-can fail.
+can fail, then why a delivery report was refused.
 
 The router's refusals carry the HTTP status and the contract's error_code (``ApiError``), so the
 app's one error mapper renders them by type, never by message text. A body that is not a JSON
@@ -9,6 +9,10 @@ object, or nested too deep, is refused by the shared parser
 A processor's transient failures go back to SQS (and to the DLQ after 3 receives); permanent
 ones are recorded on the conversation as ``failed`` and never retried; a message no processor
 can read (a poison message) goes to the DLQ at once.
+
+Twilio reads only a delivery report's status: a 4xx is final for it (it does not retry), so
+every refusal of a report is one a retry could not change, and SendGrid's retries of a refused
+post change nothing either.
 """
 
 from __future__ import annotations
@@ -124,3 +128,46 @@ class DeliveryUnknownError(TransientError):
     """The send may or may not have gone out (its answer was lost after the request may have
     reached the provider: ``transport.may_have_gone_out``): it is never repeated. The
     conversation stays ``sending``; the redelivery asks the provider."""
+
+
+# Why a delivery report was refused.
+
+
+class InvalidCallbackError(ApiError):
+    """The posted form is not UTF-8, or lacks a field Twilio always sends, or names a
+    status Twilio does not have."""
+
+    status = 400
+    error_code = "INVALID_CALLBACK"
+
+    def __init__(self, message: str, problems: Sequence[FieldProblem] = ()) -> None:
+        super().__init__(message, problems=problems)
+
+
+class CallbackNotVerifiedError(ApiError):
+    """No signature, a wrong one, or no conversation to check it against: one answer for all
+    three, so a caller without Twilio's auth token learns nothing about our conversations."""
+
+    status = 403
+    error_code = "SIGNATURE_INVALID"
+
+    def __init__(self) -> None:
+        super().__init__("the X-Twilio-Signature of this callback could not be verified")
+
+
+class EventsNotVerifiedError(ApiError):
+    """No signature or timestamp, a timestamp too old or too new (a replay), a company with no
+    verification key, or a wrong signature: one answer for all, as for Twilio's callbacks."""
+
+    status = 403
+    error_code = "SIGNATURE_INVALID"
+
+    def __init__(self) -> None:
+        super().__init__("the signature of these SendGrid events could not be verified")
+
+
+class InvalidEventsError(ApiError):
+    """A signed body that is not SendGrid's JSON array of event objects."""
+
+    status = 400
+    error_code = "INVALID_EVENTS"

@@ -13,7 +13,7 @@ closed without an answer, a read timeout, a 5xx without SendGrid's body:
 (``DeliveryUnknownError``).
 
 Each mail carries the conversation's key in ``custom_args``, which SendGrid hands back in
-every event of its Event Webhook (``status/email_events.py``).
+every event of its Event Webhook (``email_events.py``).
 """
 
 from __future__ import annotations

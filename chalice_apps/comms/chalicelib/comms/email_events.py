@@ -29,8 +29,8 @@ from chalicelib.comms.conversations import (
     ConversationKey,
     ConversationRepository,
 )
-from chalicelib.comms.status.exceptions import EventsNotVerifiedError, InvalidEventsError
-from chalicelib.comms.status.sendgrid_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from chalicelib.comms.exceptions import EventsNotVerifiedError, InvalidEventsError
+from chalicelib.comms.sendgrid_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from shared.observability import logger
 from shared.query import checked_parameters
 

@@ -24,8 +24,11 @@ from chalicelib.comms.conversations import (
     ConversationRepository,
 )
 from chalicelib.comms.credentials import Credentials
-from chalicelib.comms.exceptions import PermanentFailureError
-from chalicelib.comms.status.exceptions import CallbackNotVerifiedError, InvalidCallbackError
+from chalicelib.comms.exceptions import (
+    CallbackNotVerifiedError,
+    InvalidCallbackError,
+    PermanentFailureError,
+)
 from shared.errors import FieldProblem, InvalidQueryError, ParameterProblem, TransientError
 from shared.observability import logger
 from shared.query import checked_parameters
