@@ -29,7 +29,7 @@ app = ApiApp("comms", logger("comms-router"))
     content_types=["application/json"],
 )
 def initiate_conversation_route() -> Response:
-    from chalicelib.comms.router.service import initiate_conversation  # first use
+    from chalicelib.comms.routing import initiate_conversation  # first use
 
     accepted = initiate_conversation(
         app.request.raw_body, app.query, wiring.company_configs(), wiring.channel_queues()
@@ -43,7 +43,7 @@ def initiate_conversation_route() -> Response:
     content_types=["application/x-www-form-urlencoded"],
 )
 def twilio_status_route() -> Response:
-    from chalicelib.comms.status.callbacks import record_status  # first use
+    from chalicelib.comms.callbacks import record_status  # first use
 
     update = record_status(
         app.request.raw_body,
@@ -57,7 +57,7 @@ def twilio_status_route() -> Response:
 
 @app.route(names.SENDGRID_EVENTS_PATH, methods=["POST"], content_types=["application/json"])
 def sendgrid_events_route() -> Response:
-    from chalicelib.comms.status.email_events import record_events  # first use
+    from chalicelib.comms.email_events import record_events  # first use
 
     recorded = record_events(
         app.request.raw_body,
@@ -71,8 +71,8 @@ def sendgrid_events_route() -> Response:
 
 def _process(event: SQSEvent, channel: str) -> dict[str, Any]:
     # First use: OpenAI's and Twilio's SDKs cost about 0.5 s of a cold start.
-    from chalicelib.comms.processor import wiring as processor_wiring
-    from chalicelib.comms.processor.batch import handle_batch
+    from chalicelib.comms import processor_wiring
+    from chalicelib.comms.batch import handle_batch
 
     return handle_batch(
         event.to_dict(),

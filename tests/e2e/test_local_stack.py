@@ -252,7 +252,7 @@ def alarm_emails(inbox: Path, alarm: str) -> list[dict[str, Any]]:
 def test_a_message_that_always_fails_is_in_the_dlq_after_three_receives_and_its_alarm_mails(
     local_stack: dict[str, Any],
 ) -> None:
-    from chalicelib.comms.router.context import build_context
+    from chalicelib.comms.context import build_context
 
     sqs = aws(local_stack, "sqs")
     config = demo_company_config()

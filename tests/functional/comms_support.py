@@ -22,9 +22,9 @@ from chalice.local import LambdaContext
 from chalice.test import Client
 
 from chalicelib.comms import names
+from chalicelib.comms.context import build_context, conversation_id_for
+from chalicelib.comms.dispatch import ChannelQueues
 from chalicelib.comms.names import CHANNELS, channel_dlq, channel_queue
-from chalicelib.comms.router.context import build_context, conversation_id_for
-from chalicelib.comms.router.dispatch import ChannelQueues
 from devstack.mocks import MotoMocks
 from devstack.profiles.comms import DEMO_COMPANY_ID, DEMO_PROJECT_ID, demo_company_config
 from devstack.services.awslambda.apps import load_app
@@ -47,10 +47,10 @@ PROCESSOR_TIMEOUT_SECONDS = 90
 def openai_attempts(function_timeout: float = PROCESSOR_TIMEOUT_SECONDS) -> int:
     """How many times a processor asks OpenAI for one answer in an invocation given the
     function's whole timeout (``ai.py`` plans its attempts against the time left)."""
-    from chalicelib.comms.processor import ai
-    from chalicelib.comms.processor.budget import Budget
-    from chalicelib.comms.processor.retry import longest_wait
-    from chalicelib.comms.processor.service import SEND_RESERVE_SECONDS
+    from chalicelib.comms import ai
+    from chalicelib.comms.budget import Budget
+    from chalicelib.comms.retry import longest_wait
+    from chalicelib.comms.sending import SEND_RESERVE_SECONDS
 
     budget = Budget(lambda: function_timeout).keeping(SEND_RESERVE_SECONDS)
     wait = longest_wait(ai.MAX_RETRY_AFTER_SECONDS)
@@ -179,8 +179,7 @@ def channel_processor(
     )
     monkeypatch.setenv("RETRY_BASE_SECONDS", "0.01")
     module = load_app("comms")
-    from chalicelib.comms import wiring
-    from chalicelib.comms.processor import wiring as processor_wiring
+    from chalicelib.comms import processor_wiring, wiring
 
     wiring.reset()
     processor_wiring.reset()

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.comms.router.company_config import CompanyConfigRepository
+from chalicelib.comms.company_config import CompanyConfigRepository
 from tests.conftest import REGION
 
 

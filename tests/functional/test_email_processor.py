@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from chalicelib.comms import names
-from chalicelib.comms.processor.ai import load_prompt
+from chalicelib.comms.ai import load_prompt
 from devstack.fakes.base import Fault
 from devstack.fakes.openai import FakeOpenAI, openai_error
 from devstack.fakes.sendgrid import (
@@ -286,10 +286,10 @@ def test_a_hung_mail_send_is_never_repeated_and_fails_as_delivery_unknown(
 ) -> None:
     """SendGrid cannot be asked which mail it sent (only with a paid add-on): a send that
     timed out after it went out is never repeated, and the conversation fails."""
-    from chalicelib.comms.processor import wiring
+    from chalicelib.comms import processor_wiring
 
     monkeypatch.setenv("PROVIDER_TIMEOUT_SECONDS", "0.5")
-    wiring.reset()
+    processor_wiring.reset()
     context = email.send()
     email.sendgrid.fail_next(Fault("/v3/mail/send", status=200, delay_seconds=3))
 
@@ -346,18 +346,18 @@ def test_a_send_whose_answer_is_lost_is_never_repeated_and_fails_as_delivery_unk
 def test_a_send_that_never_connected_is_retried_and_the_redelivery_sends_once(
     email: EmailProcessor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib.comms.processor import wiring
+    from chalicelib.comms import processor_wiring
 
     context = email.send()
     monkeypatch.setenv("SENDGRID_API_BASE_URL", closed_port_url())
-    wiring.reset()
+    processor_wiring.reset()
 
     refused = email.deliver(visibility_timeout=0)
 
     assert len(refused.failed) == 1
     assert email.status(context) == "processing"  # nothing went out: free to send
     monkeypatch.setenv("SENDGRID_API_BASE_URL", email.sendgrid.url)
-    wiring.reset()
+    processor_wiring.reset()
 
     assert email.deliver().failed == []
     (mail,) = email.mail_to(EMAIL)

@@ -406,7 +406,7 @@ def refuse_final_write() -> None:
     SID) once, through botocore's own event hooks on the processor's client."""
     from botocore.exceptions import ClientError
 
-    from chalicelib.comms.processor import wiring
+    from chalicelib.comms import processor_wiring
 
     refused: list[bool] = []
 
@@ -417,7 +417,7 @@ def refuse_final_write() -> None:
                 {"Error": {"Code": "InternalServerError", "Message": "down"}}, "UpdateItem"
             )
 
-    client = wiring.processor_deps().conversations.table.meta.client
+    client = processor_wiring.processor_deps().conversations.table.meta.client
     client.meta.events.register("provide-client-params.dynamodb.UpdateItem", refuse)
 
 
@@ -447,11 +447,11 @@ def test_a_failed_final_write_logs_the_marker_and_never_resends(
 def test_the_heartbeat_keeps_a_slow_message_from_a_second_consumer(
     processor: Processor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib.comms.processor import wiring
+    from chalicelib.comms import processor_wiring
 
     monkeypatch.setenv("HEARTBEAT_INTERVAL_SECONDS", "0.5")
     monkeypatch.setenv("VISIBILITY_TIMEOUT_SECONDS", "2")
-    wiring.reset()
+    processor_wiring.reset()
     processor.enqueue()
     processor.openai.fail_next(Fault("/v1/responses", status=200, delay_seconds=4.5))
     in_flight_before = int(
@@ -648,7 +648,7 @@ def throttle_dynamodb(operation: str, times: int) -> list[str]:
     from botocore.compat import HTTPHeaders
     from moto.core.models import botocore_stubber
 
-    from chalicelib.comms.processor import wiring
+    from chalicelib.comms import processor_wiring
 
     tried: list[str] = []
     body = {
@@ -673,7 +673,7 @@ def throttle_dynamodb(operation: str, times: int) -> list[str]:
                 )
         return botocore_stubber(event_name=event_name, request=request, **kwargs)
 
-    events = wiring.processor_deps().conversations.table.meta.client.meta.events
+    events = processor_wiring.processor_deps().conversations.table.meta.client.meta.events
     # A callable object; botocore's stubs type handlers as functions.
     events.unregister("before-send", botocore_stubber)  # type: ignore[arg-type]
     events.register("before-send", wire)
@@ -816,10 +816,10 @@ def test_a_retried_draft_reuses_the_conversations_openai_conversation(
 def test_a_hung_twilio_call_times_out_is_never_repeated_and_is_found_on_redelivery(
     processor: Processor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib.comms.processor import wiring
+    from chalicelib.comms import processor_wiring
 
     monkeypatch.setenv("PROVIDER_TIMEOUT_SECONDS", "0.5")
-    wiring.reset()
+    processor_wiring.reset()
     context = processor.enqueue()
     # Twilio takes 4 s, then accepts the message: long after the processor stopped waiting.
     processor.twilio.fail_next(Fault("/Messages.json", status=200, delay_seconds=4))
@@ -844,7 +844,7 @@ def crash_at_update(value: str, after_the_write: bool) -> None:
     """End the processor once, at the next UpdateItem that sets ``value`` (":sending_at",
     ":message_sid"), with an error nothing handles, as a Lambda timeout or a killed process
     ends an invocation: before the write reaches DynamoDB, or after DynamoDB applied it."""
-    from chalicelib.comms.processor import wiring
+    from chalicelib.comms import processor_wiring
 
     state = {"armed": False, "done": False}
 
@@ -864,7 +864,7 @@ def crash_at_update(value: str, after_the_write: bool) -> None:
             state.update(armed=False, done=True)
             raise Crash(f"the process died after writing {value}")
 
-    events = wiring.processor_deps().conversations.table.meta.client.meta.events
+    events = processor_wiring.processor_deps().conversations.table.meta.client.meta.events
     events.register("provide-client-params.dynamodb.UpdateItem", note)
     events.register("after-call.dynamodb.UpdateItem", crash)
 
@@ -997,11 +997,11 @@ def test_a_5xx_without_twilios_body_is_never_repeated_and_twilio_is_asked(
 def test_a_send_that_never_connected_is_retried_and_the_redelivery_sends_once(
     processor: Processor, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from chalicelib.comms.processor import wiring
+    from chalicelib.comms import processor_wiring
 
     context = processor.enqueue()
     monkeypatch.setenv("TWILIO_API_BASE_URL", closed_port_url())
-    wiring.reset()
+    processor_wiring.reset()
 
     refused = processor.deliver(visibility_timeout=0)
 
@@ -1010,7 +1010,7 @@ def test_a_send_that_never_connected_is_retried_and_the_redelivery_sends_once(
     (line,) = [entry for entry in logged(capsys) if entry["level"] == "ERROR"]
     assert line["reason"].startswith("TransientError: Twilio still failing after retries")
     monkeypatch.setenv("TWILIO_API_BASE_URL", processor.twilio.url)
-    wiring.reset()
+    processor_wiring.reset()
 
     retried = processor.deliver()
 
@@ -1025,7 +1025,7 @@ def test_a_send_that_never_connected_is_retried_and_the_redelivery_sends_once(
 def test_a_dropped_answer_is_what_requests_calls_a_lost_connection(processor: Processor) -> None:
     """The fake's ``drop_after_handling`` fails a client as a connection lost after the
     request went out, and a refused connection as one that never did."""
-    from chalicelib.comms.processor.transport import may_have_gone_out, never_sent
+    from chalicelib.comms.transport import may_have_gone_out, never_sent
 
     processor.twilio.fail_next(Fault("/_nowhere", action="drop_after_handling"))
     with pytest.raises(requests.ConnectionError) as dropped:

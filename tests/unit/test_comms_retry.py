@@ -14,17 +14,17 @@ import urllib3.exceptions
 from tenacity import RetryError
 from twilio.base.exceptions import TwilioRestException
 
-from chalicelib.comms.processor.budget import RESERVE_SECONDS, Budget, CallPlan, OutOfTimeError
-from chalicelib.comms.processor.mail import is_transient as sendgrid_transient
-from chalicelib.comms.processor.mail import seconds_until
-from chalicelib.comms.processor.messaging import is_transient as twilio_transient
-from chalicelib.comms.processor.messaging import is_transient_read as twilio_transient_read
-from chalicelib.comms.processor.retry import (
+from chalicelib.comms.budget import RESERVE_SECONDS, Budget, CallPlan, OutOfTimeError
+from chalicelib.comms.mail import is_transient as sendgrid_transient
+from chalicelib.comms.mail import seconds_until
+from chalicelib.comms.messaging import is_transient as twilio_transient
+from chalicelib.comms.messaging import is_transient_read as twilio_transient_read
+from chalicelib.comms.retry import (
     RetryLaterError,
     provider_retrying,
     retry_after_seconds,
 )
-from chalicelib.comms.processor.transport import (
+from chalicelib.comms.transport import (
     UnexplainedServerError,
     may_have_gone_out,
     never_sent,

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.comms.router.context import build_context, conversation_id_for
-from chalicelib.comms.router.exceptions import InvalidRequestError
-from chalicelib.comms.router.validation import parse_request
+from chalicelib.comms.context import build_context, conversation_id_for
+from chalicelib.comms.exceptions import InvalidRequestError
+from chalicelib.comms.validation import parse_request
 from shared.errors import MalformedJsonError
 
 

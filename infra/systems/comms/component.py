@@ -162,7 +162,7 @@ class CommsSystem(FleetSystem[CommsSettings]):
                     "Resource": [queue.arn],
                 },
                 {
-                    # A poison message goes to the DLQ at once (processor/poison.py).
+                    # A poison message goes to the DLQ at once (chalicelib/comms/poison.py).
                     "Sid": "DeadLetterPoisonMessages",
                     "Action": ["sqs:SendMessage"],
                     "Resource": [queue.dlq.arn],

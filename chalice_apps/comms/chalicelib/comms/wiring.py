@@ -1,5 +1,5 @@
 """Builds the router's and the delivery callbacks' dependencies from the environment, once
-per warm function (the processors' are in ``processor/wiring.py``, which loads the OpenAI
+per warm function (the processors' are in ``processor_wiring.py``, which loads the OpenAI
 and Twilio SDKs: the API handler never imports it).
 
 Lazy on purpose: importing the app builds nothing, so cold start stays small and tests can
@@ -21,17 +21,17 @@ from shared import aws
 from shared.env import SECRETS_CACHE_SECONDS, require
 
 if TYPE_CHECKING:
-    from chalicelib.comms.processor.conversations import ConversationRepository
-    from chalicelib.comms.processor.credentials import Credentials
-    from chalicelib.comms.router.company_config import CompanyConfigRepository
-    from chalicelib.comms.router.dispatch import ChannelQueues
+    from chalicelib.comms.company_config import CompanyConfigRepository
+    from chalicelib.comms.conversations import ConversationRepository
+    from chalicelib.comms.credentials import Credentials
+    from chalicelib.comms.dispatch import ChannelQueues
 
 DEFAULT_CONFIG_CACHE_SECONDS = 60.0
 
 
 @cache
 def company_configs() -> CompanyConfigRepository:
-    from chalicelib.comms.router.company_config import CompanyConfigRepository
+    from chalicelib.comms.company_config import CompanyConfigRepository
 
     table = aws.dynamodb().Table(require(env.COMPANY_DATA_TABLE))
     seconds = float(os.environ.get(env.CONFIG_CACHE_SECONDS, DEFAULT_CONFIG_CACHE_SECONDS))
@@ -40,14 +40,14 @@ def company_configs() -> CompanyConfigRepository:
 
 @cache
 def channel_queues() -> ChannelQueues:
-    from chalicelib.comms.router.dispatch import ChannelQueues
+    from chalicelib.comms.dispatch import ChannelQueues
 
     return ChannelQueues(aws.sqs(), json.loads(require(env.CHANNEL_QUEUE_URLS)))
 
 
 @cache
 def conversations() -> ConversationRepository:
-    from chalicelib.comms.processor.conversations import ConversationRepository
+    from chalicelib.comms.conversations import ConversationRepository
 
     return ConversationRepository(aws.dynamodb().Table(require(env.CONVERSATIONS_TABLE)))
 
@@ -57,7 +57,7 @@ def credentials() -> Credentials:
     """Secrets for this function: the OpenAI key only where the deployment names one."""
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-    from chalicelib.comms.processor.credentials import Credentials
+    from chalicelib.comms.credentials import Credentials
 
     return Credentials(
         SecretsProvider(boto3_client=aws.secretsmanager()),

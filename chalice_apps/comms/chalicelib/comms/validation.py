@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.comms.router.exceptions import InvalidRequestError
-from chalicelib.comms.router.models import InitiateConversationRequest
+from chalicelib.comms.exceptions import InvalidRequestError
+from chalicelib.comms.request_body import InitiateConversationRequest
 from shared.errors import FieldProblem
 from shared.json_body import parse_json_object
 from shared.query import checked_parameters

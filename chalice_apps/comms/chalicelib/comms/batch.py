@@ -23,11 +23,11 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from chalicelib.comms.processor.budget import Budget
-from chalicelib.comms.processor.exceptions import InvalidContextError
-from chalicelib.comms.processor.heartbeat import SqsHeartbeat
-from chalicelib.comms.processor.poison import dead_letter
-from chalicelib.comms.processor.service import Outcome, ProcessorDeps, process_context
+from chalicelib.comms.budget import Budget
+from chalicelib.comms.exceptions import InvalidContextError
+from chalicelib.comms.heartbeat import SqsHeartbeat
+from chalicelib.comms.poison import dead_letter
+from chalicelib.comms.sending import Outcome, ProcessorDeps, process_context
 from shared.errors import TransientError
 from shared.observability import logger
 

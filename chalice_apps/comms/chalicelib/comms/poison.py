@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.comms.processor.exceptions import InvalidContextError
+from chalicelib.comms.exceptions import InvalidContextError
 from shared.errors import TransientError
 from shared.observability import logger
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.comms.router.exceptions import MessageTooLargeError
+from chalicelib.comms.exceptions import MessageTooLargeError
 from shared.errors import ConfigurationError, TransientError
 from shared.serialization import dumps
 

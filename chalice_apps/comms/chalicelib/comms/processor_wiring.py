@@ -16,18 +16,18 @@ import requests
 from openai import OpenAI
 
 from chalicelib.comms import env, names
-from chalicelib.comms.processor.batch import OwnQueue
-from chalicelib.comms.processor.conversations import ConversationKey
-from chalicelib.comms.processor.credentials import SendGridCredentials, TwilioCredentials
-from chalicelib.comms.processor.models import ContextObject
-from chalicelib.comms.processor.outbound import Outbound
-from chalicelib.comms.processor.service import ProcessorDeps
+from chalicelib.comms.batch import OwnQueue
+from chalicelib.comms.context_object import ContextObject
+from chalicelib.comms.conversations import ConversationKey
+from chalicelib.comms.credentials import SendGridCredentials, TwilioCredentials
+from chalicelib.comms.outbound import Outbound
+from chalicelib.comms.sending import ProcessorDeps
 from chalicelib.comms.wiring import conversations, credentials
 from shared.env import API_URL, require
 
 if TYPE_CHECKING:
-    from chalicelib.comms.processor.mail import SendGridSender
-    from chalicelib.comms.processor.messaging import TwilioSender
+    from chalicelib.comms.mail import SendGridSender
+    from chalicelib.comms.messaging import TwilioSender
 
 
 @cache
@@ -45,7 +45,7 @@ def _outbound(channel: str, context: ContextObject, key: ConversationKey) -> Out
     credentials (``ProcessorDeps.outbound``)."""
     config = context.channel_config(channel)
     if channel == "email":
-        from chalicelib.comms.processor.mail import MailOutbound
+        from chalicelib.comms.mail import MailOutbound
 
         return MailOutbound(
             _sendgrid_sender(credentials().sendgrid(config.credentials_id)),
@@ -53,7 +53,7 @@ def _outbound(channel: str, context: ContextObject, key: ConversationKey) -> Out
             key,
             context.frontend_payload.recipient_data.full_name(),
         )
-    from chalicelib.comms.processor.messaging import TwilioOutbound, status_callback_url
+    from chalicelib.comms.messaging import TwilioOutbound, status_callback_url
 
     return TwilioOutbound(
         _twilio_sender(credentials().twilio(config.credentials_id)),
@@ -97,7 +97,7 @@ def _openai_client(api_key: str) -> OpenAI:
 
 @lru_cache(maxsize=32)
 def _twilio_sender(credentials: TwilioCredentials) -> TwilioSender:
-    from chalicelib.comms.processor.messaging import TIMEOUT_SECONDS, TwilioSender, twilio_client
+    from chalicelib.comms.messaging import TIMEOUT_SECONDS, TwilioSender, twilio_client
 
     client = twilio_client(
         credentials.account_sid, credentials.auth_token, _timeout_seconds(TIMEOUT_SECONDS)
@@ -111,7 +111,7 @@ def _twilio_sender(credentials: TwilioCredentials) -> TwilioSender:
 
 @lru_cache(maxsize=32)
 def _sendgrid_sender(credentials: SendGridCredentials) -> SendGridSender:
-    from chalicelib.comms.processor.mail import TIMEOUT_SECONDS, SendGridSender
+    from chalicelib.comms.mail import TIMEOUT_SECONDS, SendGridSender
 
     return SendGridSender(
         requests.Session(),

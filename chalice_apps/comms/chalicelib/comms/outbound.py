@@ -1,6 +1,6 @@
 """What the processor needs of a channel's provider, whichever it is (Twilio for WhatsApp and
 SMS, SendGrid for e-mail): send the drafted first message, and say afterwards whether a send
-that was interrupted went out. ``processor/wiring.py`` builds one per conversation."""
+that was interrupted went out. ``processor_wiring.py`` builds one per conversation."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from chalicelib.comms.processor.ai import Drafted
-    from chalicelib.comms.processor.budget import Budget
+    from chalicelib.comms.ai import Drafted
+    from chalicelib.comms.budget import Budget
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ import openai
 from openai import OpenAI
 from tenacity import RetryError
 
-from chalicelib.comms.processor.budget import Budget
-from chalicelib.comms.processor.exceptions import PermanentFailureError
-from chalicelib.comms.processor.models import ContextObject
-from chalicelib.comms.processor.retry import (
+from chalicelib.comms.budget import Budget
+from chalicelib.comms.context_object import ContextObject
+from chalicelib.comms.exceptions import PermanentFailureError
+from chalicelib.comms.retry import (
     RetryLaterError,
     longest_wait,
     provider_retrying,

@@ -14,22 +14,22 @@ from openai import OpenAI
 from pydantic import ValidationError
 
 from chalicelib.comms import names
-from chalicelib.comms.processor.ai import draft_first_message, open_conversation
-from chalicelib.comms.processor.budget import Budget
-from chalicelib.comms.processor.conversations import (
+from chalicelib.comms.ai import draft_first_message, open_conversation
+from chalicelib.comms.budget import Budget
+from chalicelib.comms.context_object import ContextObject
+from chalicelib.comms.conversations import (
     ConversationKey,
     ConversationRepository,
     Status,
 )
-from chalicelib.comms.processor.credentials import Credentials
-from chalicelib.comms.processor.exceptions import (
+from chalicelib.comms.credentials import Credentials
+from chalicelib.comms.exceptions import (
     DeliveryUnknownError,
     InvalidContextError,
     PermanentFailureError,
     PoisonKind,
 )
-from chalicelib.comms.processor.models import ContextObject
-from chalicelib.comms.processor.outbound import Outbound
+from chalicelib.comms.outbound import Outbound
 from shared.errors import TransientError
 from shared.observability import logger
 from shared.storable import dynamo_value
@@ -42,7 +42,7 @@ _INTERRUPTED = "an earlier attempt stopped while sending"
 CLOCK_SKEW = timedelta(seconds=2)
 # Kept free while OpenAI is asked: one full attempt of the provider's send, which follows.
 SEND_RESERVE_SECONDS = 10.0
-# The fields that make a JSON object a context object (``router/context.py`` writes them).
+# The fields that make a JSON object a context object (the router's ``context.py`` writes them).
 _CONTEXT_FIELDS = frozenset({"frontend_payload", "company_data_payload", "conversation_data"})
 
 

@@ -32,19 +32,19 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from chalicelib.comms import env
-from chalicelib.comms.processor.ai import Drafted
-from chalicelib.comms.processor.budget import Budget
-from chalicelib.comms.processor.conversations import ConversationKey
-from chalicelib.comms.processor.exceptions import DeliveryUnknownError, PermanentFailureError
-from chalicelib.comms.processor.models import ChannelConfig
-from chalicelib.comms.processor.outbound import Sent
-from chalicelib.comms.processor.retry import (
+from chalicelib.comms.ai import Drafted
+from chalicelib.comms.budget import Budget
+from chalicelib.comms.context_object import ChannelConfig
+from chalicelib.comms.conversations import ConversationKey
+from chalicelib.comms.exceptions import DeliveryUnknownError, PermanentFailureError
+from chalicelib.comms.outbound import Sent
+from chalicelib.comms.retry import (
     RetryLaterError,
     longest_wait,
     provider_retrying,
     retry_after_seconds,
 )
-from chalicelib.comms.processor.transport import (
+from chalicelib.comms.transport import (
     UnexplainedServerError,
     may_have_gone_out,
     never_sent,

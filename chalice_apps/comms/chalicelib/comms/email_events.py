@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from chalicelib.comms.processor.conversations import (
+from chalicelib.comms.company_config import CompanyConfigRepository
+from chalicelib.comms.conversations import (
     MAX_ADDRESS_LENGTH,
     ConversationKey,
     ConversationRepository,
 )
-from chalicelib.comms.router.company_config import CompanyConfigRepository
-from chalicelib.comms.status.exceptions import EventsNotVerifiedError, InvalidEventsError
-from chalicelib.comms.status.sendgrid_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from chalicelib.comms.exceptions import EventsNotVerifiedError, InvalidEventsError
+from chalicelib.comms.sendgrid_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from shared.observability import logger
 from shared.query import checked_parameters
 

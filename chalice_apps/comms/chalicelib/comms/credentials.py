@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import (
     TransformParameterError,
 )
 
-from chalicelib.comms.processor.exceptions import PermanentFailureError
+from chalicelib.comms.exceptions import PermanentFailureError
 from shared.errors import ConfigurationError, TransientError
 
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 
 from chalicelib.comms.channels import missing_settings
-from chalicelib.comms.router.company_config import CompanyConfigRepository
-from chalicelib.comms.router.context import build_context, conversation_id_for
-from chalicelib.comms.router.dispatch import ChannelQueues
-from chalicelib.comms.router.exceptions import (
+from chalicelib.comms.company_config import CompanyConfigRepository
+from chalicelib.comms.context import build_context, conversation_id_for
+from chalicelib.comms.dispatch import ChannelQueues
+from chalicelib.comms.exceptions import (
     ChannelNotAllowedError,
     ChannelNotConfiguredError,
     CompanyConfigInvalidError,
@@ -22,8 +22,8 @@ from chalicelib.comms.router.exceptions import (
     ProjectInactiveError,
     QueueUnavailableError,
 )
-from chalicelib.comms.router.models import CompanyConfig
-from chalicelib.comms.router.validation import parse_request
+from chalicelib.comms.request_body import CompanyConfig
+from chalicelib.comms.validation import parse_request
 from shared.errors import TransientError
 from shared.observability import logger
 

@@ -13,7 +13,7 @@ closed without an answer, a read timeout, a 5xx without SendGrid's body:
 (``DeliveryUnknownError``).
 
 Each mail carries the conversation's key in ``custom_args``, which SendGrid hands back in
-every event of its Event Webhook (``status/email_events.py``).
+every event of its Event Webhook (``email_events.py``).
 """
 
 from __future__ import annotations
@@ -29,14 +29,14 @@ import requests
 from tenacity import RetryError
 
 from chalicelib.comms import env
-from chalicelib.comms.processor.ai import Drafted
-from chalicelib.comms.processor.budget import Budget
-from chalicelib.comms.processor.conversations import ConversationKey
-from chalicelib.comms.processor.exceptions import DeliveryUnknownError, PermanentFailureError
-from chalicelib.comms.processor.models import ChannelConfig
-from chalicelib.comms.processor.outbound import Sent
-from chalicelib.comms.processor.retry import RetryLaterError, longest_wait, provider_retrying
-from chalicelib.comms.processor.transport import (
+from chalicelib.comms.ai import Drafted
+from chalicelib.comms.budget import Budget
+from chalicelib.comms.context_object import ChannelConfig
+from chalicelib.comms.conversations import ConversationKey
+from chalicelib.comms.exceptions import DeliveryUnknownError, PermanentFailureError
+from chalicelib.comms.outbound import Sent
+from chalicelib.comms.retry import RetryLaterError, longest_wait, provider_retrying
+from chalicelib.comms.transport import (
     UnexplainedServerError,
     may_have_gone_out,
     never_sent,

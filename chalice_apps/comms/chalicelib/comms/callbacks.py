@@ -18,14 +18,17 @@ from urllib.parse import parse_qsl
 
 from twilio.request_validator import RequestValidator
 
-from chalicelib.comms.processor.conversations import (
+from chalicelib.comms.conversations import (
     MAX_ADDRESS_LENGTH,
     ConversationKey,
     ConversationRepository,
 )
-from chalicelib.comms.processor.credentials import Credentials
-from chalicelib.comms.processor.exceptions import PermanentFailureError
-from chalicelib.comms.status.exceptions import CallbackNotVerifiedError, InvalidCallbackError
+from chalicelib.comms.credentials import Credentials
+from chalicelib.comms.exceptions import (
+    CallbackNotVerifiedError,
+    InvalidCallbackError,
+    PermanentFailureError,
+)
 from shared.errors import FieldProblem, InvalidQueryError, ParameterProblem, TransientError
 from shared.observability import logger
 from shared.query import checked_parameters

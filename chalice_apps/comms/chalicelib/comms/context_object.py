@@ -1,4 +1,4 @@
-"""The context object as the processors read it (the router writes it: router/context.py)."""
+"""The context object as the processors read it (the router writes it: context.py)."""
 
 from __future__ import annotations
 

@@ -1,1 +1,0 @@
-"""Channel router: validate a conversation request, check the company config, queue it."""

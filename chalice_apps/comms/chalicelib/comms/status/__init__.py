@@ -1,1 +1,0 @@
-"""Delivery reports: Twilio's status callbacks and SendGrid's Event Webhook."""
