@@ -3,8 +3,7 @@
 1. a moto server on loopback, with state machine execution on and the local Lambda service
    in front (every declared function invocable through it, ``services/awslambda``);
 2. every resource of the stack, created in it by running the Pulumi program under
-   ``MotoMocks``, in a process of its own (``program_process.py``; no second list of
-   resources exists anywhere);
+   ``MotoMocks`` (no second list of resources exists anywhere);
 3. demo data (one active company/project);
 4. each app with routes served in its own process, with the environment the program gives its
    API function and the API key the program declares; each SQS event source polled by a
@@ -61,7 +60,7 @@ from devstack.local_stack import (
     running_description,
     write_description,
 )
-from devstack.mocks import OfflineMocks, UnroutedCallError
+from devstack.mocks import MotoMocks, OfflineMocks, UnroutedCallError
 from devstack.outside import OPERATOR_CREDENTIALS, real_bedrock, real_services
 from devstack.processes import port_is_free, start_logged, wait_for_port
 from devstack.profiles import (
@@ -73,7 +72,6 @@ from devstack.profiles import (
     profiles,
 )
 from devstack.program import run_program
-from devstack.program_process import run_aside
 from devstack.services.awslambda.destinations import arn_name, send
 from devstack.services.awslambda.service import ASYNC_RETRY_DELAYS, FunctionHosts
 from devstack.services.cloudwatch.alarm_watch import AlarmWatch
@@ -138,9 +136,7 @@ def start(local: LocalStack, exits: ExitStack) -> None:
     os.environ.update(aws_environment(local, region))
     phases.done("aws endpoint")
 
-    # In a process of its own, so moto (here) answers its calls on the other core.
-    record = local.log_dir.parent / "program-record.pickle"
-    mocks = run_aside(local.stack, region, record, local.overrides, local.systems)
+    mocks = run_program(local.stack, MotoMocks(region), local.overrides, local.systems)
     phases.done("program run, resources created")
     fakes_env = start_fakes(
         local, exits, FakeContext(mocks, datetime.now(UTC), local.log_dir.parent)
