@@ -78,7 +78,7 @@ def stack(built_packages: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         patch.setenv("AWS_ENDPOINT_URL", endpoint)
         server.start()
         aws.reset_clients()
-        mocks = run_program(STACK, MotoMocks(REGION), SETTINGS)
+        mocks = run_program(STACK, MotoMocks(REGION), SETTINGS, systems=("csvchat",))
         seed(SeedContext(STACK, RealServices()))
         for name, value in mocks.function_environment(
             physical("csvchat-api-handler", STACK)
