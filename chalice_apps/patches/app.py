@@ -57,20 +57,21 @@ def fetch_recent_patches(metrics: Metrics, event: CloudWatchEvent) -> dict[str, 
 @app.schedule(Cron(0, 3, "*", "*", "?", "*"), name="refresh_patches")
 @with_metrics(wiring.metrics)
 def refresh_patches(metrics: Metrics, event: CloudWatchEvent) -> dict[str, Any]:
-    days = wiring.config().refresh_days
-    return plan_refresh(wiring.projects(), days, datetime.now(UTC), wiring.slice_queue(), metrics)
+    settings = wiring.planner_settings()
+    days = settings.config.refresh_days
+    return plan_refresh(settings.projects, days, datetime.now(UTC), wiring.slice_queue(), metrics)
 
 
 @app.schedule(Cron(0, 4, "?", "*", "SUN", "*"), name="refresh_discussions")
 @with_metrics(wiring.metrics)
 def refresh_discussions_weekly(metrics: Metrics, event: CloudWatchEvent) -> dict[str, Any]:
-    config = wiring.config()
+    config = wiring.discussion_refresh_settings().config
     return refresh_discussions(
         config.active_states,
         config.discussion_refresh_days,
         datetime.now(UTC),
-        wiring.patches(),
-        wiring.thread_queue(),
+        wiring.discussion_refresh_patches(),
+        wiring.discussion_refresh_queue(),
         metrics,
     )
 
