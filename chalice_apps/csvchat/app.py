@@ -89,7 +89,7 @@ def page_route() -> Response:
 
 @app.route("/config", methods=["GET"])
 def config_route() -> Response:
-    return json_response(200, page.config())
+    return json_response(200, page.config(wiring.client_id()))
 
 
 @app.route("/chats", methods=["POST"], authorizer=users)
@@ -137,4 +137,4 @@ def process_uploads(event: SQSEvent) -> dict[str, Any]:
 @app.on_dynamodb_record(stream_arn=DATASETS_STREAM, batch_size=100, starting_position="LATEST")
 def track_usage_records(event: DynamoDBEvent) -> dict[str, Any]:
     records = event.to_dict()["Records"]
-    return track_usage(records, wiring.datasets(), wiring.usage_table(), wiring.now())
+    return track_usage(records, wiring.counted_datasets(), wiring.usage_table(), wiring.now())

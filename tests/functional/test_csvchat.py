@@ -767,7 +767,7 @@ def test_the_stream_consumer_recounts_each_owner_of_a_batch(stack: Stack, alice:
 
     owner = jwt.decode(alice, options={"verify_signature": False})["sub"]
     record = {"dynamodb": {"Keys": {"owner": {"S": owner}}, "SequenceNumber": "1"}}
-    assert track_usage([record], wiring.datasets(), wiring.usage_table(), "now") == {
+    assert track_usage([record], wiring.counted_datasets(), wiring.usage_table(), "now") == {
         "batchItemFailures": []
     }
     usage = wiring.usage_table().get_item(Key={"owner": owner})["Item"]

@@ -1,18 +1,24 @@
-"""Builds the handlers' dependencies from the environment the Pulumi program sets, once per
-warm function. Lazy on purpose: importing the app builds nothing, so tests can call
-``reset()`` after pointing boto3 elsewhere."""
+"""Builds the handlers' dependencies from the environment the Pulumi program sets, read as
+each function's settings model (``shared.settings``), once per warm function. Each model asks
+only for what the program gives its function (``infra/systems/csvchat/component.py``): the
+processor and the usage tracker get a few of the API's variables, never all of them.
+
+Lazy on purpose: importing the app builds nothing, so tests can call ``reset()`` after
+pointing boto3 elsewhere.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import boto3
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
+from pydantic import Field, Json, StringConstraints
 
 from chalicelib.csvchat import env, names, nl2sql
 from chalicelib.csvchat.chats import ChatStore, PreferenceStore
@@ -25,7 +31,7 @@ from chalicelib.csvchat.query_access import QueryAccess, ScopedAthena
 from chalicelib.csvchat.service import DatasetDeps
 from chalicelib.csvchat.uploads import UploadDeps
 from shared import aws
-from shared.env import require
+from shared.settings import FunctionSettings, from_environment
 
 if TYPE_CHECKING:
     from mypy_boto3_athena import AthenaClient
@@ -35,6 +41,58 @@ if TYPE_CHECKING:
 
 # Presigned URLs must be SigV4 (every region takes it; some only it).
 _S3_CONFIG = aws.BOTO_CONFIG.merge(Config(signature_version="s3v4"))
+
+# A resource's name or id: an empty variable is as unset as a missing one.
+Name = Annotated[str, StringConstraints(min_length=1)]
+
+
+class ApiSettings(FunctionSettings):
+    """The API's environment: every table, both buckets, the query engine, the query role,
+    the pool's app client and the stack's limits (JSON the program writes from them)."""
+
+    datasets_table: Name = Field(validation_alias=env.DATASETS_TABLE)
+    chat_history_table: Name = Field(validation_alias=env.CHAT_HISTORY_TABLE)
+    preferences_table: Name = Field(validation_alias=env.PREFERENCES_TABLE)
+    usage_table: Name = Field(validation_alias=env.USAGE_TABLE)
+    uploads_bucket: Name = Field(validation_alias=env.UPLOADS_BUCKET)
+    results_bucket: Name = Field(validation_alias=env.RESULTS_BUCKET)
+    glue_database: Name = Field(validation_alias=env.GLUE_DATABASE)
+    athena_workgroup: Name = Field(validation_alias=env.ATHENA_WORKGROUP)
+    query_role_arn: Name = Field(validation_alias=env.QUERY_ROLE_ARN)
+    user_pool_client_id: Name = Field(validation_alias=env.USER_POOL_CLIENT_ID)
+    upload_limits: Json[UploadLimits] = Field(validation_alias=env.UPLOAD_LIMITS)
+    query_limits: Json[QueryLimits] = Field(validation_alias=env.QUERY_LIMITS)
+    chat_limits: Json[ChatLimits] = Field(validation_alias=env.CHAT_LIMITS)
+
+
+class ProcessorSettings(FunctionSettings):
+    """The upload processor's environment: where datasets are recorded, stored and declared."""
+
+    datasets_table: Name = Field(validation_alias=env.DATASETS_TABLE)
+    uploads_bucket: Name = Field(validation_alias=env.UPLOADS_BUCKET)
+    glue_database: Name = Field(validation_alias=env.GLUE_DATABASE)
+
+
+class UsageTrackerSettings(FunctionSettings):
+    """The usage tracker's environment: the datasets it counts, the usage it stores."""
+
+    datasets_table: Name = Field(validation_alias=env.DATASETS_TABLE)
+    usage_table: Name = Field(validation_alias=env.USAGE_TABLE)
+
+
+@cache
+def api_settings() -> ApiSettings:
+    return from_environment(ApiSettings)
+
+
+@cache
+def processor_settings() -> ProcessorSettings:
+    return from_environment(ProcessorSettings)
+
+
+@cache
+def usage_tracker_settings() -> UsageTrackerSettings:
+    return from_environment(UsageTrackerSettings)
 
 
 def now() -> str:
@@ -75,14 +133,15 @@ def _athena(credentials: dict[str, str]) -> AthenaClient:
 
 @cache
 def scoped_athena() -> ScopedAthena:
+    settings = api_settings()
     access = QueryAccess(
-        role_arn=require(env.QUERY_ROLE_ARN),
+        role_arn=settings.query_role_arn,
         region=str(session().region_name),
-        uploads_bucket=require(env.UPLOADS_BUCKET),
-        results_bucket=require(env.RESULTS_BUCKET),
+        uploads_bucket=settings.uploads_bucket,
+        results_bucket=settings.results_bucket,
         results_prefix=names.QUERY_RESULTS_PREFIX,
-        database=require(env.GLUE_DATABASE),
-        workgroup=require(env.ATHENA_WORKGROUP),
+        database=settings.glue_database,
+        workgroup=settings.athena_workgroup,
     )
     return ScopedAthena(access, sts(), _athena)
 
@@ -92,49 +151,53 @@ def bedrock() -> Any:
     return session().client("bedrock-runtime", config=aws.BOTO_CONFIG.merge(nl2sql.BOTO_CONFIG))
 
 
-def _table(variable: str) -> Table:
-    return aws.dynamodb().Table(require(variable))
+def _table(name: str) -> Table:
+    return aws.dynamodb().Table(name)
 
 
 @cache
 def datasets() -> DatasetRepository:
-    return DatasetRepository(_table(env.DATASETS_TABLE))
+    """The API's datasets table."""
+    return DatasetRepository(_table(api_settings().datasets_table))
 
 
 def client_id() -> str:
-    return require(env.USER_POOL_CLIENT_ID)
+    return api_settings().user_pool_client_id
 
 
 @cache
 def upload_deps() -> UploadDeps:
+    settings = api_settings()
     return UploadDeps(
         s3=s3(),
-        bucket=require(env.UPLOADS_BUCKET),
+        bucket=settings.uploads_bucket,
         datasets=datasets(),
-        usage=_table(env.USAGE_TABLE),
-        limits=UploadLimits.model_validate_json(require(env.UPLOAD_LIMITS)),
+        usage=_table(settings.usage_table),
+        limits=settings.upload_limits,
     )
 
 
 @cache
 def dataset_deps() -> DatasetDeps:
+    settings = api_settings()
     return DatasetDeps(
         datasets=datasets(),
         s3=s3(),
         glue=glue(),
-        chats=_table(env.CHAT_HISTORY_TABLE),
-        bucket=require(env.UPLOADS_BUCKET),
-        database=require(env.GLUE_DATABASE),
+        chats=_table(settings.chat_history_table),
+        bucket=settings.uploads_bucket,
+        database=settings.glue_database,
     )
 
 
 @cache
 def _query_run() -> QueryRun:
+    settings = api_settings()
     return QueryRun(
         athena=scoped_athena(),
-        database=require(env.GLUE_DATABASE),
-        workgroup=require(env.ATHENA_WORKGROUP),
-        limits=QueryLimits.model_validate_json(require(env.QUERY_LIMITS)),
+        database=settings.glue_database,
+        workgroup=settings.athena_workgroup,
+        limits=settings.query_limits,
     )
 
 
@@ -151,12 +214,13 @@ def query_run(context: Any) -> QueryRun:
 
 @cache
 def processing_deps() -> ProcessingDeps:
+    settings = processor_settings()
     return ProcessingDeps(
         s3=s3(),
         glue=glue(),
-        datasets=datasets(),
-        bucket=require(env.UPLOADS_BUCKET),
-        database=require(env.GLUE_DATABASE),
+        datasets=DatasetRepository(_table(settings.datasets_table)),
+        bucket=settings.uploads_bucket,
+        database=settings.glue_database,
         now=now,
     )
 
@@ -179,13 +243,14 @@ def chat_deps(context: Any = None) -> ChatDeps:
 
 @cache
 def _chat_deps() -> ChatDeps:
+    settings = api_settings()
     return ChatDeps(
         datasets=dataset_deps(),
-        chats=ChatStore(_table(env.CHAT_HISTORY_TABLE)),
+        chats=ChatStore(_table(settings.chat_history_table)),
         preferences=preferences(),
         run=_query_run(),
         bedrock=bedrock(),
-        limits=ChatLimits.model_validate_json(require(env.CHAT_LIMITS)),
+        limits=settings.chat_limits,
         now=now,
         record=record_reply,
     )
@@ -193,16 +258,26 @@ def _chat_deps() -> ChatDeps:
 
 @cache
 def preferences() -> PreferenceStore:
-    return PreferenceStore(_table(env.PREFERENCES_TABLE))
+    return PreferenceStore(_table(api_settings().preferences_table))
+
+
+@cache
+def counted_datasets() -> DatasetRepository:
+    """The usage tracker's datasets table, where it counts what each owner holds."""
+    return DatasetRepository(_table(usage_tracker_settings().datasets_table))
 
 
 def usage_table() -> Table:
-    return _table(env.USAGE_TABLE)
+    """The usage tracker's usage table, where it stores the counts."""
+    return _table(usage_tracker_settings().usage_table)
 
 
 def reset() -> None:
-    """Drop every built dependency and cached client (tests)."""
+    """Drop every built dependency, the settings and cached clients (tests)."""
     for built in (
+        api_settings,
+        processor_settings,
+        usage_tracker_settings,
         session,
         s3,
         glue,
@@ -216,6 +291,7 @@ def reset() -> None:
         bedrock,
         _chat_deps,
         preferences,
+        counted_datasets,
     ):
         built.cache_clear()
     aws.reset_clients()
