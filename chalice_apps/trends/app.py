@@ -58,7 +58,7 @@ def page_route() -> Response:
 @app.route("/sign-in", methods=["GET"])
 def sign_in_route() -> Response:
     checked_parameters(app.query)
-    return json_response(200, page.sign_in())
+    return json_response(200, page.sign_in(wiring.client_id()))
 
 
 @app.route("/config", methods=["GET"], authorizer=users)
