@@ -58,7 +58,7 @@ def page_route() -> Response:
 @app.route("/sign-in", methods=["GET"])
 def sign_in_route() -> Response:
     checked_parameters(app.query)
-    return json_response(200, page.sign_in())
+    return json_response(200, page.sign_in(wiring.client_id()))
 
 
 @app.route("/config", methods=["GET"], authorizer=users)
@@ -183,7 +183,7 @@ def upload_video(metrics: Metrics, event: dict[str, Any], context: Any) -> dict[
     from chalicelib.trends import video_wiring
     from chalicelib.trends.video_publish import publish
 
-    return publish(video_wiring.deps(metrics), event)
+    return publish(video_wiring.deps(metrics), video_wiring.upload_settings(), event)
 
 
 @app.lambda_function(name="mark_video_failed")

@@ -8,9 +8,6 @@ import os
 from functools import cache
 from pathlib import Path
 
-from chalicelib.trends import env
-from shared.env import require
-
 PAGE = Path(__file__).with_name("page.html")
 CONTENT_TYPE = "text/html; charset=utf-8"
 
@@ -20,12 +17,13 @@ def html() -> str:
     return PAGE.read_text(encoding="utf-8")
 
 
-def sign_in() -> dict[str, str]:
-    """What the page signs in with; nothing here is secret (an app client id is public)."""
+def sign_in(client_id: str) -> dict[str, str]:
+    """What the page signs in with, through the app client ``client_id``; nothing here is
+    secret (an app client id is public). The endpoint and region are AWS's own variables."""
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"https://cognito-idp.{region}.amazonaws.com"
     return {
-        "client_id": require(env.USER_POOL_CLIENT_ID),
+        "client_id": client_id,
         "cognito_endpoint": endpoint,
         "region": region,
     }

@@ -6,20 +6,21 @@ recorded as published with its cost (seed 002 §4.5).
 
 from __future__ import annotations
 
-import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-from chalicelib.trends import env, names
-from chalicelib.trends.credentials import TOKEN_URI, youtube_oauth
+from chalicelib.trends import names
+from chalicelib.trends.credentials import youtube_oauth
 from chalicelib.trends.quota import QuotaKeeper
-from chalicelib.trends.upload import DEFAULT_UPLOAD_URL, VideoMetadata, upload_video
+from chalicelib.trends.upload import VideoMetadata, upload_video
 from chalicelib.trends.video_script import VideoScript
 from chalicelib.trends.video_stages import VideoDeps, load_script, published, stage
-from shared.env import SECRETS_CACHE_SECONDS, require
 from shared.observability import logger
+
+if TYPE_CHECKING:
+    from chalicelib.trends.video_wiring import UploadSettings
 
 # YouTube takes up to 500 characters of tags in all: the script's first ones.
 MAX_TAGS = 15
@@ -41,7 +42,7 @@ def metadata(script: VideoScript, category_id: str, privacy: str) -> VideoMetada
     )
 
 
-def publish(deps: VideoDeps, video: dict[str, Any]) -> dict[str, Any]:
+def publish(deps: VideoDeps, settings: UploadSettings, video: dict[str, Any]) -> dict[str, Any]:
     video_id = video["video_id"]
     record = deps.store.get(video_id) or {}
     deps.store.update(video_id, deps.now(), stage="upload", status="uploading")
@@ -64,16 +65,16 @@ def publish(deps: VideoDeps, video: dict[str, Any]) -> dict[str, Any]:
             metadata(script, deps.config.youtube_category_id, deps.config.privacy_status),
             auth=youtube_oauth(
                 SecretsProvider(boto3_client=deps.secrets),
-                require(env.YOUTUBE_OAUTH_SECRET_NAME),
-                max_age=int(os.environ.get(SECRETS_CACHE_SECONDS, "300")),
-                token_uri=os.environ.get(env.YOUTUBE_TOKEN_URL) or TOKEN_URI,
+                settings.oauth_secret_name,
+                max_age=settings.secrets_cache_seconds,
+                token_uri=settings.token_url,
             ),
             quota=QuotaKeeper(deps.store.state_table, deps.config.youtube_quota_units_per_day),
             session=requests.Session(),
             session_uri=record.get("upload_session"),
             remember=remember,
             log=logger(names.TRENDS_METRICS_SERVICE),
-            upload_url=os.environ.get(env.YOUTUBE_UPLOAD_URL) or DEFAULT_UPLOAD_URL,
+            upload_url=settings.upload_url,
             chunk_bytes=deps.config.upload_chunk_bytes,
         )
     return published(deps, video, uploaded.video_id)

@@ -1,5 +1,7 @@
-"""The video pipeline's dependencies, built from the environment the program sets, once per
-warm function (lazily: importing builds nothing, so tests point boto3 elsewhere first).
+"""The video pipeline's dependencies, built from the environment the program sets (read as
+``PipelineSettings``, the variables every task function gets, and ``UploadSettings`` for
+the upload's own), once per warm function (lazily: importing builds nothing, so tests point
+boto3 elsewhere first).
 
 Clients share the platform's retry policy (``shared.aws.BOTO_CONFIG``); Bedrock's read
 timeout is longer, since a script takes the model tens of seconds to write.
@@ -13,13 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from pydantic import Field, Json, ValidationInfo, field_validator
 
 from chalicelib.trends import env, wiring
+from chalicelib.trends.credentials import TOKEN_URI
 from chalicelib.trends.pipeline_config import PipelineConfig
+from chalicelib.trends.upload import DEFAULT_UPLOAD_URL
 from chalicelib.trends.video_records import VideoStore
 from chalicelib.trends.video_stages import VideoDeps
+from chalicelib.trends.wiring import Required, default_when_empty
 from shared import aws
-from shared.env import require
+from shared.env import SECRETS_CACHE_SECONDS
+from shared.settings import FunctionSettings, from_environment
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Metrics
@@ -27,9 +34,41 @@ if TYPE_CHECKING:
 MODEL_READ_TIMEOUT_SECONDS = 120
 
 
+class PipelineSettings(FunctionSettings):
+    """What every task function of the pipeline gets (``plan_videos`` adds
+    ``wiring.ConfigReaderSettings``, ``upload_video`` its ``UploadSettings``)."""
+
+    videos_table: Required = Field(validation_alias=env.VIDEOS_TABLE)
+    state_table: Required = Field(validation_alias=env.STATE_TABLE)
+    videos_bucket: Required = Field(validation_alias=env.VIDEOS_BUCKET)
+    alerts_topic_arn: Required = Field(validation_alias=env.ALERTS_TOPIC_ARN)
+    config: Json[PipelineConfig] = Field(validation_alias=env.PIPELINE_CONFIG)
+    mediaconvert_role_arn: Required = Field(validation_alias=env.MEDIACONVERT_ROLE_ARN)
+
+
+class UploadSettings(PipelineSettings):
+    """The upload's whole environment (``upload_video``): the pipeline's, YouTube's OAuth
+    secret, and where Google's token and upload endpoints are (real ones when unset)."""
+
+    oauth_secret_name: Required = Field(validation_alias=env.YOUTUBE_OAUTH_SECRET_NAME)
+    secrets_cache_seconds: int = Field(default=300, validation_alias=SECRETS_CACHE_SECONDS)
+    token_url: str = Field(default=TOKEN_URI, validation_alias=env.YOUTUBE_TOKEN_URL)
+    upload_url: str = Field(default=DEFAULT_UPLOAD_URL, validation_alias=env.YOUTUBE_UPLOAD_URL)
+
+    @field_validator("token_url", "upload_url", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: Any, info: ValidationInfo) -> Any:
+        return default_when_empty(cls, value, info)
+
+
 @cache
-def config() -> PipelineConfig:
-    return PipelineConfig.model_validate_json(require(env.PIPELINE_CONFIG))
+def pipeline_settings() -> PipelineSettings:
+    return from_environment(PipelineSettings)
+
+
+@cache
+def upload_settings() -> UploadSettings:
+    return from_environment(UploadSettings)
 
 
 @cache
@@ -49,38 +88,38 @@ def client(service: str) -> Any:
 
 @cache
 def store() -> VideoStore:
-    dynamodb = aws.dynamodb()
+    dynamodb, tables = aws.dynamodb(), pipeline_settings()
     return VideoStore(
-        dynamodb.Table(require(env.VIDEOS_TABLE)),
-        dynamodb.Table(require(env.STATE_TABLE)),
-        client("dynamodb"),
+        dynamodb.Table(tables.videos_table), dynamodb.Table(tables.state_table), client("dynamodb")
     )
 
 
 def deps(metrics: Metrics) -> VideoDeps:
     """The pipeline's dependencies, with the invocation's ``metrics`` (the handler flushes
     them)."""
+    pipeline = pipeline_settings()
     return VideoDeps(
-        config=config(),
+        config=pipeline.config,
         store=store(),
-        bucket=require(env.VIDEOS_BUCKET),
+        bucket=pipeline.videos_bucket,
         s3=client("s3"),
         bedrock=client("bedrock-runtime"),
         polly=client("polly"),
         mediaconvert=client("mediaconvert"),
-        mediaconvert_role_arn=require(env.MEDIACONVERT_ROLE_ARN),
+        mediaconvert_role_arn=pipeline.mediaconvert_role_arn,
         sfn=client("stepfunctions"),
         sns=client("sns"),
         secrets=client("secretsmanager"),
-        alerts_topic_arn=require(env.ALERTS_TOPIC_ARN),
+        alerts_topic_arn=pipeline.alerts_topic_arn,
         metrics=metrics,
         now=lambda: datetime.now(UTC),
     )
 
 
 def reset() -> None:
-    """Drop every built dependency (tests)."""
-    config.cache_clear()
+    """Drop every built dependency and the settings (tests)."""
+    pipeline_settings.cache_clear()
+    upload_settings.cache_clear()
     session.cache_clear()
     client.cache_clear()
     store.cache_clear()
