@@ -12,6 +12,6 @@ delivery reports, one module per concern.
 - The providers' delivery reports: Twilio's status callbacks (``callbacks``) and SendGrid's
   Event Webhook (``email_events``, signed: ``sendgrid_signature``).
 
-``wiring`` builds the router's and the delivery reports' dependencies; ``exceptions`` holds
-every area's errors.
+``wiring`` builds the router's and the delivery reports' dependencies; each function's
+environment is read as its model in ``settings``; ``exceptions`` holds every area's errors.
 """

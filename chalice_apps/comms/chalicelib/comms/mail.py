@@ -18,7 +18,6 @@ every event of its Event Webhook (``email_events.py``).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ from typing import Any, Final
 import requests
 from tenacity import RetryError
 
-from chalicelib.comms import env
 from chalicelib.comms.ai import Drafted
 from chalicelib.comms.budget import Budget
 from chalicelib.comms.context_object import ChannelConfig
@@ -97,15 +95,16 @@ class SendGridSender:
         self,
         session: requests.Session,
         api_key: str,
+        base_url: str = API_BASE_URL,
         attempts: int = 4,
         backoff_seconds: float = 0.5,
         timeout_seconds: float = TIMEOUT_SECONDS,
     ) -> None:
-        """``attempts`` calls at most per mail (``retry.provider_retrying``); SendGrid's
-        address is ``SENDGRID_API_BASE_URL`` when set (a fake), else the real one."""
+        """``attempts`` calls at most per mail (``retry.provider_retrying``); ``base_url`` is
+        SendGrid's address (a fake's in tests and on the local stack)."""
         self._session = session
         self._api_key = api_key
-        self._url = os.environ.get(env.SENDGRID_API_BASE_URL, API_BASE_URL) + MAIL_SEND_PATH
+        self._url = base_url + MAIL_SEND_PATH
         self._timeout = timeout_seconds
         self._attempts = attempts
         self._backoff = backoff_seconds

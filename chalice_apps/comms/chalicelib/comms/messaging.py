@@ -18,7 +18,6 @@ redelivery asks Twilio (``sent_since``) instead.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,7 +30,6 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from chalicelib.comms import env
 from chalicelib.comms.ai import Drafted
 from chalicelib.comms.budget import Budget
 from chalicelib.comms.context_object import ChannelConfig
@@ -103,10 +101,14 @@ class _TimedHttpClient(TwilioHttpClient):  # type: ignore[misc]
 
 
 def twilio_client(
-    account_sid: str, auth_token: str, timeout_seconds: float = TIMEOUT_SECONDS
+    account_sid: str,
+    auth_token: str,
+    timeout_seconds: float = TIMEOUT_SECONDS,
+    base_url: str | None = None,
 ) -> Client:
+    """Twilio's SDK client, at ``base_url`` when given (a fake that speaks Twilio's API, in
+    tests and on the local stack), else at Twilio's own address."""
     client = Client(account_sid, auth_token, http_client=_TimedHttpClient(timeout=timeout_seconds))
-    base_url = os.environ.get(env.TWILIO_API_BASE_URL)
     if base_url:
         client.api.base_url = base_url
     return client

@@ -1,4 +1,5 @@
-"""Builds a channel processor's dependencies from the environment, once per warm function.
+"""Builds a channel processor's dependencies from its settings (``settings.ProcessorSettings``),
+once per warm function.
 
 Imported by the processor handlers only, so the API handler (same package) does not load the
 OpenAI SDK on its cold start. Each provider's module is imported when its first sender is
@@ -8,22 +9,23 @@ client.
 
 from __future__ import annotations
 
-import os
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 import requests
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from openai import OpenAI
 
-from chalicelib.comms import env, names
+from chalicelib.comms import names
 from chalicelib.comms.batch import OwnQueue
 from chalicelib.comms.context_object import ContextObject
-from chalicelib.comms.conversations import ConversationKey
-from chalicelib.comms.credentials import SendGridCredentials, TwilioCredentials
+from chalicelib.comms.conversations import ConversationKey, ConversationRepository
+from chalicelib.comms.credentials import Credentials, SendGridCredentials, TwilioCredentials
 from chalicelib.comms.outbound import Outbound
 from chalicelib.comms.sending import ProcessorDeps
-from chalicelib.comms.wiring import conversations, credentials
-from shared.env import API_URL, require
+from chalicelib.comms.settings import ProcessorSettings
+from shared import aws
+from shared.settings import from_environment
 
 if TYPE_CHECKING:
     from chalicelib.comms.mail import SendGridSender
@@ -31,9 +33,27 @@ if TYPE_CHECKING:
 
 
 @cache
+def processor_settings() -> ProcessorSettings:
+    """Raises ConfigurationError naming every missing or invalid variable."""
+    return from_environment(ProcessorSettings)
+
+
+@cache
+def credentials() -> Credentials:
+    """The processor's secrets: its OpenAI key and each company's provider credentials."""
+    settings = processor_settings()
+    return Credentials(
+        SecretsProvider(boto3_client=aws.secretsmanager()),
+        openai_secret=settings.openai_secret_name,
+        max_age=settings.secrets_cache_seconds,
+    )
+
+
+@cache
 def processor_deps() -> ProcessorDeps:
+    table = aws.dynamodb().Table(processor_settings().conversations_table)
     return ProcessorDeps(
-        conversations=conversations(),
+        conversations=ConversationRepository(table),
         credentials=credentials(),
         openai_client=_openai_client,
         outbound=_outbound,
@@ -65,27 +85,24 @@ def _outbound(channel: str, context: ContextObject, key: ConversationKey) -> Out
 
 
 def _status_route_url() -> str | None:
-    api_url = os.environ.get(API_URL)
+    api_url = processor_settings().api_url
     return f"{api_url.rstrip('/')}{names.TWILIO_STATUS_PATH}" if api_url else None
 
 
 @cache
 def own_queue() -> OwnQueue:
+    settings = processor_settings()
     return OwnQueue(
-        queue_url=require(env.QUEUE_URL),
-        interval_seconds=float(os.environ.get(env.HEARTBEAT_INTERVAL_SECONDS, "30")),
-        visibility_seconds=int(require(env.VISIBILITY_TIMEOUT_SECONDS)),
-        dlq_url=require(env.DLQ_URL),
+        queue_url=settings.queue_url,
+        interval_seconds=settings.heartbeat_interval_seconds,
+        visibility_seconds=settings.visibility_timeout_seconds,
+        dlq_url=settings.dlq_url,
     )
 
 
-def _backoff_seconds() -> float:
-    return float(os.environ.get(env.RETRY_BASE_SECONDS, "0.5"))
-
-
 def _timeout_seconds(default: float) -> float:
-    value = os.environ.get(env.PROVIDER_TIMEOUT_SECONDS)
-    return float(value) if value else default
+    """The provider module's own timeout unless the settings shorten it (tests)."""
+    return processor_settings().provider_timeout_seconds or default
 
 
 @lru_cache(maxsize=8)
@@ -99,30 +116,38 @@ def _openai_client(api_key: str) -> OpenAI:
 def _twilio_sender(credentials: TwilioCredentials) -> TwilioSender:
     from chalicelib.comms.messaging import TIMEOUT_SECONDS, TwilioSender, twilio_client
 
+    settings = processor_settings()
     client = twilio_client(
-        credentials.account_sid, credentials.auth_token, _timeout_seconds(TIMEOUT_SECONDS)
+        credentials.account_sid,
+        credentials.auth_token,
+        _timeout_seconds(TIMEOUT_SECONDS),
+        base_url=settings.twilio_api_base_url,
     )
     return TwilioSender(
         client,
-        backoff_seconds=_backoff_seconds(),
+        backoff_seconds=settings.retry_base_seconds,
         timeout_seconds=_timeout_seconds(TIMEOUT_SECONDS),
     )
 
 
 @lru_cache(maxsize=32)
 def _sendgrid_sender(credentials: SendGridCredentials) -> SendGridSender:
-    from chalicelib.comms.mail import TIMEOUT_SECONDS, SendGridSender
+    from chalicelib.comms.mail import API_BASE_URL, TIMEOUT_SECONDS, SendGridSender
 
+    settings = processor_settings()
     return SendGridSender(
         requests.Session(),
         credentials.api_key,
-        backoff_seconds=_backoff_seconds(),
+        base_url=settings.sendgrid_api_base_url or API_BASE_URL,
+        backoff_seconds=settings.retry_base_seconds,
         timeout_seconds=_timeout_seconds(TIMEOUT_SECONDS),
     )
 
 
 def reset() -> None:
-    """Drop every built dependency (tests)."""
+    """Drop the settings and every built dependency (tests)."""
+    processor_settings.cache_clear()
+    credentials.cache_clear()
     processor_deps.cache_clear()
     own_queue.cache_clear()
     _openai_client.cache_clear()

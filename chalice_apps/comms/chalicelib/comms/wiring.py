@@ -1,73 +1,83 @@
-"""Builds the router's and the delivery callbacks' dependencies from the environment, once
-per warm function (the processors' are in ``processor_wiring.py``, which loads the OpenAI
-and Twilio SDKs: the API handler never imports it).
+"""Builds the router's and the delivery callbacks' dependencies from the API handler's
+settings (``settings.ApiSettings``), once per warm function (the processors' are in
+``processor_wiring.py``, which loads the OpenAI and Twilio SDKs: the API handler never
+imports it).
 
 Lazy on purpose: importing the app builds nothing, so cold start stays small and tests can
 call ``reset()`` after pointing boto3 somewhere else. Each factory also imports what it
-builds: every function of the app imports this module on its cold start, and most of them
-use one or two of these (bench/router_bench.py holds the router's import to 1.3x of a bare
-Chalice app with boto3).
+builds, the settings model included: every function of the app imports this module on its
+cold start, and most of them use one or two of these (bench/router_bench.py holds the
+router's import to 1.3x of a bare Chalice app with boto3).
 """
 
 from __future__ import annotations
 
-import json
-import os
 from functools import cache
 from typing import TYPE_CHECKING
 
-from chalicelib.comms import env
 from shared import aws
-from shared.env import SECRETS_CACHE_SECONDS, require
 
 if TYPE_CHECKING:
     from chalicelib.comms.company_config import CompanyConfigRepository
     from chalicelib.comms.conversations import ConversationRepository
     from chalicelib.comms.credentials import Credentials
     from chalicelib.comms.dispatch import ChannelQueues
+    from chalicelib.comms.settings import ApiSettings
 
-DEFAULT_CONFIG_CACHE_SECONDS = 60.0
+
+@cache
+def api_settings() -> ApiSettings:
+    """Raises ConfigurationError naming every missing or invalid variable."""
+    from chalicelib.comms.settings import ApiSettings
+    from shared.settings import from_environment
+
+    return from_environment(ApiSettings)
 
 
 @cache
 def company_configs() -> CompanyConfigRepository:
     from chalicelib.comms.company_config import CompanyConfigRepository
 
-    table = aws.dynamodb().Table(require(env.COMPANY_DATA_TABLE))
-    seconds = float(os.environ.get(env.CONFIG_CACHE_SECONDS, DEFAULT_CONFIG_CACHE_SECONDS))
-    return CompanyConfigRepository(table, cache_seconds=seconds)
+    settings = api_settings()
+    return CompanyConfigRepository(
+        aws.dynamodb().Table(settings.company_data_table),
+        cache_seconds=settings.config_cache_seconds,
+    )
 
 
 @cache
 def channel_queues() -> ChannelQueues:
     from chalicelib.comms.dispatch import ChannelQueues
 
-    return ChannelQueues(aws.sqs(), json.loads(require(env.CHANNEL_QUEUE_URLS)))
+    return ChannelQueues(aws.sqs(), api_settings().channel_queue_urls)
 
 
 @cache
 def conversations() -> ConversationRepository:
     from chalicelib.comms.conversations import ConversationRepository
 
-    return ConversationRepository(aws.dynamodb().Table(require(env.CONVERSATIONS_TABLE)))
+    return ConversationRepository(aws.dynamodb().Table(api_settings().conversations_table))
 
 
 @cache
 def credentials() -> Credentials:
-    """Secrets for this function: the OpenAI key only where the deployment names one."""
+    """Secrets for the callbacks' signature checks: no OpenAI key (the handler writes no
+    message)."""
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
     from chalicelib.comms.credentials import Credentials
 
     return Credentials(
         SecretsProvider(boto3_client=aws.secretsmanager()),
-        openai_secret=os.environ.get(env.OPENAI_SECRET_NAME) or None,
-        max_age=int(os.environ.get(SECRETS_CACHE_SECONDS, "300")),
+        openai_secret=None,
+        max_age=api_settings().secrets_cache_seconds,
     )
 
 
 def reset() -> None:
-    """Drop every built dependency and cached client (tests, local stack restarts)."""
+    """Drop the settings, every built dependency and cached client (tests, local stack
+    restarts)."""
+    api_settings.cache_clear()
     company_configs.cache_clear()
     channel_queues.cache_clear()
     conversations.cache_clear()
