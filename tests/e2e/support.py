@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 
 from devstack.launch import LaunchedStack, launch
 
@@ -29,6 +30,10 @@ def start_stack(state: Path, *extra: str) -> tuple[LaunchedStack, dict[str, Any]
         stack = launch(state, *extra)
     except RuntimeError as err:
         pytest.fail(str(err))
+    # An API listens before its app is imported (its first request waits for the import,
+    # as for a cold start): each answers once here, so no test's timeout includes that.
+    for url in stack.description["apps"].values():
+        requests.get(f"{url}/", timeout=120)
     return stack, {
         "launched": stack,
         "state": state,

@@ -1,17 +1,17 @@
 """An app's API process (``python -m devstack.services.apigateway.api_process <app> --port N``):
-it listens on its port before anything else, and imports the app and serves it
-(``gateway.py``) when the first request comes.
+it listens on its port before anything else, then imports the app and serves it
+(``gateway.py``).
 
 Importing an app takes a second or two of a core (boto3, pydantic, powertools, the app's
-modules). The first request waits in the listening socket's backlog meanwhile and is
+modules). A request that arrives meanwhile waits in the listening socket's backlog and is
 answered once the import is done, as a request waits for a Lambda function's cold start;
-so the stack counts an API as up once it listens, and an app nobody calls costs nothing.
+so the stack counts an API as up once it listens, and the imports run while the stack
+finishes starting (the workers and the console, which import nothing until used).
 """
 
 from __future__ import annotations
 
 import argparse
-import select
 import socket
 
 # Connections a starting app keeps waiting (a browser opens six at once, tests more).
@@ -25,8 +25,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     listener = socket.create_server((args.host, args.port), backlog=BACKLOG)
-    # Nothing more until the first request is waiting: then the slow import, once.
-    select.select([listener], [], [])
+    # The slow import, once the port is taken.
     from devstack.services.apigateway.gateway import serve
 
     serve(args.app, listener)
