@@ -35,3 +35,12 @@ class MetricGrid:
                 "metrics": metrics,
             },
         }
+
+    def api_traffic(self, title: str, api: str, stage: str, x: int, y: int) -> dict[str, Any]:
+        """An API's requests, 4xx and 5xx answers, as API Gateway counts them by API name and
+        stage: the same graph on every system's dashboard."""
+        metrics = [
+            ["AWS/ApiGateway", metric, "ApiName", api, "Stage", stage]
+            for metric in ("Count", "4XXError", "5XXError")
+        ]
+        return self.widget(title, metrics, x, y)

@@ -79,7 +79,8 @@ def dashboard(stack: str, region: str, functions: list[str], api: str) -> dict[s
     def app(metric: str, **options: Any) -> list[Any]:
         return [names.METRICS_NAMESPACE, metric, *service, *([options] if options else [])]
 
-    widget = MetricGrid(region, period_seconds=FIVE_MINUTES).widget
+    grid = MetricGrid(region, period_seconds=FIVE_MINUTES)
+    widget, api_traffic = grid.widget, grid.api_traffic
 
     timings = names.REPLY_TIMINGS.values()
     query = names.REPLY_TIMINGS["query"]
@@ -116,15 +117,6 @@ def dashboard(stack: str, region: str, functions: list[str], api: str) -> dict[s
                 12,
                 "Sum",
             ),
-            widget(
-                "API: requests, 4xx, 5xx",
-                [
-                    ["AWS/ApiGateway", metric, "ApiName", api, "Stage", stack]
-                    for metric in ("Count", "4XXError", "5XXError")
-                ],
-                0,
-                18,
-                "Sum",
-            ),
+            api_traffic("API: requests, 4xx, 5xx", api, stack, 0, 18),
         ]
     }

@@ -24,7 +24,8 @@ def dashboard(stack: str, region: str, ingester: str, reader: str, api: str) -> 
     namespace = names.MENTIONS_METRICS_NAMESPACE
     service = ["service", names.MENTIONS_INGESTER_SERVICE]
 
-    widget = MetricGrid(region, period_seconds=900).widget
+    grid = MetricGrid(region, period_seconds=900)
+    widget, api_traffic = grid.widget, grid.api_traffic
 
     return {
         "widgets": [
@@ -77,15 +78,7 @@ def dashboard(stack: str, region: str, ingester: str, reader: str, api: str) -> 
                 0,
                 12,
             ),
-            widget(
-                "Read API: requests, 4xx, 5xx",
-                [
-                    ["AWS/ApiGateway", metric, "ApiName", api, "Stage", stack]
-                    for metric in ("Count", "4XXError", "5XXError")
-                ],
-                12,
-                12,
-            ),
+            api_traffic("Read API: requests, 4xx, 5xx", api, stack, 12, 12),
         ]
     }
 

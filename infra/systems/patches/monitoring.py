@@ -31,7 +31,8 @@ def dashboard(
     def ours(*metrics: str) -> list[list[Any]]:
         return [[namespace, metric, *service] for metric in metrics]
 
-    widget = MetricGrid(region, period_seconds=3600).widget
+    grid = MetricGrid(region, period_seconds=3600)
+    widget, api_traffic = grid.widget, grid.api_traffic
 
     services = [(s, s.capitalize()) for s in names.SERVICES]
     return {
@@ -109,15 +110,7 @@ def dashboard(
                 0,
                 18,
             ),
-            widget(
-                "Read API: requests, 4xx, 5xx",
-                [
-                    ["AWS/ApiGateway", metric, "ApiName", api, "Stage", stack]
-                    for metric in ("Count", "4XXError", "5XXError")
-                ],
-                12,
-                18,
-            ),
+            api_traffic("Read API: requests, 4xx, 5xx", api, stack, 12, 18),
         ]
     }
 
