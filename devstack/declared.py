@@ -8,11 +8,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from devstack.program import DeclaredResource, RecordingMocks
-from devstack.services.cognito.auth import UserPoolAuthorizer
+from devstack.services.cognito.auth import AUTHORIZERS_VARIABLE, UserPoolAuthorizer
 from devstack.services.events.schedules import ScheduledTarget, parse_schedule
 from infra.registry import SYSTEMS
+
+if TYPE_CHECKING:  # the API processes read this module, and need not load Pulumi
+    from devstack.declaration import Declaration, DeclaredResource
 
 FUNCTION = "aws:lambda/function:Function"
 EVENT_INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
@@ -81,7 +84,7 @@ def _function(
     )
 
 
-def declared_functions(mocks: RecordingMocks) -> dict[str, DeclaredFunction]:
+def declared_functions(mocks: Declaration) -> dict[str, DeclaredFunction]:
     """Every function of the program, by name."""
     configs = {
         function_name(str(c.inputs["functionName"])): _async_config(c)
@@ -91,12 +94,12 @@ def declared_functions(mocks: RecordingMocks) -> dict[str, DeclaredFunction]:
     return {f.name: f for f in functions}
 
 
-def state_machine_arns(mocks: RecordingMocks) -> dict[str, str]:
+def state_machine_arns(mocks: Declaration) -> dict[str, str]:
     """Every state machine of the program: its ARN by name."""
     return {str(m.inputs["name"]): str(m.outputs["arn"]) for m in mocks.of_type(STATE_MACHINE)}
 
 
-def api_apps(mocks: RecordingMocks) -> dict[str, tuple[dict[str, str], str]]:
+def api_apps(mocks: Declaration) -> dict[str, tuple[dict[str, str], str]]:
     """Each app with routes: its API function's environment and its API key, by app name,
     in the registry's order (a program's other apps after, by name), so each app keeps its
     port when a system is added (the registry's first 8000, its second 8001, ...), and
@@ -123,12 +126,7 @@ def app_place(app: str) -> int:
     return SYSTEMS.index(app) if app in SYSTEMS else len(SYSTEMS)
 
 
-# Where the local gateway finds each Cognito authorizer of its app
-# (``services/apigateway/gateway.py``).
-AUTHORIZERS_VARIABLE = "LOCAL_AUTHORIZERS"
-
-
-def api_authorizers(mocks: RecordingMocks, app: str) -> dict[str, UserPoolAuthorizer]:
+def api_authorizers(mocks: Declaration, app: str) -> dict[str, UserPoolAuthorizer]:
     """The Cognito authorizers of an app's API, by name, as the program declares them in the
     API's Swagger (pools by ARN), with the app clients the program declares for each pool."""
     pools = {p.outputs["arn"]: p.id for p in mocks.of_type("aws:cognito/userPool:UserPool")}
@@ -148,7 +146,7 @@ def api_authorizers(mocks: RecordingMocks, app: str) -> dict[str, UserPoolAuthor
     return found
 
 
-def gateway_settings(mocks: RecordingMocks, app: str) -> dict[str, str]:
+def gateway_settings(mocks: Declaration, app: str) -> dict[str, str]:
     """What an app's local gateway reads besides its API key: its Cognito authorizers."""
     authorizers = {n: a.as_json() for n, a in api_authorizers(mocks, app).items()}
     return {AUTHORIZERS_VARIABLE: json.dumps(authorizers)}
@@ -164,7 +162,7 @@ class SqsWorker:
     batch_size: int
 
 
-def sqs_workers(mocks: RecordingMocks) -> list[SqsWorker]:
+def sqs_workers(mocks: Declaration) -> list[SqsWorker]:
     """Every event-source mapping of the program that polls a queue."""
     functions = {f.arn: f for f in declared_functions(mocks).values()}
     queues = {q.outputs["arn"]: q for q in mocks.of_type("aws:sqs/queue:Queue")}
@@ -190,7 +188,7 @@ def _runnable(arn: str) -> bool:
     return arn.startswith("arn:aws:lambda:") or arn.startswith("arn:aws:states:")
 
 
-def scheduled_targets(mocks: RecordingMocks, now: datetime) -> list[ScheduledTarget]:
+def scheduled_targets(mocks: Declaration, now: datetime) -> list[ScheduledTarget]:
     """Every schedule rule of the program whose target is a function or a state machine,
     with the dead-letter queue its target declares."""
     targets = {t.inputs["rule"]: t for t in mocks.of_type("aws:cloudwatch/eventTarget:EventTarget")}
@@ -214,7 +212,7 @@ def scheduled_targets(mocks: RecordingMocks, now: datetime) -> list[ScheduledTar
     return scheduled + scheduler_targets(mocks, now)
 
 
-def scheduler_targets(mocks: RecordingMocks, now: datetime) -> list[ScheduledTarget]:
+def scheduler_targets(mocks: Declaration, now: datetime) -> list[ScheduledTarget]:
     """Every EventBridge Scheduler schedule of the program (enabled, targeting a function or
     a state machine), evaluated in its time zone, with its input template and its target's
     dead-letter queue."""

@@ -24,16 +24,8 @@ from botocore.exceptions import ClientError
 
 from devstack.program import RecordingMocks
 from devstack.pulumi_mocks import MockResourceArgs
-from devstack.services.base import Clients
+from devstack.services.base import Clients, UnroutedCallError
 from devstack.services.registry import REGISTRY, offline_outputs
-
-
-class UnroutedCallError(RuntimeError):
-    """moto could not route an AWS call the program's resource needs: its version does not
-    know the operation, or the installed botocore speaks a wire protocol it does not (botocore
-    1.44.18 moved Athena to REST paths moto 5.2.6 does not serve). Raised at start, naming
-    the service, the operation, the resource and both versions, instead of a trace from deep
-    inside the program run."""
 
 
 def _unrouted(err: ClientError) -> bool:

@@ -10,12 +10,12 @@ import json
 import runpy
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import yaml
 
+from devstack.declaration import Declaration, DeclaredResource
 from devstack.pulumi_mocks import MockCallArgs, MockResourceArgs, run_under_mocks
 from devstack.services.outputs import ACCOUNT_ID
 from infra.registry import ROOT
@@ -24,29 +24,8 @@ from infra.settings import stack_values, unknown_keys
 PROGRAM = ROOT / "infra" / "__main__.py"
 
 
-@dataclass(frozen=True)
-class DeclaredResource:
-    """One resource as the program declared it (``inputs``) and as the mocks created it."""
-
-    type: str
-    name: str
-    inputs: dict[str, Any]
-    id: str
-    outputs: dict[str, Any]
-
-
-class RecordingMocks(pulumi.runtime.Mocks):
+class RecordingMocks(Declaration, pulumi.runtime.Mocks):
     """Records every declared resource; subclasses decide what each one's outputs are."""
-
-    def __init__(self, region: str) -> None:
-        self.region = region
-        self.resources: list[DeclaredResource] = []
-        # (type, name) -> the ``protect`` option, which mocks are not given.
-        self.protect_flags: dict[tuple[str, str], bool] = {}
-        self.stack_outputs: dict[str, Any] = {}
-
-    def is_protected(self, resource: DeclaredResource) -> bool:
-        return self.protect_flags.get((resource.type, resource.name), False)
 
     @abstractmethod
     def create(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
@@ -71,21 +50,6 @@ class RecordingMocks(pulumi.runtime.Mocks):
             }
             return identity, []
         raise NotImplementedError(f"the program invoked {args.token}: mock it first")
-
-    def of_type(self, type_token: str) -> list[DeclaredResource]:
-        return [r for r in self.resources if r.type == type_token]
-
-    def named(self, type_token: str, physical_name: str) -> DeclaredResource:
-        """The resource of this type whose ``name`` input is ``physical_name``."""
-        found = [r for r in self.of_type(type_token) if r.inputs.get("name") == physical_name]
-        if len(found) != 1:
-            raise LookupError(f"{len(found)} {type_token} named {physical_name}")
-        return found[0]
-
-    def function_environment(self, function_name: str) -> dict[str, str]:
-        """The environment the program gives one Lambda function."""
-        function = self.named("aws:lambda/function:Function", function_name)
-        return dict(function.inputs["environment"]["variables"])
 
 
 def project_name() -> str:

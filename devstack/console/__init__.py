@@ -15,12 +15,12 @@ import boto3
 
 from devstack.console.catalog import build_catalog
 from devstack.console.server import Console, ConsoleContext
-from devstack.program import RecordingMocks
+from devstack.declaration import Declaration
 from devstack.services.events.schedules import ScheduledTarget
 
 
 def start_console(
-    mocks: RecordingMocks,
+    mocks: Declaration,
     description: dict[str, Any],
     session: boto3.session.Session,
     schedules: list[ScheduledTarget],

@@ -13,6 +13,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from devstack.declaration import Declaration, DeclaredResource
 from devstack.declared import (
     API_HANDLER,
     STATE_MACHINE,
@@ -20,7 +21,6 @@ from devstack.declared import (
     declared_functions,
     function_name,
 )
-from devstack.program import DeclaredResource, RecordingMocks
 from devstack.services.events.schedules import ScheduledTarget
 
 QUEUE = "aws:sqs/queue:Queue"
@@ -93,7 +93,7 @@ def _system(resource: DeclaredResource) -> str:
     return str((resource.inputs.get("tags") or {}).get("system", "other"))
 
 
-def _queues(mocks: RecordingMocks) -> dict[str, Queue]:
+def _queues(mocks: Declaration) -> dict[str, Queue]:
     declared = mocks.of_type(QUEUE)
     names = {str(q.outputs["arn"]): str(q.inputs["name"]) for q in declared}
     sources: dict[str, str] = {}
@@ -132,7 +132,7 @@ def _index_keys(spec: dict[str, Any], table_hash: str) -> tuple[str, str | None]
     return str(spec.get("hashKey") or table_hash), spec.get("rangeKey")
 
 
-def _tables(mocks: RecordingMocks) -> dict[str, Table]:
+def _tables(mocks: Declaration) -> dict[str, Table]:
     found = {}
     for table in mocks.of_type(TABLE):
         inputs = table.inputs
@@ -216,7 +216,7 @@ class Catalog:
 
 
 def build_catalog(
-    mocks: RecordingMocks,
+    mocks: Declaration,
     schedules: list[ScheduledTarget],
     apps: dict[str, str],
     api_keys: dict[str, str],

@@ -15,9 +15,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from devstack.declaration import Declaration
 from devstack.fakes.base import FakeServer
 from devstack.outside import RealServices
-from devstack.program import RecordingMocks
 from devstack.services.bedrock.converse import ModelFake
 from infra.registry import SYSTEMS, add_app_paths
 
@@ -27,7 +27,7 @@ class FakeContext:
     """What a fake may need to hold demo data: the program's resources, the time, and the
     stack's state folder (for what a person should find after a run: uploaded files)."""
 
-    mocks: RecordingMocks
+    mocks: Declaration
     now: datetime
     state_dir: Path | None = None
 

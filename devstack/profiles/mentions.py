@@ -13,9 +13,9 @@ import boto3
 
 from chalicelib.mentions import names
 from chalicelib.mentions.env import MENTIONMIND_BASE_URL, MENTIONMIND_PROJECT_IDS
+from devstack.declaration import Declaration
 from devstack.fakes.mentionmind import FakeMentionMind
 from devstack.profiles import Fake, FakeContext, Profile, SeedContext
-from devstack.program import RecordingMocks
 from shared.names import physical
 
 LOCAL_MENTIONMIND_KEY = "mm-local-fake"
@@ -42,7 +42,7 @@ def demo_mentions(now: datetime, count: int = 12) -> list[dict[str, Any]]:
     return mentions
 
 
-def mentionmind_projects(mocks: RecordingMocks) -> list[str]:
+def mentionmind_projects(mocks: Declaration) -> list[str]:
     """The MentionMind projects the program tells its functions to ingest."""
     return sorted(
         {

@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.patches.env import LORE_URL, PATCHWORK_PROJECTS, PATCHWORK_URL
+from devstack.declaration import Declaration
 from devstack.fakes.lore import FakeLore, mail
 from devstack.fakes.patchwork import FakePatchwork, patchwork_patch
 from devstack.profiles import Fake, FakeContext, Profile
-from devstack.program import RecordingMocks
 
 SUBMITTERS = (("Ada Lovelace", "ada@example.org"), ("Grace Hopper", "grace@example.org"))
 REVIEWERS = (("Linus Reviewer", "linus@example.org"), ("Shuah Maintainer", "shuah@example.org"))
@@ -184,7 +184,7 @@ def demo_project(project: str, now: datetime, first_id: int = 1001) -> DemoProje
     return demo
 
 
-def tracked_projects(mocks: RecordingMocks) -> list[str]:
+def tracked_projects(mocks: Declaration) -> list[str]:
     """The Patchwork projects the program tells its functions to track."""
     return sorted(
         {

@@ -41,6 +41,14 @@ class Clients:
             return self._made[service]
 
 
+class UnroutedCallError(RuntimeError):
+    """moto could not route an AWS call the program's resource needs: its version does not
+    know the operation, or the installed botocore speaks a wire protocol it does not (botocore
+    1.44.18 moved Athena to REST paths moto 5.2.6 does not serve). Raised at start, naming
+    the service, the operation, the resource and both versions, instead of a trace from deep
+    inside the program run."""
+
+
 Creator = Callable[[Clients, str, dict[str, Any]], Created]
 """(clients pointed at moto, logical name, inputs) -> (physical id, outputs), once created."""
 

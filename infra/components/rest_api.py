@@ -13,28 +13,15 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from infra.components.gateway_errors import GATEWAY_ERROR_TEMPLATE
 from infra.settings import ApiQuota, ApiThrottle
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 
-# What API Gateway answers itself (a missing or wrong key, an unknown path or method, its
-# throttling, an integration failure) in the one error shape every route answers in
-# (../shared/specs/errors.md), instead of its bare {"message": ...}.
-# $context.error.messageString is already a quoted JSON string.
-GATEWAY_ERROR_TEMPLATE = (
-    '{"status": "error", "error_code": "$context.error.responseType", '
-    '"message": $context.error.messageString, "request_id": null}'
-)
 GATEWAY_RESPONSES = {
     response_type: {"responseTemplates": {"application/json": GATEWAY_ERROR_TEMPLATE}}
     for response_type in ("DEFAULT_4XX", "DEFAULT_5XX")
 }
-
-
-def gateway_error(response_type: str, message: str) -> dict[str, Any]:
-    """The body API Gateway renders from ``GATEWAY_ERROR_TEMPLATE`` for one of its own
-    answers (the local gateway answers with exactly this)."""
-    return {"status": "error", "error_code": response_type, "message": message, "request_id": None}
 
 
 @dataclass

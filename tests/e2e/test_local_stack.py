@@ -22,7 +22,7 @@ from devstack.launch import LaunchedStack
 from devstack.profiles import fakes, profiles
 from devstack.profiles.comms import DEMO_TWILIO_ACCOUNT_SID, LOCAL_TWILIO_TOKEN, demo_company_config
 from devstack.services.events.schedules import scheduled_event
-from infra.components.rest_api import gateway_error
+from infra.components.gateway_errors import gateway_error
 from infra.registry import ROOT, SYSTEMS
 from shared.names import physical
 from tests.e2e.support import aws, children, listening, running, start_stack, wait_for

@@ -9,7 +9,7 @@ import pytest
 from chalicelib.comms import names
 from chalicelib.comms.names import CHANNELS, channel_dlq, channel_queue
 from devstack.program import RecordingMocks
-from infra.components.rest_api import gateway_error
+from infra.components.gateway_errors import gateway_error
 from shared.names import physical
 from tests.infra.conftest import (
     STACKS,

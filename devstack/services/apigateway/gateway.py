@@ -3,7 +3,7 @@ API Gateway answers itself, which Chalice's own local server does not: the API-k
 the Cognito user pool authorizer's check of the ID token (``cognito/auth.py``: 401
 ``UNAUTHORIZED``), and 403 ``MISSING_AUTHENTICATION_TOKEN`` for a path or method the API
 does not declare (OPTIONS included, unless the route has CORS), all in the body the
-program's gateway responses render (``infra.components.rest_api.gateway_error``).
+program's gateway responses render (``infra.components.gateway_errors``).
 
 Runs in its own process per app (``python -m devstack.services.apigateway.api_process <app>
 --port ...``), so each app sees only the environment the Pulumi program gives its function.
@@ -30,15 +30,15 @@ from chalice.local import (
     RouteMatcher,
 )
 
-from devstack.declared import AUTHORIZERS_VARIABLE
 from devstack.services.awslambda.apps import load_app
 from devstack.services.cognito.auth import (
+    AUTHORIZERS_VARIABLE,
     TokenRefusedError,
     TokenVerifier,
     UserPoolAuthorizer,
     authorizers_from_json,
 )
-from infra.components.rest_api import gateway_error
+from infra.components.gateway_errors import gateway_error
 
 API_KEY_HEADER = "x-api-key"
 # API Gateway's own answers, as the program's gateway responses shape them.

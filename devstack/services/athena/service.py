@@ -40,10 +40,10 @@ from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.iam.models import get_account_id_from, iam_backends
 from moto.sts.models import sts_backends
 
-from devstack.services.athena.sql import Engine, Outcome, QueryError, Reader
-
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from devstack.services.athena.sql import Engine, Outcome, Reader
 
 _PREFIX = "AmazonAthena."
 MAX_RESULTS = 1000
@@ -187,6 +187,8 @@ def reader_of(authorization: str, region: str) -> Reader | None:
             for layer in layers
         )
 
+    from devstack.services.athena.sql import Reader  # DuckDB and sqlglot load for a query
+
     return Reader(principal=assumed.arn, allows=allows, region=region, account=account)
 
 
@@ -301,6 +303,8 @@ class LocalAthena:
         return {"QueryExecutionId": query_id}
 
     def _run(self, execution: Execution) -> None:
+        from devstack.services.athena.sql import Engine, QueryError  # loaded for a first query
+
         engine = Engine(self._client("s3"), self._client("glue"), self.cache_dir, execution.reader)
         with self._lock:
             if execution.state != "QUEUED":  # stopped before it started

@@ -22,6 +22,10 @@ import requests
 EXPIRED = "The incoming token has expired"
 UNAUTHORIZED = "Unauthorized"
 
+# Where the local gateway finds each Cognito authorizer of its app: the stack sets it from
+# the program's declaration (``declared.py``), the gateway reads it.
+AUTHORIZERS_VARIABLE = "LOCAL_AUTHORIZERS"
+
 
 class TokenRefusedError(Exception):
     """API Gateway answers 401 with this message."""

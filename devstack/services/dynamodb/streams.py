@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from devstack.declaration import Declaration
 from devstack.declared import DeclaredFunction, declared_functions
-from devstack.program import RecordingMocks
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
@@ -34,7 +34,7 @@ class StreamSource:
     maximum_retry_attempts: int
 
 
-def stream_sources(mocks: RecordingMocks) -> list[StreamSource]:
+def stream_sources(mocks: Declaration) -> list[StreamSource]:
     """Every event-source mapping of the program that reads a table's stream."""
     functions = {f.arn: f for f in declared_functions(mocks).values()}
     streams = {
