@@ -59,6 +59,12 @@ def main() -> None:
     up.add_argument(
         "--state-dir", type=Path, default=local_stack.STATE_DIR, help="where stack.json goes"
     )
+    up.add_argument(
+        "--fresh",
+        action="store_true",
+        help="run the program and create every resource even if a snapshot of them is kept "
+        "(.local/snapshots/, made by the last start from the same sources and settings)",
+    )
     env = commands.add_parser(
         "env",
         help="print an app's API environment as `export` lines, for `chalice local --stage local`",
@@ -97,6 +103,7 @@ def main() -> None:
             args.async_retry_delay,
             args.alarm_speedup,
             args.systems,
+            args.fresh,
         )
     elif args.command == "invoke":
         raise SystemExit(stack.invoke_now(args.app, args.function, args.stack, args.state_dir))

@@ -18,7 +18,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -50,11 +50,27 @@ class HostDispatcher(DomainDispatcherApplication):
     def __init__(self) -> None:
         super().__init__(create_backend_app)
         self._backends: dict[str | None, Any] = {}
+        self._held: dict[str, threading.Event] = {}
 
     def get_backend_for_host(self, host: str | None) -> Any:
         if host not in self._backends:  # called under the dispatcher's lock
             self._backends[host] = super().get_backend_for_host(host)
         return self._backends[host]
+
+    def hold(self, services: Collection[str]) -> Callable[[], None]:
+        """Keep the calls to these services (moto's names) waiting until the returned
+        function is called: their state is being put back (``snapshot.py``)."""
+        released = threading.Event()
+        for service in services:
+            self._held[service] = released
+        return released.set
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        app = self.get_application(environ)
+        for service, released in list(self._held.items()):
+            if not released.is_set() and self.app_instances.get(service) is app:
+                released.wait()
+        return app(environ, start_response)
 
 
 class NamedExecutions:
@@ -101,6 +117,7 @@ class LocalAwsServer:
         self.bedrock = bedrock
         self.models = tuple(models)
         self._athena: LocalAthena | None = None
+        self._moto = HostDispatcher()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -111,7 +128,7 @@ class LocalAwsServer:
     def start(self) -> None:
         """Listening, with state machine execution switched on, when this returns."""
         os.environ["MOTO_PORT"] = str(self.port)
-        moto = HostDispatcher()
+        moto = self._moto
         # The stack sets the region once the server runs; the fronts read it then.
         self._athena = LocalAthena(moto, self.url, _region)
         front = with_media_services(LambdaInvokeFront(self._athena, self.functions), self.url)
@@ -136,6 +153,10 @@ class LocalAwsServer:
             json={"stepfunctions": {"execute_state_machine": True}},
             timeout=10,
         ).raise_for_status()
+
+    def hold(self, services: Collection[str]) -> Callable[[], None]:
+        """Calls to these services wait until the returned function is called."""
+        return self._moto.hold(services)
 
     def stop(self) -> None:
         """Stopped, and moto's state gone with it, as when a moto server process ends: its

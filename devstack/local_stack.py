@@ -73,6 +73,8 @@ class LocalStack:
     profiles: list[Profile] = field(default_factory=profiles)
     # The local console's URL (devstack/console), once it serves.
     console: str | None = None
+    # Run the program and create its resources even if a snapshot of them is kept.
+    fresh: bool = False
     # Seconds each phase of the start took, in order (stack.json's startup_seconds).
     startup: dict[str, float] = field(default_factory=dict)
     # What the profiles add to stack.json, asked once (some ask the local AWS): the user

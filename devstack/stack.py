@@ -28,7 +28,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from functools import partial
@@ -41,6 +43,7 @@ from botocore.exceptions import ClientError
 
 from devstack.aws_server import LocalAwsServer
 from devstack.console import start_console
+from devstack.declaration import Declaration
 from devstack.declared import (
     API_HANDLER,
     api_apps,
@@ -60,7 +63,6 @@ from devstack.local_stack import (
     running_description,
     write_description,
 )
-from devstack.mocks import MotoMocks, OfflineMocks, UnroutedCallError
 from devstack.outside import OPERATOR_CREDENTIALS, real_bedrock, real_services
 from devstack.processes import port_is_free, start_logged, wait_for_port
 from devstack.profiles import (
@@ -71,9 +73,9 @@ from devstack.profiles import (
     models,
     profiles,
 )
-from devstack.program import run_program
 from devstack.services.awslambda.destinations import arn_name, send
 from devstack.services.awslambda.service import ASYNC_RETRY_DELAYS, FunctionHosts
+from devstack.services.base import UnroutedCallError
 from devstack.services.cloudwatch.alarm_watch import AlarmWatch
 from devstack.services.cloudwatch.alarms import DEFAULT_SPEEDUP
 from devstack.services.cloudwatch.inbox import Inbox
@@ -81,8 +83,29 @@ from devstack.services.dynamodb.streams import StreamPollers, stream_sources
 from devstack.services.events.schedules import ScheduledTarget, scheduled_event
 from devstack.services.outputs import ACCOUNT_ID
 from devstack.services.stepfunctions.executions import ExecutionWatcher, run_execution
+from devstack.snapshot import (
+    SNAPSHOT_DIR,
+    KeptStack,
+    SnapshotError,
+    open_snapshot,
+    save,
+    snapshot_key,
+)
 from infra.registry import chosen_systems
 from infra.settings import stack_values
+
+# Put back from a snapshot once the stack is up, its calls waiting until then: importing
+# moto's Step Functions interpreter loads EC2's region and instance tables (a second and a
+# half), and nothing of the start calls Step Functions.
+RESTORED_LATER = frozenset({"stepfunctions"})
+
+
+def offline_declaration(stack: str, region: str) -> Declaration:
+    """What the program declares for ``stack``, nothing created."""
+    from devstack.mocks import OfflineMocks  # Pulumi loads only for a run
+    from devstack.program import run_program
+
+    return run_program(stack, OfflineMocks(region))
 
 
 def api_environment(app: str, stack: str, moto_port: int) -> dict[str, str]:
@@ -91,7 +114,7 @@ def api_environment(app: str, stack: str, moto_port: int) -> dict[str, str]:
     The program runs offline (nothing is created): the names are what ``make dev`` creates.
     """
     region = str(stack_values(stack)["aws:region"])
-    mocks = run_program(stack, OfflineMocks(region))
+    mocks = offline_declaration(stack, region)
     function_env, _ = api_apps(mocks)[app]
     local = LocalStack(stack=stack, host="127.0.0.1", moto_port=moto_port, http_port=0)
     return {**function_env, **aws_environment(local, region)}
@@ -117,7 +140,10 @@ class _Phases:
         self.last = now
 
 
-def start(local: LocalStack, exits: ExitStack) -> None:
+def start(local: LocalStack, exits: ExitStack) -> Callable[[], None]:
+    """Start the stack up to ready (stack.json may be written); returns what starts once it is:
+    the queue workers, whose messages wait in their queues until they poll, as they wait for
+    Lambda's pollers, and the services a snapshot puts back later (``RESTORED_LATER``)."""
     phases = _Phases(local)
     region = str(stack_values(local.stack)["aws:region"])
     local.region = region
@@ -136,12 +162,33 @@ def start(local: LocalStack, exits: ExitStack) -> None:
     os.environ.update(aws_environment(local, region))
     phases.done("aws endpoint")
 
-    mocks = run_program(local.stack, MotoMocks(region), local.overrides, local.systems)
-    phases.done("program run, resources created")
+    key = snapshot_key(local.stack, local.overrides, local.systems)
+    kept = None if local.fresh else open_snapshot(SNAPSHOT_DIR, key)
+    if kept is None:
+        from devstack.mocks import MotoMocks  # Pulumi loads only for a run
+        from devstack.program import run_program
+
+        mocks: Declaration = run_program(
+            local.stack, MotoMocks(region), local.overrides, local.systems
+        )
+        save(SNAPSHOT_DIR, key, mocks)
+        phases.done("program run, resources created")
+    else:
+        mocks = kept.declaration
+        phases.done("declaration read from a snapshot")
     fakes_env = start_fakes(
         local, exits, FakeContext(mocks, datetime.now(UTC), local.log_dir.parent)
     )
     local.function_extras = {**aws_environment(local, region), **fakes_env}
+    # Every API process starts now: each imports its app (a second or so of a core) while
+    # this process goes on; they are waited for below.
+    exits.callback(local.supervisor.stop)  # also when a later step of the start fails
+    listening = start_apis(local, mocks, fakes_env, region)
+    phases.done("fakes started, API processes started")
+    if kept is not None:
+        release = server.hold(RESTORED_LATER)
+        kept.restore_moto(but=RESTORED_LATER)
+        phases.done("moto's state restored from the snapshot")
     functions.declare(declared_functions(mocks).values(), partial(function_environment, local))
     local.functions = functions
     pollers = StreamPollers(boto3.client("dynamodbstreams"), functions, stream_sources(mocks))
@@ -161,51 +208,37 @@ def start(local: LocalStack, exits: ExitStack) -> None:
     )
     watch.start()
     exits.callback(watch.stop)
-    phases.done("fakes, demo data, alarm watch")
+    phases.done("demo data, alarm watch")
 
-    exits.callback(local.supervisor.stop)  # also when a later step of the start fails
-    api_functions = {
-        f.app: f.name for f in declared_functions(mocks).values() if f.handler == API_HANDLER
-    }
-    # Every API process starts at once (each imports its app, a second or so), then each is
-    # waited for; an app's port is its place in the registry, whichever systems run.
-    listening = []
-    for app, (function_env, api_key) in api_apps(mocks).items():
-        port = local.http_port + app_place(app)
-        if not port_is_free(local.host, port):  # else the stack would answer with another's
-            raise SystemExit(
-                f"{app}'s API port {local.host}:{port}: Address already in use "
-                "(its port is --http-port plus its place in the registry)"
-            )
-        environment = {
-            **function_env,
-            **fakes_env,
-            "LOCAL_API_KEY": api_key,
-            **gateway_settings(mocks, app),
-        }
-        process = spawn(
-            local,
-            api_functions[app],
-            environment,
-            region,
-            [
-                "devstack.services.apigateway.api_process",
-                app,
-                "--host",
-                local.host,
-                "--port",
-                str(port),
-            ],
-        )
-        listening.append((port, process))
-        local.apps[app] = f"http://{local.host}:{port}"
-        local.api_keys[app] = api_key
     for port, process in listening:
         wait_for_port(local.host, port, process=process)
     phases.done("API processes listening")
     for profile in local.profiles:
         if profile.ready is not None:
             profile.ready(ReadyContext(dict(local.apps), dict(local.fake_servers)))
+    # The local console: an admin page for this stack (devstack/console/).
+    described = local.description()
+    local.console = start_console(
+        mocks,
+        described,
+        local_session(described),
+        local.schedules,
+        lambda target: fire(local, target, datetime.now(UTC)),
+        exits,
+    )
+    phases.done("console")
+
+    def once_ready() -> None:
+        start_queue_workers(local, mocks, region)
+        if kept is not None:
+            later = threading.Thread(target=restore_later, args=(kept, release), daemon=True)
+            later.start()
+
+    return once_ready
+
+
+def start_queue_workers(local: LocalStack, mocks: Declaration, region: str) -> None:
+    """One worker process per SQS event source the program declares."""
     for worker in sqs_workers(mocks):
         function = worker.function
         redelivery = (
@@ -239,18 +272,62 @@ def start(local: LocalStack, exits: ExitStack) -> None:
                 *redelivery,
             ],
         )
-    phases.done("queue workers started")
-    # The local console: an admin page for this stack (devstack/console/).
-    described = local.description()
-    local.console = start_console(
-        mocks,
-        described,
-        local_session(described),
-        local.schedules,
-        lambda target: fire(local, target, datetime.now(UTC)),
-        exits,
-    )
-    phases.done("console")
+
+
+def start_apis(
+    local: LocalStack, mocks: Declaration, fakes_env: dict[str, str], region: str
+) -> list[tuple[int, subprocess.Popen[bytes]]]:
+    """Every app's API process, started (not waited for): its port and process.
+
+    Raises:
+        SystemExit: an app's port is taken (the stack would answer with another's server).
+    """
+    api_functions = {
+        f.app: f.name for f in declared_functions(mocks).values() if f.handler == API_HANDLER
+    }
+    # An app's port is its place in the registry, whichever systems run.
+    listening = []
+    for app, (function_env, api_key) in api_apps(mocks).items():
+        port = local.http_port + app_place(app)
+        if not port_is_free(local.host, port):  # else the stack would answer with another's
+            raise SystemExit(
+                f"{app}'s API port {local.host}:{port}: Address already in use "
+                "(its port is --http-port plus its place in the registry)"
+            )
+        environment = {
+            **function_env,
+            **fakes_env,
+            "LOCAL_API_KEY": api_key,
+            **gateway_settings(mocks, app),
+        }
+        process = spawn(
+            local,
+            api_functions[app],
+            environment,
+            region,
+            [
+                "devstack.services.apigateway.api_process",
+                app,
+                "--host",
+                local.host,
+                "--port",
+                str(port),
+            ],
+        )
+        listening.append((port, process))
+        local.apps[app] = f"http://{local.host}:{port}"
+        local.api_keys[app] = api_key
+    return listening
+
+
+def restore_later(kept: KeptStack, release: Callable[[], None]) -> None:
+    """Put back the services left for after the start, then let their calls through."""
+    try:
+        kept.restore_moto()
+    except SnapshotError as err:
+        print(f"{err}: Step Functions holds nothing this run", file=sys.stderr)
+    finally:
+        release()
 
 
 def spawn(
@@ -377,6 +454,7 @@ def run(
     async_retry_delay: float | None = None,
     alarm_speedup: float = DEFAULT_SPEEDUP,
     systems: tuple[str, ...] | None = None,
+    fresh: bool = False,
 ) -> None:
     """Start everything (``systems`` only, when given), then wait for Ctrl-C or SIGTERM and
     stop everything."""
@@ -408,6 +486,7 @@ def run(
         bedrock=bedrock,
         systems=systems,
         profiles=chosen,
+        fresh=fresh,
     )
     with ExitStack() as exits:
         started = time.monotonic()
@@ -415,12 +494,13 @@ def run(
         # script that waits for it may stop the stack at once), is a clean stop.
         try:
             try:
-                start(local, exits)
+                once_ready = start(local, exits)
             except UnroutedCallError as err:  # the versions' fault: said plainly, no trace
                 raise SystemExit(f"the local stack cannot start: {err}") from None
             write_description(local, state_dir / "stack.json")
             # Gone when the stack stops: its presence means "running".
             exits.callback((state_dir / "stack.json").unlink, missing_ok=True)
+            once_ready()
             print(json.dumps(local.description(), indent=2))
             watcher = None
             if local.state_machines:
@@ -464,7 +544,7 @@ def invoke_now(app: str, handler_name: str, stack: str, state_dir: Path) -> int:
     region = str(stack_values(stack)["aws:region"])
     functions = [
         f
-        for f in declared_functions(run_program(stack, OfflineMocks(region))).values()
+        for f in declared_functions(offline_declaration(stack, region)).values()
         if f.app == app and f.handler != API_HANDLER  # routes are called over HTTP
     ]
     chosen = [f for f in functions if f.handler == f"app.{handler_name}"]
