@@ -1,11 +1,12 @@
 """The local stack, measured as a user meets it.
 
-1. Boot: from the command to ``.local/stack.json`` being written (everything listening),
-   median of 3 boots with every system, against the same stack with one system
-   (``--systems mentions``) in the same run, as a ratio; and where the time goes, per phase
-   of the start (``startup_seconds`` in stack.json), medians over the boots. An API listens
-   before its app is imported (a first request waits for the import, as for a cold start),
-   so the time from stack.json to every API's first answer is shown too.
+1. Ready: from the command to ``.local/stack.json`` being written and then every API having
+   answered a request, median of 3 boots with every system, against the same stack with
+   one system (``--systems mentions``) in the same run, as a ratio; and where the time
+   goes, per phase of the start (``startup_seconds`` in stack.json), medians over the
+   boots. Twice: fresh (``--fresh``: the program runs and creates every resource, as the
+   first start after a change to it does) and from the snapshot that start kept (every
+   later start; ``devstack/snapshot.py``).
 2. Latency from ``POST /initiate-conversation`` to the fake Twilio holding the WhatsApp
    message (router -> SQS in moto -> processor worker -> fake OpenAI -> fake Twilio), over 50
    requests sent one after another: p50 and p95.
@@ -20,16 +21,18 @@ latency, as the Lambda service's is in AWS.
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from devstack.launch import launch
+from devstack.launch import LaunchedStack, launch
 from infra.registry import add_app_paths
 
 add_app_paths()  # the profiles read each system's names from its app folder
@@ -119,51 +122,75 @@ def phase_medians(phases: list[dict[str, float]]) -> dict[str, float]:
     return {name: statistics.median(p[name] for p in phases) for name in phases[0]}
 
 
-def one_system_boots() -> tuple[list[float], list[dict[str, float]], list[float]]:
-    boots, phases, answers = [], [], []
-    for _ in range(BOOTS):
-        with tempfile.TemporaryDirectory() as state:
-            stack = launch(Path(state), "--systems", ONE_SYSTEM)
-            answers.append(first_answers(stack.description))
-            boots.append(stack.boot_seconds)
-            phases.append(stack.description["startup_seconds"])
-            stack.stop()
-    return boots, phases, answers
+@dataclass
+class Boots:
+    """Several starts of the same stack: to stack.json, then to every API's first answer."""
+
+    described: list[float] = field(default_factory=list)
+    answered: list[float] = field(default_factory=list)
+    phases: list[dict[str, float]] = field(default_factory=list)
+
+    def ready(self) -> float:
+        return statistics.median(d + a for d, a in zip(self.described, self.answered, strict=True))
+
+
+def boot(boots: Boots, *extra: str) -> LaunchedStack:
+    """One start, recorded into ``boots``; the caller stops the stack."""
+    state = Path(tempfile.mkdtemp(prefix="bench-stack-"))
+    stack = launch(state, *extra)
+    boots.answered.append(first_answers(stack.description))
+    boots.described.append(stack.boot_seconds)
+    boots.phases.append(stack.description["startup_seconds"])
+    return stack
+
+
+def finish(stack: LaunchedStack) -> None:
+    stack.stop()
+    shutil.rmtree(stack.state_dir, ignore_errors=True)
+
+
+def report(kind: str, every: Boots, one: Boots) -> None:
+    print(
+        f"{kind}: ready (stack.json, then every API answered), median of {BOOTS}: "
+        f"every system {every.ready():.2f} s, {ONE_SYSTEM} alone {one.ready():.2f} s "
+        f"(the baseline); {every.ready() / one.ready():.2f}x"
+    )
+    print(
+        f"  stack.json written: every system {statistics.median(every.described):.2f} s "
+        f"(min {min(every.described):.2f}, max {max(every.described):.2f}), then every API "
+        f"answering +{statistics.median(every.answered):.2f} s ({ONE_SYSTEM} alone "
+        f"{statistics.median(one.described):.2f} s, +{statistics.median(one.answered):.2f} s)"
+    )
+    every_phases, one_phases = phase_medians(every.phases), phase_medians(one.phases)
+    for name, seconds in every_phases.items():
+        alone = f"{one_phases[name]:6.2f} s" if name in one_phases else "     -  "
+        print(f"  {name:<42} {seconds:6.2f} s   ({ONE_SYSTEM} alone {alone})")
 
 
 def main() -> None:
-    boots, answers = [], []
-    phases: list[dict[str, float]] = []
+    fresh_every, fresh_one, kept_every, kept_one = Boots(), Boots(), Boots(), Boots()
+    for _ in range(BOOTS):  # a fresh start also keeps the snapshot the later ones restore
+        finish(boot(fresh_every, "--fresh"))
+        finish(boot(fresh_one, "--fresh", "--systems", ONE_SYSTEM))
     latencies: list[float] = []
     invocations: list[float] = []
     for run in range(BOOTS):
-        with tempfile.TemporaryDirectory() as state:
-            stack = launch(Path(state))
-            answers.append(first_answers(stack.description))
-            boots.append(stack.boot_seconds)
-            phases.append(stack.description["startup_seconds"])
-            try:
-                if run == 0:
-                    latencies = [latency_to_twilio(stack.description, i) for i in range(REQUESTS)]
-                    invocations = invocation_seconds(stack.description)
-            finally:
-                stack.stop()
-    one_boots, one_phases, one_answers = one_system_boots()
+        stack = boot(kept_every)
+        try:
+            if run == 0:
+                latencies = [latency_to_twilio(stack.description, i) for i in range(REQUESTS)]
+                invocations = invocation_seconds(stack.description)
+        finally:
+            finish(stack)
+        finish(boot(kept_one, "--systems", ONE_SYSTEM))
+    report("Fresh start (the program runs)", fresh_every, fresh_one)
+    report("Start from the kept snapshot", kept_every, kept_one)
+    print(
+        f"  the snapshot against a fresh start: every system "
+        f"{fresh_every.ready() / kept_every.ready():.1f}x faster"
+    )
     ordered = sorted(latencies)
     p95 = ordered[int(0.95 * len(ordered)) - 1]
-    every, one = statistics.median(boots), statistics.median(one_boots)
-    print(
-        f"boot (command -> stack.json), median of {BOOTS}: every system {every:.2f} s "
-        f"(min {min(boots):.2f}, max {max(boots):.2f}); {ONE_SYSTEM} alone {one:.2f} s "
-        f"(the baseline); {every / one:.2f}x"
-    )
-    print(
-        f"  then every API answering: +{statistics.median(answers):.2f} s "
-        f"({ONE_SYSTEM} alone +{statistics.median(one_answers):.2f} s)"
-    )
-    every_phases, one_phases_ = phase_medians(phases), phase_medians(one_phases)
-    for name, seconds in every_phases.items():
-        print(f"  {name:<34} {seconds:6.2f} s   ({ONE_SYSTEM} alone {one_phases_[name]:6.2f} s)")
     print(f"POST /initiate-conversation -> fake Twilio has the message, {REQUESTS} requests:")
     print(
         f"  p50 {statistics.median(latencies) * 1000:7.0f} ms   p95 {p95 * 1000:7.0f} ms   "
