@@ -19,6 +19,14 @@ class DeclaredResource:
     outputs: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class DeclaredFile:
+    """A file asset or archive the program declared (a function's code): its path."""
+
+    kind: str  # "asset" or "archive"
+    path: str
+
+
 class Declaration:
     """Every resource of one run of the program, in the order they were created, and the
     stack's outputs."""

@@ -15,13 +15,27 @@ from typing import Any
 import pulumi
 import yaml
 
-from devstack.declaration import Declaration, DeclaredResource
+from devstack.declaration import Declaration, DeclaredFile, DeclaredResource
 from devstack.pulumi_mocks import MockCallArgs, MockResourceArgs, run_under_mocks
 from devstack.services.outputs import ACCOUNT_ID
 from infra.registry import ROOT
 from infra.settings import stack_values, unknown_keys
 
 PROGRAM = ROOT / "infra" / "__main__.py"
+
+
+def plain(value: Any) -> Any:
+    """``value`` with Pulumi's file assets and archives as their paths: a declaration holds
+    plain values only, and is read (from a snapshot too) without loading Pulumi."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, pulumi.FileArchive):
+        return DeclaredFile("archive", value.path)
+    if isinstance(value, pulumi.FileAsset):
+        return DeclaredFile("asset", value.path)
+    return value
 
 
 class RecordingMocks(Declaration, pulumi.runtime.Mocks):
@@ -34,7 +48,7 @@ class RecordingMocks(Declaration, pulumi.runtime.Mocks):
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         resource_id, outputs = self.create(args)
         self.resources.append(
-            DeclaredResource(args.typ, args.name, dict(args.inputs), resource_id, outputs)
+            DeclaredResource(args.typ, args.name, plain(args.inputs), resource_id, plain(outputs))
         )
         return resource_id, outputs
 
