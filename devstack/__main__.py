@@ -7,7 +7,7 @@ import json
 import shlex
 from pathlib import Path
 
-from devstack import local_stack, stack
+from devstack import STATE_DIR
 from devstack.services.cloudwatch import alarms
 
 
@@ -56,9 +56,7 @@ def main() -> None:
         metavar="NAMES",
         help="declare and run only these systems, comma-separated (default: every system)",
     )
-    up.add_argument(
-        "--state-dir", type=Path, default=local_stack.STATE_DIR, help="where stack.json goes"
-    )
+    up.add_argument("--state-dir", type=Path, default=STATE_DIR, help="where stack.json goes")
     up.add_argument(
         "--fresh",
         action="store_true",
@@ -78,15 +76,25 @@ def main() -> None:
     invoke.add_argument("app")
     invoke.add_argument("function", help="its handler's name in app.py, e.g. ingest")
     invoke.add_argument("--stack", default="dev")
-    invoke.add_argument("--state-dir", type=Path, default=local_stack.STATE_DIR)
+    invoke.add_argument("--state-dir", type=Path, default=STATE_DIR)
     execute = commands.add_parser(
         "execute",
         help="start an execution of a state machine of the running stack and follow it",
     )
     execute.add_argument("machine", help="its name, e.g. <system>-pipeline-dev")
     execute.add_argument("--input", default="{}", help="the execution's input, JSON")
-    execute.add_argument("--state-dir", type=Path, default=local_stack.STATE_DIR)
+    execute.add_argument("--state-dir", type=Path, default=STATE_DIR)
     args = parser.parse_args()
+    if args.command == "up":
+        # First, so that the fork server's imports run on another core while this process
+        # imports the stack (devstack/forked.py).
+        from devstack.forked import start_fork_server
+        from devstack.outside import OPERATOR_CREDENTIALS
+        from devstack.services.apigateway.api_process import SHARED_IMPORTS
+
+        start_fork_server(SHARED_IMPORTS, without=OPERATOR_CREDENTIALS)
+    from devstack import stack  # the local runtime, a second of imports
+
     if args.command == "up":
         overrides = {}
         for item in args.set:

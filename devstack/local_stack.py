@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 
+from devstack import STATE_DIR
 from devstack.declared import DeclaredFunction
 from devstack.fakes.base import FakeServer
 from devstack.fakes.faults import CONTROL_PATH
@@ -24,10 +25,8 @@ from devstack.services.awslambda.service import FunctionHosts
 from devstack.services.cloudwatch.alarms import DEFAULT_SPEEDUP
 from devstack.services.events.schedules import ScheduledTarget
 from devstack.supervisor import Supervisor
-from infra.registry import ROOT
 from shared.env import API_URL
 
-STATE_DIR = ROOT / ".local"
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
 

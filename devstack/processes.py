@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Protocol
 
 from infra.registry import ROOT
 
@@ -45,8 +46,27 @@ def free_port_block(count: int, host: str = "127.0.0.1") -> int:
     raise OSError(f"no {count} consecutive free ports on {host}")
 
 
+class ChildProcess(Protocol):
+    """What the stack uses of a process it started: a ``subprocess.Popen``, or a process
+    forked from the fork server (``forked.ForkedProcess``)."""
+
+    @property
+    def pid(self) -> int | None: ...
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def terminate(self) -> None: ...
+
+    def kill(self) -> None: ...
+
+
 def wait_for_port(
-    host: str, port: int, timeout: float = 20.0, process: subprocess.Popen[bytes] | None = None
+    host: str, port: int, timeout: float = 20.0, process: ChildProcess | None = None
 ) -> None:
     """Return once something listens on ``host:port``.
 
@@ -82,7 +102,7 @@ def start_logged(
         )
 
 
-def stop_process(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: ChildProcess) -> None:
     """SIGTERM, then SIGKILL after 5 s; returns once the process is gone."""
     if process.poll() is None:
         process.terminate()

@@ -41,10 +41,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from moto.core.base_backend import BackendDict, backend_lock
 
+from devstack import STATE_DIR
 from devstack.declaration import Declaration, DeclaredResource
 from infra.registry import ROOT
 
-SNAPSHOT_DIR = ROOT / ".local" / "snapshots"
+SNAPSHOT_DIR = STATE_DIR / "snapshots"
 KEPT = 8  # snapshots kept (a few hundred kB each): the newest written or used
 
 _SOURCE_TREES = ("infra", "devstack", "shared", "chalice_apps")

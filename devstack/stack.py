@@ -26,7 +26,6 @@ import json
 import logging
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -41,6 +40,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from devstack import STATE_DIR
 from devstack.aws_server import LocalAwsServer
 from devstack.console import start_console
 from devstack.declaration import Declaration
@@ -54,8 +54,8 @@ from devstack.declared import (
     sqs_workers,
     state_machine_arns,
 )
+from devstack.forked import start_fork_server, start_forked, stop_fork_server
 from devstack.local_stack import (
-    STATE_DIR,
     LocalStack,
     aws_environment,
     function_environment,
@@ -64,7 +64,7 @@ from devstack.local_stack import (
     write_description,
 )
 from devstack.outside import OPERATOR_CREDENTIALS, real_bedrock, real_services
-from devstack.processes import port_is_free, start_logged, wait_for_port
+from devstack.processes import ChildProcess, port_is_free, start_logged, wait_for_port
 from devstack.profiles import (
     FakeContext,
     ReadyContext,
@@ -73,6 +73,7 @@ from devstack.profiles import (
     models,
     profiles,
 )
+from devstack.services.apigateway import api_process
 from devstack.services.awslambda.destinations import arn_name, send
 from devstack.services.awslambda.service import ASYNC_RETRY_DELAYS, FunctionHosts
 from devstack.services.base import UnroutedCallError
@@ -143,7 +144,8 @@ class _Phases:
 def start(local: LocalStack, exits: ExitStack) -> Callable[[], None]:
     """Start the stack up to ready (stack.json may be written); returns what starts once it is:
     the queue workers, whose messages wait in their queues until they poll, as they wait for
-    Lambda's pollers, and the services a snapshot puts back later (``RESTORED_LATER``)."""
+    Lambda's pollers; the alarm watch (a fresh stack starts quiet); and the services a
+    snapshot puts back later (``RESTORED_LATER``)."""
     phases = _Phases(local)
     region = str(stack_values(local.stack)["aws:region"])
     local.region = region
@@ -160,6 +162,10 @@ def start(local: LocalStack, exits: ExitStack) -> Callable[[], None]:
     for name in OPERATOR_CREDENTIALS:  # every local process inherits this environment
         os.environ.pop(name, None)
     os.environ.update(aws_environment(local, region))
+    # Running already when started by ``python -m devstack up``; its imports run on another
+    # core while this process restores or runs the program.
+    start_fork_server(api_process.SHARED_IMPORTS, without=OPERATOR_CREDENTIALS)
+    exits.callback(stop_fork_server)  # after the supervisor has stopped what it forked
     phases.done("aws endpoint")
 
     key = snapshot_key(local.stack, local.overrides, local.systems)
@@ -197,18 +203,7 @@ def start(local: LocalStack, exits: ExitStack) -> Callable[[], None]:
     local.state_machines = state_machine_arns(mocks)
     local.schedules = scheduled_targets(mocks, datetime.now(UTC))
     seed_demo_data(local)
-    watch = AlarmWatch(
-        boto3.client("cloudwatch"),
-        boto3.client("logs"),
-        boto3.client("sqs"),
-        Inbox(local.inbox_dir, boto3.client("sns")),
-        local.log_dir,
-        region,
-        local.alarm_speedup,
-    )
-    watch.start()
-    exits.callback(watch.stop)
-    phases.done("demo data, alarm watch")
+    phases.done("demo data")
 
     for port, process in listening:
         wait_for_port(local.host, port, process=process)
@@ -230,6 +225,17 @@ def start(local: LocalStack, exits: ExitStack) -> Callable[[], None]:
 
     def once_ready() -> None:
         start_queue_workers(local, mocks, region)
+        watch = AlarmWatch(
+            boto3.client("cloudwatch"),
+            boto3.client("logs"),
+            boto3.client("sqs"),
+            Inbox(local.inbox_dir, boto3.client("sns")),
+            local.log_dir,
+            region,
+            local.alarm_speedup,
+        )
+        watch.start()
+        exits.callback(watch.stop)
         if kept is not None:
             later = threading.Thread(target=restore_later, args=(kept, release), daemon=True)
             later.start()
@@ -276,7 +282,7 @@ def start_queue_workers(local: LocalStack, mocks: Declaration, region: str) -> N
 
 def start_apis(
     local: LocalStack, mocks: Declaration, fakes_env: dict[str, str], region: str
-) -> list[tuple[int, subprocess.Popen[bytes]]]:
+) -> list[tuple[int, ChildProcess]]:
     """Every app's API process, started (not waited for): its port and process.
 
     Raises:
@@ -300,21 +306,17 @@ def start_apis(
             "LOCAL_API_KEY": api_key,
             **gateway_settings(mocks, app),
         }
-        process = spawn(
-            local,
-            api_functions[app],
-            environment,
-            region,
-            [
-                "devstack.services.apigateway.api_process",
-                app,
-                "--host",
-                local.host,
-                "--port",
-                str(port),
-            ],
+        name = api_functions[app]
+        start_api = partial(
+            start_forked,
+            name,
+            api_process.run,
+            (app, local.host, port),
+            {**environment, **aws_environment(local, region)},
+            local.log_dir / f"{name}.log",
         )
-        listening.append((port, process))
+        local.supervisor.add(name, start_api)
+        listening.append((port, local.supervisor.processes()[-1]))
         local.apps[app] = f"http://{local.host}:{port}"
         local.api_keys[app] = api_key
     return listening
@@ -336,10 +338,10 @@ def spawn(
     environment: dict[str, str],
     region: str,
     module_and_args: list[str],
-) -> subprocess.Popen[bytes]:
-    """Run one long-lived process (an app's API, a queue's worker), kept running by the
-    stack's supervisor: its structured logs (stdout) go to ``logs/<name>.log``, its one-line
-    events (stderr) to the console."""
+) -> None:
+    """Run one long-lived process (a queue's worker), kept running by the stack's
+    supervisor: its structured logs (stdout) go to ``logs/<name>.log``, its one-line events
+    (stderr) to the console."""
     start = partial(
         start_logged,
         module_and_args,
@@ -347,7 +349,6 @@ def spawn(
         local.log_dir / f"{name}.log",
     )
     local.supervisor.add(name, start)
-    return local.supervisor.processes()[-1]
 
 
 def start_fakes(local: LocalStack, exits: ExitStack, context: FakeContext) -> dict[str, str]:

@@ -9,13 +9,12 @@ A process that keeps dying right after it starts is restarted after a growing pa
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from devstack.processes import stop_process
+from devstack.processes import ChildProcess, stop_process
 
 # A process that lived this long before exiting was working: restart it at once.
 HEALTHY_SECONDS = 10.0
@@ -25,8 +24,8 @@ MAX_PAUSE_SECONDS = 30.0
 @dataclass
 class Supervised:
     name: str
-    start: Callable[[], subprocess.Popen[bytes]]
-    process: subprocess.Popen[bytes]
+    start: Callable[[], ChildProcess]
+    process: ChildProcess
     started_at: float
     restarts: int = 0
     # Consecutive quick deaths, for the pause before the next start.
@@ -39,11 +38,11 @@ class Supervisor:
         self._clock = clock
         self._children: list[Supervised] = []
 
-    def add(self, name: str, start: Callable[[], subprocess.Popen[bytes]]) -> None:
+    def add(self, name: str, start: Callable[[], ChildProcess]) -> None:
         """Start ``name`` now with ``start`` and keep it running."""
         self._children.append(Supervised(name, start, start(), self._clock()))
 
-    def processes(self) -> list[subprocess.Popen[bytes]]:
+    def processes(self) -> list[ChildProcess]:
         """The processes running now (to stop them, or to look at them)."""
         return [child.process for child in self._children]
 
