@@ -1,28 +1,33 @@
 """The local stack's resources kept from one start to the next, as Pulumi keeps its state.
 
-Running the program and creating its ~440 resources in moto is most of a start (10-13 s of
-13-17 s with every system), and it makes the same resources every time the program and its
-inputs are unchanged. So a start saves a snapshot right after that phase (before demo data):
-the program's declaration (every resource's inputs and outputs, the stack's outputs) and
-moto's backends as they are then. The next start made from the same inputs restores both
-and skips the phase; ``--fresh`` runs it whatever is kept.
+Running the program and creating its ~440 resources in moto is most of a start (14-18 s of
+17-21 s with every system on two cores), and it makes the same resources every time the
+program and its inputs are unchanged. So a start saves a snapshot right after that phase
+(before demo data): the program's declaration (every resource's inputs and outputs, the
+stack's outputs) and moto's backends as they are then. The next start made from the same
+inputs restores both instead (a third of a second; one service may be put back once the
+stack is ready, ``restore_moto(but=...)``); ``--fresh`` runs the program whatever is kept.
 
 The key is a digest of everything the program run reads or that shapes what is created: the
-sources under ``infra/``, ``devstack/``, ``shared/`` and ``chalice_apps/``, each app's
-``build/<app>/sam.json``, the Pulumi project and stack files, the lock, the Python version,
-the overrides and the systems. A change to any of them is a new key, and the next start
-runs the program again. The newest few snapshots are kept, so switching between branches or
-``--systems`` stays fast.
+sources under ``infra/``, ``devstack/`` and ``shared/``, each app's ``build/<app>/sam.json``
+(its handlers and routes), the Pulumi project and stack files, the lock, the Python
+version, the overrides and the systems. A change to any of them is a new key, and the next
+start runs the program again. Of the apps' own code the program reads a few modules (their
+names, settings and limits): the snapshot lists those the run had imported, with their
+digests, and is not used once one of them changes; a change to the rest of an app (what its
+functions do) keeps the snapshot. The newest few snapshots are kept, so switching between
+branches or ``--systems`` stays fast.
 
 moto keeps no state across processes (its server has no persistence); its backends are
 plain Python objects, so they are pickled, with the two kinds of object in them pickle cannot
 copy by itself reduced by hand (no library does it for moto's objects): locks (a new, free
-one) and private keys (KMS keys, Cognito's signing keys; as PKCS#8 DER). pickle reads only
-files this tool wrote under the developer's own ``.local/``.
+one) and private keys (Cognito's signing keys; as PKCS#8 DER). pickle reads only files this
+tool wrote under the developer's own ``.local/``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import io
@@ -33,7 +38,6 @@ import sys
 import tempfile
 import threading
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,24 +46,17 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from moto.core.base_backend import BackendDict, backend_lock
 
 from devstack import STATE_DIR
-from devstack.declaration import Declaration, DeclaredResource
+from devstack.declaration import Declaration
 from infra.registry import ROOT
 
 SNAPSHOT_DIR = STATE_DIR / "snapshots"
 KEPT = 8  # snapshots kept (a few hundred kB each): the newest written or used
 
-_SOURCE_TREES = ("infra", "devstack", "shared", "chalice_apps")
+_SOURCE_TREES = ("infra", "devstack", "shared")
+_APPS = ROOT / "chalice_apps"
 _SOURCE_SUFFIXES = {".py", ".json", ".yaml", ".yml", ".sql", ".txt", ".lock", ".toml"}
 _SKIPPED_PARTS = {"__pycache__", "vendor", "deployments", "deployed", "node_modules"}
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
-
-
-@dataclass(frozen=True)
-class _Declaration:
-    region: str
-    resources: list[DeclaredResource]
-    protect_flags: dict[tuple[str, str], bool]
-    stack_outputs: dict[str, Any]
 
 
 # (module, BackendDict's backend class name, service name) -> the pickled BackendDict's
@@ -116,6 +113,29 @@ def _private_key(der: bytes) -> PrivateKeyTypes:
     )
 
 
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _app_modules_read() -> dict[str, str]:
+    """Each module of an app this process has imported (the program reads an app's names,
+    settings and limits): its path under the root and its digest."""
+    read = {}
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if file and Path(file).is_relative_to(_APPS) and Path(file).is_file():
+            read[str(Path(file).relative_to(ROOT))] = _digest(Path(file))
+    return read
+
+
+def _unchanged(read: dict[str, str], root: Path) -> bool:
+    for relative, digest in read.items():
+        path = root / relative
+        if not path.is_file() or _digest(path) != digest:
+            return False
+    return True
+
+
 def _pickled(value: Any) -> bytes:
     buffer = io.BytesIO()
     _SnapshotPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
@@ -141,40 +161,46 @@ def _backend_dict(module: str, backend: str) -> BackendDict[Any]:
     raise LookupError(f"no BackendDict of {module}.{backend}")
 
 
-def save(directory: Path, key: str, mocks: Declaration) -> None:
+def save(directory: Path, key: str, declared: Declaration) -> None:
     """Keep the declaration and moto's state under ``key``: written whole or not at all
     (stacks side by side may save the same key; the last one's file wins, whole).
 
-    The file is two pickles, the declaration first: a start reads it, and starts what
-    needs only the declaration, before it loads moto's state (which imports moto's models).
+    The file is three pickles: the app modules the run read (with their digests), the
+    declaration, then moto's state. A start reads the first two, and starts what needs
+    only the declaration before it loads moto's state (which imports moto's models).
     """
-    declaration = _Declaration(
-        mocks.region, list(mocks.resources), dict(mocks.protect_flags), dict(mocks.stack_outputs)
-    )
+    declaration = Declaration(declared.region)  # the mocks' plain part
+    declaration.resources = list(declared.resources)
+    declaration.protect_flags = dict(declared.protect_flags)
+    declaration.stack_outputs = dict(declared.stack_outputs)
     directory.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=directory, suffix=".part", delete=False) as written:
-        written.write(_pickled(declaration) + _pickled(_backends_in_use()))
+        written.write(
+            _pickled(_app_modules_read()) + _pickled(declaration) + _pickled(_backends_in_use())
+        )
     os.replace(written.name, directory / f"{key}.pickle")
     _prune(directory)
 
 
 def _prune(directory: Path) -> None:
-    snapshots = sorted(directory.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for stale in snapshots[KEPT:]:
+    ages = {}
+    for path in directory.glob("*.pickle"):
+        try:
+            ages[path] = path.stat().st_mtime
+        except FileNotFoundError:  # pruned by a stack alongside
+            continue
+    for stale in sorted(ages, key=ages.__getitem__, reverse=True)[KEPT:]:
         stale.unlink(missing_ok=True)
 
 
 class KeptStack:
     """A snapshot found for this start: its declaration at once, moto's state on demand."""
 
-    def __init__(self, path: Path, stream: io.BytesIO, declaration: _Declaration) -> None:
+    def __init__(self, path: Path, stream: io.BytesIO, declaration: Declaration) -> None:
         self.path = path
         self._stream = stream
         self._backends: _Backends | None = None  # those not put back yet, once read
-        self.declaration = Declaration(declaration.region)
-        self.declaration.resources = declaration.resources
-        self.declaration.protect_flags = declaration.protect_flags
-        self.declaration.stack_outputs = declaration.stack_outputs
+        self.declaration = declaration
 
     def restore_moto(self, but: Collection[str] = ()) -> None:
         """Put moto's backends back as they were when the snapshot was made: each service's
@@ -206,18 +232,22 @@ class SnapshotError(RuntimeError):
     """A snapshot's moto state could not be read after its declaration was."""
 
 
-def open_snapshot(directory: Path, key: str) -> KeptStack | None:
-    """The snapshot kept under ``key`` with its declaration read; None when there is none
-    (or it cannot be read: it is dropped, and the program runs)."""
+def open_snapshot(directory: Path, key: str, root: Path = ROOT) -> KeptStack | None:
+    """The snapshot kept under ``key`` with its declaration read; None when there is none,
+    when an app module it read has changed since (the program runs, and replaces it), or
+    when it cannot be read (it is dropped, and the program runs)."""
     path = directory / f"{key}.pickle"
     try:
         stream = io.BytesIO(path.read_bytes())
-        declaration = pickle.load(stream)  # only this tool writes it
+        if not _unchanged(pickle.load(stream), root):  # only this tool writes it
+            return None
+        declaration = pickle.load(stream)
     except FileNotFoundError:
         return None
     except Exception as err:  # any unreadable snapshot means: run the program
         print(f"snapshot {path.name} unreadable ({err!r}): running the program", file=sys.stderr)
         path.unlink(missing_ok=True)
         return None
-    path.touch()  # used: the newest to keep
+    with contextlib.suppress(FileNotFoundError):  # pruned meanwhile by a stack alongside
+        os.utime(path)  # used: among the newest, kept
     return KeptStack(path, stream, declaration)

@@ -3,7 +3,8 @@
 1. a moto server on loopback, with state machine execution on and the local Lambda service
    in front (every declared function invocable through it, ``services/awslambda``);
 2. every resource of the stack, created in it by running the Pulumi program under
-   ``MotoMocks`` (no second list of resources exists anywhere);
+   ``MotoMocks`` (no second list of resources exists anywhere), or restored from the
+   snapshot the last start from the same sources and settings kept (``snapshot.py``);
 3. demo data (one active company/project);
 4. each app with routes served in its own process, with the environment the program gives its
    API function and the API key the program declares; each SQS event source polled by a
@@ -186,7 +187,7 @@ def start(local: LocalStack, exits: ExitStack) -> Callable[[], None]:
         local, exits, FakeContext(mocks, datetime.now(UTC), local.log_dir.parent)
     )
     local.function_extras = {**aws_environment(local, region), **fakes_env}
-    # Every API process starts now: each imports its app (a second or so of a core) while
+    # Every API process starts now, forked from the fork server: each imports its app while
     # this process goes on; they are waited for below.
     exits.callback(local.supervisor.stop)  # also when a later step of the start fails
     listening = start_apis(local, mocks, fakes_env, region)

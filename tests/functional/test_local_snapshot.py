@@ -3,8 +3,10 @@ moto that holds nothing, as it was; and a key that changes with each input of th
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import pickle
 from pathlib import Path
 
 import boto3
@@ -17,6 +19,7 @@ from devstack import snapshot
 from devstack.declaration import Declaration
 from devstack.mocks import MotoMocks
 from devstack.program import run_pulumi
+from infra.registry import ROOT, add_app_paths
 from tests.conftest import REGION
 
 DEFINITION = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
@@ -165,7 +168,6 @@ def test_the_key_changes_with_every_input_of_the_program_and_nothing_else(
 ) -> None:
     write(tmp_path / "infra" / "program.py", "declare()")
     write(tmp_path / "devstack" / "services" / "sqs" / "resources.py", "TYPES = {}")
-    write(tmp_path / "chalice_apps" / "jobs" / "app.py", "app = Chalice('jobs')")
     write(tmp_path / "build" / "jobs" / "sam.json", "{}")
     write(tmp_path / "Pulumi.dev.yaml", "config: {}")
     write(tmp_path / "requirements.lock", "moto==5")
@@ -184,7 +186,6 @@ def test_the_key_changes_with_every_input_of_the_program_and_nothing_else(
     changes = [
         "infra/program.py",
         "devstack/services/sqs/resources.py",
-        "chalice_apps/jobs/app.py",
         "build/jobs/sam.json",
         "Pulumi.dev.yaml",
         "requirements.lock",
@@ -193,3 +194,26 @@ def test_the_key_changes_with_every_input_of_the_program_and_nothing_else(
         before = key()
         write(tmp_path / changed, (tmp_path / changed).read_text() + "\n# edited")
         assert key() != before, changed
+
+
+def test_a_snapshot_is_not_used_once_an_app_module_the_program_read_changes(
+    tmp_path: Path,
+) -> None:
+    """The program reads an app's names (``chalicelib/<app>/names.py``); a change to them is
+    a change to what it declares. A change to the rest of the app is not."""
+    add_app_paths()
+    importlib.import_module("chalicelib.mentions.names")
+    with mock_aws():
+        snapshot.save(tmp_path / "kept", "k", run_pulumi(program, "dev", MotoMocks(REGION)))
+    read = pickle.loads((tmp_path / "kept" / "k.pickle").read_bytes())  # the first part
+    names = "chalice_apps/mentions/chalicelib/mentions/names.py"
+    assert names in read
+    for relative in read:  # a root of our own, with the same app modules
+        write(tmp_path / "root" / relative, (ROOT / relative).read_text())
+    root = tmp_path / "root"
+
+    write(root / "chalice_apps/mentions/chalicelib/mentions/handlers_new.py", "x = 1")
+    assert snapshot.open_snapshot(tmp_path / "kept", "k", root) is not None
+    write(root / names, (root / names).read_text() + "\nRENAMED = 'x'\n")
+    assert snapshot.open_snapshot(tmp_path / "kept", "k", root) is None
+    assert (tmp_path / "kept" / "k.pickle").exists()  # the next run replaces it
