@@ -13,8 +13,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from devstack.declaration import Declaration
 from devstack.mocks import MotoMocks
 from devstack.program import run_program
+from devstack.snapshot import SNAPSHOT_DIR, open_snapshot, save, snapshot_key
 from tests.conftest import REGION
 
 if TYPE_CHECKING:
@@ -23,8 +25,26 @@ if TYPE_CHECKING:
 STACK = "dev"
 
 
+# Running the program into moto is most of a module's set-up: a module that declares the
+# same systems as an earlier one restores what that run made (``devstack/snapshot.py``), a
+# copy of its own in its own moto, as ``make dev`` does from one start to the next.
+SNAPSHOTS = SNAPSHOT_DIR / "functional"
+
+
+def declared_in_moto(systems: tuple[str, ...] | None) -> Declaration:
+    """What the program declares for ``systems``, created in this process's moto."""
+    key = snapshot_key(STACK, {}, systems)
+    kept = open_snapshot(SNAPSHOTS, key)
+    if kept is not None:
+        kept.restore_moto()
+        return kept.declaration
+    declared = run_program(STACK, MotoMocks(REGION), systems=systems)
+    save(SNAPSHOTS, key, declared)
+    return declared
+
+
 @pytest.fixture(scope="module")
-def dev_stack(built_packages: Path, request: pytest.FixtureRequest) -> Iterator[MotoMocks]:
+def dev_stack(built_packages: Path, request: pytest.FixtureRequest) -> Iterator[Declaration]:
     """One moto account per test module, holding what the program declares: for the systems
     the module names with ``pytestmark = pytest.mark.systems("x")`` alone (one system's tests
     never build, nor wait for, another's resources), for every system when it names none
@@ -32,7 +52,7 @@ def dev_stack(built_packages: Path, request: pytest.FixtureRequest) -> Iterator[
     marker = request.node.get_closest_marker("systems")
     systems = marker.args if marker else None
     with mock_aws():
-        yield run_program(STACK, MotoMocks(REGION), systems=systems)  # type: ignore[misc]
+        yield declared_in_moto(systems)
 
 
 @cache
