@@ -8,14 +8,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from devstack.declaration import Declaration, DeclaredResource
 from devstack.services.cognito.auth import AUTHORIZERS_VARIABLE, UserPoolAuthorizer
 from devstack.services.events.schedules import ScheduledTarget, parse_schedule
 from infra.registry import SYSTEMS
-
-if TYPE_CHECKING:  # the API processes read this module, and need not load Pulumi
-    from devstack.declaration import Declaration, DeclaredResource
 
 FUNCTION = "aws:lambda/function:Function"
 EVENT_INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
