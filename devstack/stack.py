@@ -316,8 +316,7 @@ def start_apis(
             {**environment, **aws_environment(local, region)},
             local.log_dir / f"{name}.log",
         )
-        local.supervisor.add(name, start_api)
-        listening.append((port, local.supervisor.processes()[-1]))
+        listening.append((port, local.supervisor.add(name, start_api)))
         local.apps[app] = f"http://{local.host}:{port}"
         local.api_keys[app] = api_key
     return listening

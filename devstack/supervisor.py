@@ -38,9 +38,11 @@ class Supervisor:
         self._clock = clock
         self._children: list[Supervised] = []
 
-    def add(self, name: str, start: Callable[[], ChildProcess]) -> None:
-        """Start ``name`` now with ``start`` and keep it running."""
-        self._children.append(Supervised(name, start, start(), self._clock()))
+    def add(self, name: str, start: Callable[[], ChildProcess]) -> ChildProcess:
+        """Start ``name`` now with ``start`` and keep it running; returns the process started."""
+        process = start()
+        self._children.append(Supervised(name, start, process, self._clock()))
+        return process
 
     def processes(self) -> list[ChildProcess]:
         """The processes running now (to stop them, or to look at them)."""
